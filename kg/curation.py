@@ -1,0 +1,412 @@
+"""Reads the curated YAML in data/ into checked records.
+
+Every problem names the file, the line and the field, and all problems of a run are reported
+together in one DataError, so a curator can fix a file in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kg import schema as sc
+
+DATASET_FILE = "dataset.yaml"
+ACTORS_FILE = "actors.yaml"
+PLACES_FILE = "places.yaml"
+WIKIDATA_FILE = "wikidata.yaml"
+SOURCES_DIR = "sources"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}"
+
+
+class DataError(Exception):
+    """The curated data is wrong; ``problems`` says where and why, first problem first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        first = problems[0]
+        self.file, self.line, self.field = first.file, first.line, first.field
+        count = f"{len(problems)} problems" if len(problems) > 1 else "1 problem"
+        super().__init__(f"{count} in the data:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+class LineMap(dict):
+    """A YAML mapping that remembers the line of itself and of each key."""
+
+    line: int
+    lines: dict
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that records lines, refuses duplicate keys and leaves dates as written."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
+    mapping = LineMap()
+    mapping.line = node.start_mark.line + 1
+    mapping.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
+@dataclass
+class Record:
+    """One checked YAML mapping: parsed values, and where each came from."""
+
+    schema: sc.Schema
+    values: dict[str, Any]
+    file: str
+    line: int
+    lines: dict[str, int]
+    path: str
+
+    @property
+    def id(self) -> str:
+        return self.values["id"]
+
+    def get(self, name: str, default=None):
+        return self.values.get(name, default)
+
+    def many(self, name: str) -> list:
+        return self.values.get(name, [])
+
+    def line_of(self, name: str) -> int:
+        return self.lines.get(name, self.line)
+
+    def field_path(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+
+@dataclass
+class SourceFile:
+    """One file of data/sources/: a source, its curation, and what was taken from it."""
+
+    file: str
+    source: Record
+    curation: Record
+    allegations: list[Record]
+    events: list[Record]
+    attributions: list[tuple[str, Record]]  # (allegation id, attribution), nested ones included
+
+    @property
+    def id(self) -> str:
+        return self.source.id
+
+
+@dataclass
+class Catalog:
+    """Everything in data/, checked and cross-referenced."""
+
+    data_dir: Path
+    dataset: Record
+    actors: dict[str, Record]
+    places: dict[str, Record]
+    wikidata: dict[str, Record]
+    sources: dict[str, SourceFile]
+    allegations: dict[str, tuple[Record, SourceFile]] = field(default_factory=dict)
+    events: dict[str, tuple[Record, SourceFile]] = field(default_factory=dict)
+
+    def unlinked(self) -> list[Record]:
+        """Named actors and places with no confirmed Wikidata id: the reconciliation backlog.
+
+        Unnamed groups ("U.S. officials") have no Wikidata item to find, so they are not in it.
+        """
+        records = [r for r in self.actors.values() if r.values["type"] != "group"] + list(self.places.values())
+        return sorted((r for r in records if not r.get("wikidata")), key=lambda r: r.id)
+
+
+class _Reader:
+    """Collects problems while reading, so every one is reported at once."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.problems: list[Problem] = []
+
+    def problem(self, file: str, line: int | None, field_name: str, message: str) -> None:
+        self.problems.append(Problem(file, line, field_name, message))
+
+    def relative(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.data_dir.parent))
+        except ValueError:
+            return str(path)
+
+    def load_yaml(self, path: Path):
+        name = self.relative(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            self.problem(name, None, "(file)", "file is missing")
+            return None
+        except UnicodeDecodeError as error:
+            self.problem(name, None, "(file)", f"is not UTF-8 text: {error.reason}")
+            return None
+        try:
+            return yaml.load(text, Loader=_LineLoader)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            self.problem(name, mark.line + 1 if mark else None, "(syntax)",
+                         f"YAML syntax error: {error.problem or error.context}")
+        except yaml.YAMLError as error:
+            self.problem(name, None, "(syntax)", f"YAML syntax error: {error}")
+        return None
+
+    def record(self, schema: sc.Schema, raw, file: str, line: int, path: str) -> Record | None:
+        if not isinstance(raw, LineMap):
+            self.problem(file, line, path or schema.name, f"must be a mapping of fields ({schema.help or schema.name})")
+            return None
+        values: dict[str, Any] = {}
+        for key in raw:
+            if key not in schema.by_name:
+                known = ", ".join(schema.by_name)
+                self.problem(file, raw.lines[key], _join(path, str(key)), f"unknown field; known fields: {known}")
+        for spec in schema.fields:
+            field_path = _join(path, spec.name)
+            if spec.name not in raw or raw[spec.name] is None or raw[spec.name] == []:
+                if spec.required:
+                    self.problem(file, raw.line, field_path, "is required" + (f" ({spec.help})" if spec.help else ""))
+                continue
+            value_line = raw.lines[spec.name]
+            value = self.field_value(spec, raw[spec.name], file, value_line, field_path)
+            if value is not None:
+                values[spec.name] = value
+        return Record(schema, values, file, raw.line, dict(raw.lines), path)
+
+    def field_value(self, spec: sc.Field, raw, file: str, line: int, path: str):
+        if spec.many:
+            if not isinstance(raw, list):
+                self.problem(file, line, path, "must be a list (write each item on a line starting with '- ')")
+                return None
+            items = [self.single_value(spec, item, file, _item_line(item, line), f"{path}[{i}]")
+                     for i, item in enumerate(raw)]
+            return [item for item in items if item is not None]
+        return self.single_value(spec, raw, file, line, path)
+
+    def single_value(self, spec: sc.Field, raw, file: str, line: int, path: str):
+        if isinstance(spec.kind, sc.Nested):
+            return self.record(sc.SCHEMAS[spec.kind.schema], raw, file, _item_line(raw, line), path)
+        if isinstance(raw, (dict, list)):
+            self.problem(file, line, path, "must be a single value, not a list or mapping")
+            return None
+        try:
+            return spec.kind.parse(raw)
+        except ValueError as error:
+            self.problem(file, line, path, str(error))
+            return None
+
+    def records(self, schema: sc.Schema, path: Path, key: str) -> list[Record]:
+        data = self.load_yaml(path)
+        if data is None:
+            return []
+        name = self.relative(path)
+        if not isinstance(data, LineMap) or not isinstance(data.get(key), list):
+            self.problem(name, 1, key, f"the file must have a top-level '{key}:' list")
+            return []
+        found = [self.record(schema, item, name, _item_line(item, data.lines[key]), f"{key}[{i}]")
+                 for i, item in enumerate(data[key])]
+        return [record for record in found if record is not None]
+
+    def registry(self, records, what: str, key=lambda r: r.id) -> dict:
+        table: dict = {}
+        for record in records:
+            if "id" in record.schema.by_name and "id" not in record.values:
+                continue
+            name = key(record)
+            if name in table:
+                first = table[name]
+                first = first[0] if isinstance(first, tuple) else first
+                self.problem(record.file, record.line_of("id"), record.field_path("id"),
+                             f"duplicate {what} id {name!r}, first defined at {first.file}:{first.line_of('id')}")
+                continue
+            table[name] = record
+        return table
+
+    def source_file(self, path: Path) -> SourceFile | None:
+        data = self.load_yaml(path)
+        if data is None:
+            return None
+        name = self.relative(path)
+        whole = self.record(sc.SOURCE_FILE, data, name, 1, "")
+        if whole is None or "source" not in whole.values or "curation" not in whole.values:
+            return None
+        source = whole.values["source"]
+        if source.get("id") and source.id != path.stem:
+            self.problem(name, source.line_of("id"), source.field_path("id"),
+                         f"the source id {source.id!r} must match the file name {path.stem!r}")
+        attributions = []
+        for allegation in whole.many("allegations"):
+            for attribution in allegation.many("attributions"):
+                if attribution.get("allegation"):
+                    self.problem(name, attribution.line_of("allegation"), attribution.field_path("allegation"),
+                                 "an attribution listed under an allegation must not name another allegation")
+                elif allegation.get("id"):
+                    attributions.append((allegation.id, attribution))
+        for attribution in whole.many("attributions"):
+            if not attribution.get("allegation"):
+                self.problem(name, attribution.line, attribution.field_path("allegation"),
+                             "is required for an attribution listed outside an allegation")
+            else:
+                attributions.append((attribution.values["allegation"], attribution))
+        return SourceFile(name, source, whole.values["curation"], whole.many("allegations"),
+                          whole.many("events"), attributions)
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _item_line(item, fallback: int) -> int:
+    return item.line if isinstance(item, LineMap) else fallback
+
+
+def _walk(record: Record):
+    """The record and every record nested in it."""
+    yield record
+    for value in record.values.values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, Record):
+                yield from _walk(item)
+
+
+def load(data_dir: Path) -> Catalog:
+    """Read and check all of data/; raise DataError naming every problem found."""
+    data_dir = Path(data_dir).resolve()
+    reader = _Reader(data_dir)
+    if not data_dir.is_dir():
+        raise DataError([Problem(str(data_dir), None, "(directory)", "data directory does not exist")])
+
+    dataset_raw = reader.load_yaml(data_dir / DATASET_FILE)
+    dataset = None
+    if dataset_raw is not None:
+        dataset = reader.record(sc.DATASET, dataset_raw, reader.relative(data_dir / DATASET_FILE), 1, "")
+    actors = reader.registry(reader.records(sc.ACTOR, data_dir / ACTORS_FILE, "actors"), "actor")
+    places = reader.registry(reader.records(sc.PLACE, data_dir / PLACES_FILE, "places"), "place")
+    wikidata = reader.registry(reader.records(sc.WIKIDATA_LINK, data_dir / WIKIDATA_FILE, "verified"),
+                               "Wikidata", key=lambda r: r.get("qid"))
+    source_paths = sorted((data_dir / SOURCES_DIR).glob("*.yaml"))
+    if not source_paths:
+        reader.problem(reader.relative(data_dir / SOURCES_DIR), None, "(directory)", "holds no source files")
+    source_files = [sf for sf in map(reader.source_file, source_paths) if sf is not None]
+    sources = {}
+    for sf in source_files:
+        if sf.source.get("id"):
+            sources.setdefault(sf.id, sf)
+    reader.registry([sf.source for sf in source_files], "source")
+
+    catalog = Catalog(data_dir, dataset, actors, places, wikidata, sources)
+    allegation_records = [(a, sf) for sf in source_files for a in sf.allegations]
+    event_records = [(e, sf) for sf in source_files for e in sf.events]
+    reader.registry([a for a, _ in allegation_records], "allegation")
+    reader.registry([e for e, _ in event_records], "event")
+    for record, sf in allegation_records:
+        if record.get("id"):
+            catalog.allegations.setdefault(record.id, (record, sf))
+    for record, sf in event_records:
+        if record.get("id"):
+            catalog.events.setdefault(record.id, (record, sf))
+
+    _check_references(reader, catalog, source_files)
+    _check_wikidata(reader, catalog)
+    _check_sources(reader, catalog)
+    _check_attributions(reader, catalog, source_files)
+    if reader.problems:
+        raise DataError(reader.problems)
+    return catalog
+
+
+def _check_references(reader: _Reader, catalog: Catalog, source_files: list[SourceFile]) -> None:
+    registries = {
+        "actor": catalog.actors,
+        "place": catalog.places,
+        "source": catalog.sources,
+        "allegation": catalog.allegations,
+        "event": catalog.events,
+    }
+    roots = list(catalog.actors.values()) + list(catalog.places.values())
+    roots += [catalog.dataset] if catalog.dataset else []
+    roots += [sf.source for sf in source_files] + [sf.curation for sf in source_files]
+    roots += [r for sf in source_files for r in sf.allegations + sf.events]
+    roots += [a for sf in source_files for _, a in sf.attributions if a.get("allegation")]
+    for root in roots:
+        for record in _walk(root):
+            for spec in record.schema.fields:
+                if not isinstance(spec.kind, sc.Ref) or spec.name not in record.values:
+                    continue
+                value = record.values[spec.name]
+                for i, slug in enumerate(value if spec.many else [value]):
+                    if slug not in registries[spec.kind.registry]:
+                        path = record.field_path(spec.name) + (f"[{i}]" if spec.many else "")
+                        reader.problem(record.file, record.line_of(spec.name), path,
+                                       f"unknown {spec.kind.registry} {slug!r}")
+
+
+def _check_wikidata(reader: _Reader, catalog: Catalog) -> None:
+    linked: dict[str, Record] = {}
+    for record in list(catalog.actors.values()) + list(catalog.places.values()):
+        qid = record.get("wikidata")
+        if qid is None:
+            continue
+        where = (record.file, record.line_of("wikidata"), record.field_path("wikidata"))
+        if qid not in catalog.wikidata:
+            reader.problem(*where, f"{qid} is not in the verified list data/{WIKIDATA_FILE}; "
+                                   "leave the link out until it is checked")
+        elif qid in linked:
+            reader.problem(*where, f"{qid} is already the link of {linked[qid].id!r}")
+        linked[qid] = record
+
+
+def _check_sources(reader: _Reader, catalog: Catalog) -> None:
+    for sf in catalog.sources.values():
+        source = sf.source
+        if source.get("type") == "summary":
+            if not source.get("summarizes"):
+                reader.problem(source.file, source.line, source.field_path("summarizes"),
+                               "a summary must name the source it summarizes")
+            continue
+        for name in ("publisher", "url"):
+            if not source.get(name):
+                reader.problem(source.file, source.line, source.field_path(name),
+                               "is required (only a summary may lack it, and must then name what it summarizes)")
+
+
+def _check_attributions(reader: _Reader, catalog: Catalog, source_files: list[SourceFile]) -> None:
+    asserted: set[str] = set()
+    seen: dict[tuple, Record] = {}
+    for sf in source_files:
+        for allegation_id, attribution in sf.attributions:
+            key = (sf.id, allegation_id, attribution.get("claimant"), attribution.get("stance"))
+            if key in seen:
+                first = seen[key]
+                reader.problem(attribution.file, attribution.line, attribution.field_path("claimant"),
+                               f"duplicate attribution: {key[2]!r} already {key[3]} this allegation "
+                               f"in this source at line {first.line}; merge the two")
+            seen[key] = attribution
+            if attribution.get("stance") == "asserts":
+                asserted.add(allegation_id)
+    for allegation_id, (record, _) in catalog.allegations.items():
+        if allegation_id not in asserted:
+            reader.problem(record.file, record.line_of("attributions"), record.field_path("attributions"),
+                           "an allegation needs at least one attribution whose stance is 'asserts'")

@@ -1,0 +1,51 @@
+"""The one place where the IRIs of entities, named graphs and sources are minted from slugs."""
+
+from __future__ import annotations
+
+import re
+
+from pyoxigraph import NamedNode
+
+BASE = "https://w3id.org/soles/"
+ENTITY_BASE = BASE + "id/"
+GRAPH_BASE = BASE + "graph/"
+REFERENCE_GRAPH_NAME = "reference"
+ONTOLOGY_GRAPH = NamedNode(BASE + "ontology")
+DATASET = NamedNode(BASE + "dataset")
+
+ENTITY_KINDS = ("person", "organization", "group", "place", "allegation", "attribution", "event", "source")
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def is_slug(text: str) -> bool:
+    return bool(SLUG_PATTERN.match(text))
+
+
+def entity(kind: str, slug: str) -> NamedNode:
+    if kind not in ENTITY_KINDS:
+        raise ValueError(f"unknown entity kind {kind!r}")
+    if not is_slug(slug):
+        raise ValueError(f"{slug!r} is not a slug (lower-case letters, digits and single hyphens)")
+    return NamedNode(f"{ENTITY_BASE}{kind}/{slug}")
+
+
+def attribution(source_slug: str, allegation_slug: str, claimant_slug: str, stance_slug: str) -> NamedNode:
+    """Attributions have no slug of their own: what they are made of identifies them."""
+    parts = (source_slug, allegation_slug, claimant_slug, stance_slug)
+    if not all(map(is_slug, parts)):
+        raise ValueError(f"{parts!r} are not all slugs")
+    return NamedNode(f"{ENTITY_BASE}attribution/{'/'.join(parts)}")
+
+
+def graph(source_slug: str) -> NamedNode:
+    if not is_slug(source_slug):
+        raise ValueError(f"{source_slug!r} is not a slug")
+    return NamedNode(GRAPH_BASE + source_slug)
+
+
+REFERENCE_GRAPH = graph(REFERENCE_GRAPH_NAME)
+
+
+def local_path(iri: str) -> str | None:
+    """The path under BASE that an IRI of ours is served at, or None for a foreign IRI."""
+    return iri[len(BASE):] if iri.startswith(BASE) else None

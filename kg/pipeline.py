@@ -1,0 +1,38 @@
+"""``kg build`` and ``kg validate`` end to end: data/ -> checked records -> quads -> checks -> build/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoxigraph import Quad
+
+from kg import curation, release, validate
+from kg.build import catalog_quads
+
+
+@dataclass
+class Checked:
+    catalog: curation.Catalog
+    quads: list[Quad]
+
+
+def check(data_dir: Path, reason: bool = True) -> Checked:
+    """Load and check everything; raise DataError or InconsistentError on the first failing stage."""
+    catalog = curation.load(data_dir)
+    quads, origins = catalog_quads(catalog)
+    validate.check_shapes(quads, origins)
+    if reason:
+        validate.check_consistency(quads)
+    return Checked(catalog, quads)
+
+
+def backlog(catalog: curation.Catalog) -> list[dict]:
+    return [{"id": r.id, "name": r.values["name"], "kind": r.values["type"], "file": r.file, "line": r.line}
+            for r in catalog.unlinked()]
+
+
+def build(data_dir: Path, out_dir: Path, reason: bool = True) -> dict:
+    checked = check(data_dir, reason=reason)
+    summary = {"reconciliation_backlog": backlog(checked.catalog)}
+    return release.publish(checked.quads, out_dir, summary)

@@ -1,0 +1,344 @@
+"""The shape of the YAML in data/, as data: one table of fields per kind of record.
+
+Each field says what values it takes, whether it is required or repeated, and which predicate
+it becomes in the graph. The loader (kg.curation) checks records against these tables and the
+builder (kg.build) turns them into triples, so a new field is added here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from pyoxigraph import Literal, NamedNode
+
+from kg.ids import is_slug
+from kg.vocab import DCTERMS, OWL, RDFS, SCHEMA, SKOS, SOL, WIKIDATA_ENTITY, XSD
+
+MAX_QUOTE_WORDS = 25
+
+
+class Kind:
+    """A kind of value: how to check the raw YAML value and how to write it as an RDF term."""
+
+    def parse(self, raw):
+        """Return the checked value, or raise ValueError with a reason a curator understands."""
+        return raw
+
+    def term(self, value, resolve) -> NamedNode | Literal:
+        return Literal(value)
+
+
+def _text(raw) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValueError("must be non-empty text")
+    return " ".join(raw.split())
+
+
+@dataclass(frozen=True)
+class Text(Kind):
+    language: str | None = None
+
+    def parse(self, raw):
+        return _text(raw)
+
+    def term(self, value, resolve):
+        return Literal(value, language=self.language) if self.language else Literal(value)
+
+
+@dataclass(frozen=True)
+class Slug(Kind):
+    def parse(self, raw):
+        if not isinstance(raw, str) or not is_slug(raw):
+            raise ValueError(f"{raw!r} is not an id: use lower-case letters, digits and single hyphens")
+        return raw
+
+
+@dataclass(frozen=True)
+class Ref(Slug):
+    """A reference by id to a record defined elsewhere in data/ (checked once all files are read)."""
+
+    registry: str = ""
+
+    def term(self, value, resolve):
+        return resolve(self.registry, value)
+
+
+@dataclass(frozen=True)
+class Choice(Kind):
+    options: tuple[tuple[str, NamedNode], ...] = ()
+
+    def parse(self, raw):
+        names = [name for name, _ in self.options]
+        if raw not in names:
+            raise ValueError(f"{raw!r} is not one of: {', '.join(names)}")
+        return raw
+
+    def term(self, value, resolve):
+        return dict(self.options)[value]
+
+
+DATE_FORMATS = (
+    (re.compile(r"^\d{4}$"), XSD.gYear),
+    (re.compile(r"^\d{4}-\d{2}$"), XSD.gYearMonth),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}$"), XSD.date),
+)
+
+
+@dataclass(frozen=True)
+class Date(Kind):
+    """A date as precise as the source allows: YYYY, YYYY-MM or YYYY-MM-DD."""
+
+    def parse(self, raw):
+        text = str(raw).strip()
+        for pattern, _ in DATE_FORMATS:
+            if pattern.match(text):
+                padded = text + "-01" * (2 - text.count("-"))
+                try:
+                    date.fromisoformat(padded)
+                except ValueError:
+                    raise ValueError(f"{text!r} is not a real date") from None
+                return text
+        raise ValueError(f"{text!r} is not a date: write YYYY, YYYY-MM or YYYY-MM-DD")
+
+    def term(self, value, resolve):
+        datatype = next(dt for pattern, dt in DATE_FORMATS if pattern.match(value))
+        return Literal(value, datatype=datatype)
+
+
+@dataclass(frozen=True)
+class Url(Kind):
+    def parse(self, raw):
+        text = _text(raw)
+        if not re.match(r"^https?://[^\s/]+\.[^\s]+$", text):
+            raise ValueError(f"{text!r} is not an http(s) URL")
+        return text
+
+    def term(self, value, resolve):
+        return Literal(value, datatype=XSD.anyURI)
+
+
+@dataclass(frozen=True)
+class Quote(Kind):
+    """The exact words of a source: at most MAX_QUOTE_WORDS words, never rewrapped."""
+
+    def parse(self, raw):
+        if not isinstance(raw, str) or not raw.strip():
+            raise ValueError("must be the exact words of the source")
+        words = len(raw.split())
+        if words > MAX_QUOTE_WORDS:
+            raise ValueError(f"has {words} words; a quote may have at most {MAX_QUOTE_WORDS}")
+        return raw.strip()
+
+
+@dataclass(frozen=True)
+class Qid(Kind):
+    """A Wikidata item id; the loader also checks it is in data/wikidata.yaml."""
+
+    def parse(self, raw):
+        if not isinstance(raw, str) or not re.match(r"^Q[1-9]\d*$", raw):
+            raise ValueError(f"{raw!r} is not a Wikidata item id such as Q123")
+        return raw
+
+    def term(self, value, resolve):
+        return WIKIDATA_ENTITY[value]
+
+
+@dataclass(frozen=True)
+class Amount(Kind):
+    def parse(self, raw):
+        try:
+            value = Decimal(str(raw))
+        except InvalidOperation:
+            raise ValueError(f"{raw!r} is not a number") from None
+        if value < 0:
+            raise ValueError("must not be negative")
+        return str(value)
+
+    def term(self, value, resolve):
+        return Literal(value, datatype=XSD.decimal)
+
+
+@dataclass(frozen=True)
+class Currency(Kind):
+    def parse(self, raw):
+        if not isinstance(raw, str) or not re.match(r"^[A-Z]{3}$", raw):
+            raise ValueError(f"{raw!r} is not an ISO 4217 currency code such as USD")
+        return raw
+
+
+@dataclass(frozen=True)
+class Nested(Kind):
+    """A list of records of another schema written inside this one."""
+
+    schema: str = ""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: Kind
+    required: bool = False
+    many: bool = False
+    predicate: NamedNode | None = None
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Schema:
+    name: str
+    fields: tuple[Field, ...]
+    entity_kind: str | None = None
+    help: str = ""
+    by_name: dict = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+
+
+ACTOR_TYPES = (("person", SOL.Person), ("organization", SOL.Organization), ("group", SOL.Group))
+PLACE_TYPES = (("country", SCHEMA.Country), ("city", SCHEMA.City), ("region", SCHEMA.Place))
+SOURCE_TYPES = (
+    ("news-report", SOL.NewsReport),
+    ("summary", SOL.Summary),
+    ("indictment", SOL.Indictment),
+    ("official-statement", SOL.OfficialStatement),
+)
+STANCES = (("asserts", SOL.Asserts), ("denies", SOL.Denies))
+ALLEGATION_STATUSES = (
+    ("alleged", SOL.Alleged),
+    ("reported", SOL.Reported),
+    ("charged", SOL.Charged),
+    ("sanctioned", SOL.Sanctioned),
+    ("pleaded-guilty", SOL.PleadedGuilty),
+    ("convicted", SOL.Convicted),
+    ("acquitted", SOL.Acquitted),
+)
+ALLEGATION_TYPES = (
+    ("drug-trafficking", SOL.DrugTrafficking),
+    ("bribery", SOL.Bribery),
+    ("arms-supply", SOL.ArmsSupply),
+    ("protection-of-traffickers", SOL.ProtectionOfTraffickers),
+    ("criminal-leadership", SOL.CriminalLeadership),
+    ("terrorism", SOL.Terrorism),
+    ("corruption", SOL.Corruption),
+    ("support-of-armed-groups", SOL.SupportOfArmedGroups),
+)
+EVENT_TYPES = (
+    ("indictment", SOL.IndictmentFiled),
+    ("arrest", SOL.Arrest),
+    ("designation", SOL.Designation),
+    ("reward-offer", SOL.RewardOffer),
+    ("military-operation", SOL.MilitaryOperation),
+    ("strike", SOL.Strike),
+    ("statement", SOL.Statement),
+)
+
+ACTOR = Schema("actor", (
+    Field("id", Slug(), required=True),
+    Field("type", Choice(ACTOR_TYPES), required=True, help="person, organization or group"),
+    Field("name", Text(), required=True, predicate=RDFS.label),
+    Field("also_known_as", Text(), many=True, predicate=SKOS.altLabel),
+    Field("description", Text("en"), predicate=DCTERMS.description),
+    Field("roles", Text("en"), many=True, predicate=SOL.role),
+    Field("country", Ref(registry="place"), predicate=SOL.country),
+    Field("member_of", Ref(registry="actor"), many=True, predicate=SOL.memberOf),
+    Field("wikidata", Qid(), predicate=OWL.sameAs),
+), help="a person, organization or unnamed group")
+
+PLACE = Schema("place", (
+    Field("id", Slug(), required=True),
+    Field("type", Choice(PLACE_TYPES), required=True, help="country, city or region"),
+    Field("name", Text(), required=True, predicate=RDFS.label),
+    Field("description", Text("en"), predicate=DCTERMS.description),
+    Field("part_of", Ref(registry="place"), many=True, predicate=SOL.partOf),
+    Field("wikidata", Qid(), predicate=OWL.sameAs),
+), entity_kind="place", help="a place")
+
+WIKIDATA_LINK = Schema("wikidata", (
+    Field("qid", Qid(), required=True),
+    Field("label", Text(), required=True),
+    Field("kind", Text(), required=True),
+    Field("checked_in", Text(), required=True, help="where the id was seen printed beside the label"),
+), help="a Wikidata id checked against a public source")
+
+ATTRIBUTION = Schema("attribution", (
+    Field("allegation", Ref(registry="allegation"), help="only for attributions listed outside an allegation"),
+    Field("claimant", Ref(registry="actor"), required=True),
+    Field("stance", Choice(STANCES), required=True),
+    Field("quote", Quote(), required=True, predicate=SOL.quote),
+    Field("note", Text("en"), predicate=RDFS.comment, help="the editors' note, in our own words"),
+), entity_kind="attribution", help="one actor's stance on one allegation, with the source's words")
+
+ALLEGATION = Schema("allegation", (
+    Field("id", Slug(), required=True),
+    Field("label", Text("en"), required=True, predicate=RDFS.label),
+    Field("summary", Text("en"), required=True, predicate=DCTERMS.description),
+    Field("types", Choice(ALLEGATION_TYPES), required=True, many=True, predicate=SOL.allegationType),
+    Field("status", Choice(ALLEGATION_STATUSES), required=True, predicate=SOL.status),
+    Field("accused", Ref(registry="actor"), required=True, many=True, predicate=SOL.accused),
+    Field("involves", Ref(registry="actor"), many=True, predicate=SOL.involves),
+    Field("places", Ref(registry="place"), many=True, predicate=SOL.place),
+    Field("timeframe", Text("en"), predicate=SOL.timeframe),
+    Field("start_date", Date(), predicate=SOL.startDate),
+    Field("end_date", Date(), predicate=SOL.endDate),
+    Field("attributions", Nested(schema="attribution"), required=True, many=True),
+), entity_kind="allegation", help="an accusation, with who asserts and who denies it")
+
+EVENT = Schema("event", (
+    Field("id", Slug(), required=True),
+    Field("type", Choice(EVENT_TYPES), required=True, predicate=SOL.eventType),
+    Field("label", Text("en"), required=True, predicate=RDFS.label),
+    Field("summary", Text("en"), required=True, predicate=DCTERMS.description),
+    Field("date", Date(), predicate=SOL.date),
+    Field("start_date", Date(), predicate=SOL.startDate),
+    Field("end_date", Date(), predicate=SOL.endDate),
+    Field("timeframe", Text("en"), predicate=SOL.timeframe),
+    Field("performed_by", Ref(registry="actor"), many=True, predicate=SOL.performedBy),
+    Field("involves", Ref(registry="actor"), many=True, predicate=SOL.involves),
+    Field("places", Ref(registry="place"), many=True, predicate=SOL.place),
+    Field("allegations", Ref(registry="allegation"), many=True, predicate=SOL.relatedAllegation),
+    Field("amount", Amount(), predicate=SOL.amount),
+    Field("currency", Currency(), predicate=SOL.currency),
+    Field("quote", Quote(), predicate=SOL.quote),
+), entity_kind="event", help="a dated happening")
+
+SOURCE = Schema("source", (
+    Field("id", Slug(), required=True),
+    Field("type", Choice(SOURCE_TYPES), required=True),
+    Field("title", Text(), required=True, predicate=DCTERMS.title),
+    Field("publisher", Ref(registry="actor"), many=True, predicate=DCTERMS.publisher),
+    Field("authors", Ref(registry="actor"), many=True, predicate=DCTERMS.creator),
+    Field("url", Url(), predicate=SOL.url),
+    Field("date", Date(), predicate=DCTERMS.issued, help="only where the source gives it"),
+    Field("language", Text(), predicate=DCTERMS.language),
+    Field("summarizes", Ref(registry="source"), predicate=SOL.summarizes),
+    Field("access_note", Text("en"), predicate=SOL.accessNote),
+), entity_kind="source", help="the document itself")
+
+CURATION = Schema("curation", (
+    Field("curated_by", Ref(registry="actor"), required=True, many=True),
+    Field("curated_on", Date(), required=True),
+), help="who took the records from the source, and when")
+
+SOURCE_FILE = Schema("source file", (
+    Field("source", Nested(schema="source"), required=True),
+    Field("curation", Nested(schema="curation"), required=True),
+    Field("allegations", Nested(schema="allegation"), many=True),
+    Field("attributions", Nested(schema="attribution"), many=True,
+          help="stances on allegations recorded from other sources"),
+    Field("events", Nested(schema="event"), many=True),
+))
+
+DATASET = Schema("dataset", (
+    Field("title", Text("en"), required=True, predicate=DCTERMS.title),
+    Field("description", Text("en"), required=True, predicate=DCTERMS.description),
+    Field("license", Url(), required=True),
+    Field("publisher", Ref(registry="actor"), required=True, predicate=DCTERMS.publisher),
+    Field("curation", Nested(schema="curation"), required=True),
+))
+
+SCHEMAS = {s.name: s for s in (ACTOR, PLACE, WIKIDATA_LINK, ATTRIBUTION, ALLEGATION, EVENT, SOURCE,
+                               CURATION, SOURCE_FILE, DATASET)}

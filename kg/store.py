@@ -1,0 +1,38 @@
+"""The built query store, opened read-only, and results written in any format of kg.formats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pyoxigraph import QueryBoolean, QuerySolutions, QueryTriples, Store
+
+from kg import formats
+from kg.release import STORE_DIR, read_manifest
+from kg.vocab import PREFIXES
+
+
+def open_store(build_dir: Path) -> Store:
+    """The store of a build, read-only: many processes may open it at once."""
+    read_manifest(build_dir)
+    return Store.read_only(str(Path(build_dir) / STORE_DIR))
+
+
+def run_query(store: Store, query: str, **options):
+    """Run a SPARQL query with our prefixes predeclared and the union of all graphs as default graph."""
+    options.setdefault("use_default_graph_as_union", True)
+    return store.query(query, prefixes=PREFIXES, **options)
+
+
+def is_graph_result(result) -> bool:
+    return isinstance(result, QueryTriples)
+
+
+def write_result(result, fmt: formats.Format, output=None):
+    """Serialize a query result in ``fmt``; raise ValueError if the format cannot carry it."""
+    if isinstance(result, (QuerySolutions, QueryBoolean)):
+        if fmt.results is None:
+            raise ValueError(f"{fmt.label} cannot carry SELECT or ASK results")
+        return result.serialize(output, fmt.results)
+    if fmt.rdf is None:
+        raise ValueError(f"{fmt.label} cannot carry a graph (CONSTRUCT or DESCRIBE results)")
+    return result.serialize(output, fmt.rdf)

@@ -1,0 +1,35 @@
+"""The soles web server: ``create_app(config)`` registers one blueprint per concern.
+
+Nothing happens at import time; the build is opened read-only, lazily, once per process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from kg.paths import DEFAULT_BUILD_DIR
+
+DEFAULT_CONFIG = {
+    "BUILD_DIR": DEFAULT_BUILD_DIR,
+    "QUERY_TIMEOUT": 10.0,  # seconds a SPARQL query may run before it is stopped
+    "MAX_QUERY_BYTES": 100_000,
+    "SERVICE_ALLOWLIST": (),  # SPARQL endpoints SERVICE may reach, e.g. ("https://query.wikidata.org/sparql",)
+    "QUERY_WORKERS": 2,  # query processes per web worker
+}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(DEFAULT_CONFIG)
+    app.config.update(config or {})
+    app.config["BUILD_DIR"] = Path(app.config["BUILD_DIR"])
+
+    from server import db, downloads, pages, sparql
+
+    db.init_app(app)
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(downloads.bp)
+    app.register_blueprint(pages.bp)
+    return app

@@ -1,0 +1,83 @@
+"""Shared fixtures: a tiny dataset built once per session, the app, a client, a live server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from kg.pipeline import build
+from server import create_app
+from tests.fixtures import write_fixture_data
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def fixture_data(tmp_path_factory) -> Path:
+    return write_fixture_data(tmp_path_factory.mktemp("fixture") / "data")
+
+
+@pytest.fixture(scope="session")
+def fixture_build(fixture_data, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("fixture-build") / "build"
+    build(fixture_data, out, reason=False)
+    return out
+
+
+@pytest.fixture()
+def app(fixture_build):
+    return create_app({"BUILD_DIR": fixture_build, "TESTING": True, "QUERY_TIMEOUT": 2.0})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """``kg serve`` running in its own process group on a free loopback port."""
+
+    def __init__(self, build_dir: Path, timeout: float = 2.0, workers: int = 2, extra: tuple = ()):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "kg.cli", "serve", "--build", str(build_dir), "--port", str(self.port),
+                   "--workers", str(workers), "--timeout", str(timeout), *extra]
+        self.process = subprocess.Popen(command, cwd=PROJECT_ROOT, start_new_session=True,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"kg serve exited: {self.process.stdout.read().decode()}")
+            try:
+                requests.get(self.url + "/", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("kg serve did not start within 30 s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            self.process.wait(timeout=10)
+        self.process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(fixture_build):
+    server = LiveServer(fixture_build)
+    yield server
+    server.stop()

@@ -6,6 +6,8 @@ import re
 
 from pyoxigraph import NamedNode
 
+from kg.vocab import PREFIXES as VOCABULARY_PREFIXES
+
 BASE = "https://w3id.org/soles/"
 ENTITY_BASE = BASE + "id/"
 GRAPH_BASE = BASE + "graph/"
@@ -49,3 +51,7 @@ REFERENCE_GRAPH = graph(REFERENCE_GRAPH_NAME)
 def local_path(iri: str) -> str | None:
     """The path under BASE that an IRI of ours is served at, or None for a foreign IRI."""
     return iri[len(BASE):] if iri.startswith(BASE) else None
+
+
+ENTITY_PREFIXES = {kind: f"{ENTITY_BASE}{kind}/" for kind in ENTITY_KINDS if kind != "attribution"}
+PREFIXES = {**VOCABULARY_PREFIXES, **ENTITY_PREFIXES, "graph": GRAPH_BASE}

@@ -20,7 +20,6 @@ from kg import formats, ids
 from kg.build import relabel_blank_nodes, sort_quads
 from kg.paths import ONTOLOGY_FILE
 from kg.validate import ontology_triples
-from kg.vocab import PREFIXES
 
 MANIFEST = "manifest.json"
 STORE_DIR = "store"
@@ -51,11 +50,6 @@ DUMPS = (
 )
 
 
-def prefixes() -> dict[str, str]:
-    entity_prefixes = {kind: f"{ids.ENTITY_BASE}{kind}/" for kind in ids.ENTITY_KINDS if kind != "attribution"}
-    return {**PREFIXES, **entity_prefixes, "graph": ids.GRAPH_BASE}
-
-
 def ontology_quads() -> list[Quad]:
     return [Quad(t.subject, t.predicate, t.object, ids.ONTOLOGY_GRAPH)
             for t in relabel_blank_nodes(ontology_triples(), prefix="onto")]
@@ -72,7 +66,7 @@ def _serialize(dump: Dump, quads: list[Quad], path: Path) -> int:
     if dump.filename == "ontology.ttl":
         data = ONTOLOGY_FILE.read_bytes()  # the hand-written file, comments and layout kept
     else:
-        data = serialize(statements, format=dump.format.rdf, prefixes=prefixes())
+        data = serialize(statements, format=dump.format.rdf, prefixes=ids.PREFIXES)
     if dump.gzipped:
         data = gzip.compress(data, mtime=0)  # no timestamp in the header: byte-identical builds
     path.write_bytes(data)

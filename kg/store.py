@@ -8,7 +8,7 @@ from pyoxigraph import QueryBoolean, QuerySolutions, QueryTriples, Store
 
 from kg import formats
 from kg.release import STORE_DIR, read_manifest
-from kg.vocab import PREFIXES
+from kg.ids import PREFIXES
 
 
 def open_store(build_dir: Path) -> Store:

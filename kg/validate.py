@@ -30,7 +30,7 @@ def ontology_triples():
 def _rdflib_graph(quads) -> rdflib.Graph:
     graph = rdflib.Graph()
     graph.parse(data=serialize((q.triple for q in quads), format=RdfFormat.N_TRIPLES), format="nt")
-    graph.parse(ONTOLOGY_FILE, format="turtle")
+    graph.parse(data=ONTOLOGY_FILE.read_text(encoding="utf-8"), format="turtle")
     return graph
 
 
@@ -38,7 +38,7 @@ def check_shapes(quads: list[Quad], origins: dict[str, tuple[str, int]]) -> None
     """Validate against ontology/shapes.ttl; raise DataError naming the record behind each violation."""
     import pyshacl
 
-    shapes = rdflib.Graph().parse(SHAPES_FILE, format="turtle")
+    shapes = rdflib.Graph().parse(data=SHAPES_FILE.read_text(encoding="utf-8"), format="turtle")
     conforms, report, _ = pyshacl.validate(_rdflib_graph(quads), shacl_graph=shapes, advanced=True,
                                            allow_warnings=False)
     if conforms:

@@ -10,6 +10,7 @@ from pyoxigraph import QueryBoolean, QuerySolutions
 
 from kg import formats
 from kg.curation import DataError
+from kg.remote import RemoteError
 from kg.paths import DEFAULT_BUILD_DIR, DEFAULT_DATA_DIR
 from kg.validate import InconsistentError
 
@@ -124,6 +125,14 @@ def cmd_stats(args) -> int:
     return 0
 
 
+def cmd_load(args) -> int:
+    from kg.remote import load_into
+
+    for graph, size in load_into(args.build, args.into):
+        print(f"replaced {graph} ({size} bytes)")
+    return 0
+
+
 def cmd_serve(args) -> int:
     from server.run import serve
 
@@ -157,6 +166,12 @@ def parser() -> argparse.ArgumentParser:
     stats.add_argument("--build", type=Path, default=DEFAULT_BUILD_DIR)
     stats.set_defaults(run=cmd_stats)
 
+    load = sub.add_parser("load", help="push a build into a remote store, one named graph at a time")
+    load.add_argument("--into", required=True, metavar="URL",
+                      help="the store's SPARQL 1.1 Graph Store Protocol endpoint, e.g. http://host:7878/store")
+    load.add_argument("--build", type=Path, default=DEFAULT_BUILD_DIR)
+    load.set_defaults(run=cmd_load)
+
     serve = sub.add_parser("serve", help="serve the build over HTTP (builds first if needed)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5000)
@@ -175,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except (InconsistentError, FileNotFoundError, FileExistsError, SyntaxError, ValueError) as error:
+    except (InconsistentError, RemoteError, FileNotFoundError, FileExistsError, SyntaxError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pyoxigraph import Quad
 
-from kg import curation, release, validate
+from kg import curation, release, validate, void
 from kg.build import catalog_quads
 
 
@@ -34,5 +34,5 @@ def backlog(catalog: curation.Catalog) -> list[dict]:
 
 def build(data_dir: Path, out_dir: Path, reason: bool = True) -> dict:
     checked = check(data_dir, reason=reason)
-    summary = {"reconciliation_backlog": backlog(checked.catalog)}
+    summary = {"reconciliation_backlog": backlog(checked.catalog), "dataset": void.dataset_metadata(checked.catalog)}
     return release.publish(checked.quads, out_dir, summary)

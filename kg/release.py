@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pyoxigraph import Quad, Store, serialize
 
-from kg import formats, ids
+from kg import formats, ids, void
 from kg.build import relabel_blank_nodes, sort_quads
 from kg.paths import ONTOLOGY_FILE
 from kg.validate import ontology_triples
@@ -39,6 +39,10 @@ class Dump:
     def format(self) -> formats.Format:
         return formats.by_name(self.format_name)
 
+    @property
+    def is_ontology(self) -> bool:
+        return self.filename.startswith("ontology.")
+
 
 DUMPS = (
     Dump("soles.trig", "trig", "All data, one named graph per source (TriG)"),
@@ -48,6 +52,8 @@ DUMPS = (
     Dump("ontology.ttl", "turtle", "The soles ontology (Turtle)", quads=False),
     Dump("ontology.owl", "rdfxml", "The soles ontology (RDF/XML)", quads=False),
 )
+VOID_DUMP = Dump("void.ttl", "turtle", "Description of the dataset (VoID): size, graphs, classes, downloads, endpoint",
+                 quads=False)
 
 
 def ontology_quads() -> list[Quad]:
@@ -57,7 +63,7 @@ def ontology_quads() -> list[Quad]:
 
 def _serialize(dump: Dump, quads: list[Quad], path: Path) -> int:
     """Write one dump; return how many statements it holds."""
-    if dump.filename.startswith("ontology."):
+    if dump.is_ontology:
         statements = [q.triple for q in ontology_quads()]
     elif dump.quads:
         statements = quads
@@ -71,6 +77,28 @@ def _serialize(dump: Dump, quads: list[Quad], path: Path) -> int:
         data = gzip.compress(data, mtime=0)  # no timestamp in the header: byte-identical builds
     path.write_bytes(data)
     return len(statements)
+
+
+def _write_void(quads: list[Quad], metadata: dict, path: Path) -> int:
+    """Write the VoID description of everything the store holds; return how many statements it holds."""
+    dumps = {ids.DATASET: [d.filename for d in DUMPS if not d.is_ontology],
+             ids.ONTOLOGY_GRAPH: [d.filename for d in DUMPS if d.is_ontology]}
+    triples = void.describe([*quads, *ontology_quads()], metadata, dumps)
+    path.write_bytes(serialize(triples, format=VOID_DUMP.format.rdf, prefixes=void.PREFIXES))
+    return len(triples)
+
+
+def _file_entry(dump: Dump, path: Path, statements: int) -> dict:
+    """What the manifest says of one written file."""
+    return {
+        "name": dump.filename,
+        "format": dump.format.name,
+        "media_type": "application/gzip" if dump.gzipped else dump.format.media_type,
+        "description": dump.description,
+        "statements": statements,
+        "bytes": path.stat().st_size,
+        "sha256": _sha256(path),
+    }
 
 
 def _sha256(path: Path) -> str:
@@ -108,16 +136,9 @@ def publish(quads: list[Quad], out_dir: Path, summary: dict) -> dict:
         files = []
         for dump in DUMPS:
             path = staging / dump.filename
-            statements = _serialize(dump, quads, path)
-            files.append({
-                "name": dump.filename,
-                "format": dump.format.name,
-                "media_type": "application/gzip" if dump.gzipped else dump.format.media_type,
-                "description": dump.description,
-                "statements": statements,
-                "bytes": path.stat().st_size,
-                "sha256": _sha256(path),
-            })
+            files.append(_file_entry(dump, path, _serialize(dump, quads, path)))
+        void_path = staging / VOID_DUMP.filename
+        files.append(_file_entry(VOID_DUMP, void_path, _write_void(quads, summary["dataset"], void_path)))
         manifest = {"files": files, "quads": len(quads), **summary}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                                         encoding="utf-8")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from kg.paths import DEFAULT_BUILD_DIR
+from kg.paths import DEFAULT_BUILD_DIR, DEFAULT_DATA_DIR
 
 DEFAULT_CONFIG = {
     "BUILD_DIR": DEFAULT_BUILD_DIR,
@@ -17,6 +17,7 @@ DEFAULT_CONFIG = {
     "MAX_QUERY_BYTES": 100_000,
     "SERVICE_ALLOWLIST": (),  # SPARQL endpoints SERVICE may reach, e.g. ("https://query.wikidata.org/sparql",)
     "QUERY_WORKERS": 2,  # query processes per web worker
+    "QUERIES_DIR": DEFAULT_DATA_DIR / "queries",  # example queries (.rq) listed by the query page
 }
 
 

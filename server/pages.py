@@ -1,5 +1,672 @@
-"""Placeholder blueprint, filled in by its own change."""
+"""Linked-data pages: every IRI of ours dereferences here, as HTML for people and as RDF for programs.
 
-from flask import Blueprint
+Also the home page, label search and the ontology documentation. Pages run only our own small,
+bounded queries on the read-only store, in-process; nothing is written during a request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+
+from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request, url_for
+from markupsafe import Markup
+from pyoxigraph import Literal, NamedNode, Variable, serialize
+
+from kg import formats, ids
+from kg.store import run_query
+from kg.vocab import SCHEMA, SOL, WIKIDATA_ENTITY
+from server import negotiate
+from server.db import get_manifest, get_store
 
 bp = Blueprint("pages", __name__)
+
+HTML = formats.by_name("html")
+JSON = formats.by_name("json")
+TURTLE = formats.by_name("turtle")
+RDF_XML = formats.by_name("rdfxml")
+RDF_TWINS = tuple(formats.by_name(name) for name in ("turtle", "jsonld", "ntriples", "rdfxml"))
+PAGE_FORMATS = (HTML, *RDF_TWINS)
+# suffix -> format of the ontology files every build writes
+ONTOLOGY_FILES = MappingProxyType({"ttl": TURTLE, "owl": RDF_XML})
+
+# JSON-LD blocks are data, never run, so scripts need nothing beyond our own files.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+WIKIDATA_PAGE = "https://www.wikidata.org/wiki/"
+ONTOLOGY_PATH = ids.local_path(ids.ONTOLOGY_GRAPH.value)
+THIS = Variable("this")
+MAX_SEARCH_RESULTS = 50
+
+
+# ---------------------------------------------------------------- reading the store
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A resource as a reader meets it: a label to read and an address to follow, if it has one."""
+
+    iri: str
+    label: str
+    href: str | None
+
+    @property
+    def external(self) -> bool:
+        return self.href is not None and not self.href.startswith("/")
+
+
+LABEL_QUERY = """
+SELECT ?this ?label WHERE {
+  VALUES (?predicate ?rank) { (skos:prefLabel 1) (rdfs:label 2) (dcterms:title 3) }
+  ?this ?predicate ?label .
+}
+ORDER BY ?rank (LANG(?label) NOT IN ("en", "")) LIMIT 1"""
+
+
+def label_of(iri: str) -> str:
+    """What a person reads for ``iri``: its preferred label, label or title, else its last segment.
+
+    Remembered for the rest of the request, since a page names the same resources many times.
+    """
+    labels = g.setdefault("labels", {})
+    if iri not in labels:
+        found = [row["label"] for row in select(LABEL_QUERY, iri, with_labels=False)]
+        labels[iri] = found[0] if found else re.split(r"[/#]", iri.rstrip("/"))[-1]
+    return labels[iri]
+
+
+def compact(iri: str) -> str:
+    """``sol:Allegation`` for an IRI in a namespace we have a prefix for; the IRI otherwise."""
+    matches = [(prefix, base) for prefix, base in ids.PREFIXES.items() if iri.startswith(base)]
+    if not matches:
+        return iri
+    prefix, base = max(matches, key=lambda match: len(match[1]))
+    return f"{prefix}:{iri[len(base):]}"
+
+
+def ref(iri: str) -> Ref:
+    local = ids.local_path(iri)
+    if local is not None:
+        return Ref(iri, label_of(iri), "/" + local)
+    if iri.startswith(WIKIDATA_ENTITY.base):
+        qid = iri[len(WIKIDATA_ENTITY.base):]
+        return Ref(iri, f"Wikidata {qid}", WIKIDATA_PAGE + qid)
+    # Only web addresses become links: an IRI such as "javascript:..." in data must not be followable.
+    return Ref(iri, compact(iri), iri if iri.startswith(("http://", "https://")) else None)
+
+
+def query_about(query: str, this: str | None = None):
+    """Run one of our own queries with ``?this`` bound to the IRI ``this`` (ValueError if it is no IRI).
+
+    pyoxigraph binds only variables a SELECT projects, so SELECT queries that use ``?this`` select it
+    too; and it binds ?this for the query's patterns, not inside BIND, so compare with FILTER instead.
+    """
+    substitutions = {THIS: NamedNode(this)} if this is not None else None
+    return run_query(get_store(), query, substitutions=substitutions)
+
+
+def select(query: str, this: str | None = None, with_labels: bool = True) -> list[dict]:
+    """Rows of a SELECT query about ``this``: IRIs as Refs (or plain strings without labels),
+    literals as their text, blank and unbound values as None."""
+    solutions = query_about(query, this)
+    names = [variable.value for variable in solutions.variables]
+    readable = ref if with_labels else str
+
+    def value(term):
+        if isinstance(term, NamedNode):
+            return readable(term.value)
+        return term.value if isinstance(term, Literal) else None
+
+    return [{name: value(solution[name]) for name in names} for solution in solutions]
+
+
+def folded(text: str) -> str:
+    """Text without case or accents, so that 'maduro' finds 'Nicolás Maduro' and 'nicolas' too."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
+def reading_order(value) -> str:
+    return folded(value.label if isinstance(value, Ref) else str(value))
+
+
+def exists(iri: str) -> bool:
+    return bool(query_about("ASK { { ?this ?p ?o } UNION { ?s ?p ?this } }", iri))
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource of ours and every value of every property it has, keyed by ``prefix:name``."""
+
+    ref: Ref
+    properties: dict[str, list]
+
+    @classmethod
+    def load(cls, iri: str) -> Resource:
+        properties: dict[str, list] = {}
+        for row in select("SELECT DISTINCT ?this ?p ?o WHERE { ?this ?p ?o }", iri):
+            if row["o"] is not None:
+                properties.setdefault(compact(row["p"].iri), []).append(row["o"])
+        return cls(ref(iri), {key: sorted(values, key=reading_order) for key, values in properties.items()})
+
+    def values(self, key: str) -> list:
+        return self.properties.get(key, [])
+
+    def value(self, key: str):
+        values = self.values(key)
+        return values[0] if values else None
+
+    def is_a(self, term: NamedNode) -> bool:
+        return any(kind.iri == term.value for kind in self.values("rdf:type"))
+
+    @property
+    def kinds(self) -> list[Ref]:
+        """Its most specific classes: person, not also actor."""
+        query = """SELECT ?this ?kind WHERE {
+                     ?this a ?kind FILTER NOT EXISTS { ?this a ?other . ?other rdfs:subClassOf+ ?kind } }"""
+        return sorted((row["kind"] for row in select(query, self.ref.iri)), key=reading_order)
+
+    @property
+    def wikidata(self) -> list[Ref]:
+        return [same for same in self.values("owl:sameAs") if same.iri.startswith(WIKIDATA_ENTITY.base)]
+
+
+def describe(iri: str) -> list:
+    """The RDF twin of a resource: its own triples and the links to it; a graph's twin is the graph."""
+    if iri.startswith(ids.GRAPH_BASE):
+        query = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?this { ?s ?p ?o } }"
+    else:
+        query = "CONSTRUCT { ?this ?p ?o . ?s ?q ?this } WHERE { { ?this ?p ?o } UNION { ?s ?q ?this } }"
+    return sorted(set(query_about(query, iri)), key=str)
+
+
+# ---------------------------------------------------------------- sections shared by several pages
+
+
+@dataclass
+class Stances:
+    """One allegation with its status and every attribution on it, split by stance."""
+
+    allegation: Ref
+    status: Ref | None
+    status_note: str | None
+    asserting: list[dict] = field(default_factory=list)
+    denying: list[dict] = field(default_factory=list)
+
+
+STANCES_QUERY = """
+SELECT ?this ?allegation ?status ?statusNote ?attribution ?claimant ?stance ?quote ?source ?note WHERE {
+  %s
+  ?allegation a sol:Allegation .
+  OPTIONAL { ?allegation sol:status ?status . OPTIONAL { ?status rdfs:comment ?statusNote } }
+  OPTIONAL {
+    ?attribution sol:allegation ?allegation ; sol:claimant ?claimant ; sol:stance ?stance ; sol:source ?source .
+    OPTIONAL { ?attribution sol:quote ?quote }
+    OPTIONAL { ?attribution rdfs:comment ?note }
+  }
+}"""
+
+
+def stances(pattern: str, this: str | None = None) -> list[Stances]:
+    """The allegations that ``pattern`` (SPARQL binding ?allegation, maybe from ?this) selects.
+
+    A pattern that also binds ?attribution keeps only those attributions.
+    """
+    grouped: dict[str, Stances] = {}
+    for row in select(STANCES_QUERY % pattern, this):
+        item = grouped.setdefault(row["allegation"].iri,
+                                  Stances(row["allegation"], row["status"], row["statusNote"]))
+        if row["attribution"] is not None:
+            column = item.denying if row["stance"].iri == SOL.Denies.value else item.asserting
+            column.append(row)
+    for item in grouped.values():
+        item.asserting.sort(key=lambda row: reading_order(row["claimant"]))
+        item.denying.sort(key=lambda row: reading_order(row["claimant"]))
+    return sorted(grouped.values(), key=lambda item: reading_order(item.allegation))
+
+
+EVENTS_QUERY = """
+SELECT DISTINCT ?this ?event ?date ?type WHERE {
+  %s
+  ?event a sol:Event .
+  OPTIONAL { ?event sol:date ?date }
+  OPTIONAL { ?event sol:eventType ?type }
+}"""
+
+
+def events(pattern: str, this: str | None = None) -> list[dict]:
+    """The events ``pattern`` selects, dated ones first in date order (a year sorts before its months)."""
+    rows = select(EVENTS_QUERY % pattern, this)
+    return sorted(rows, key=lambda row: (row["date"] is None, row["date"] or "", reading_order(row["event"])))
+
+
+def subjects(query: str, this: str) -> list[Ref]:
+    """The resources in the ?item column of a query, in reading order."""
+    return sorted({row["item"] for row in select(query, this)}, key=reading_order)
+
+
+# ---------------------------------------------------------------- one function per kind of page
+
+
+def schema_thing(resource: Resource, schema_type: str, **extra) -> dict:
+    """The schema.org node most pages start from."""
+    node = {"@context": "https://schema.org", "@type": schema_type, "@id": resource.ref.iri,
+            "name": resource.ref.label, "url": request.url_root.rstrip("/") + resource.ref.href}
+    description = resource.value("dcterms:description")
+    if description:
+        node["description"] = description
+    return node | {key: value for key, value in extra.items() if value}
+
+
+def schema_ref(item: Ref, schema_type: str = "Thing") -> dict:
+    return {"@type": schema_type, "@id": item.iri, "name": item.label}
+
+
+def actor_schema_type(item: Ref) -> str:
+    kinds = {row["type"].iri for row in select("SELECT ?this ?type WHERE { ?this a ?type }", item.iri)}
+    if SOL.Person.value in kinds:
+        return "Person"
+    # An unnamed group ("U.S. officials") is not an organization; schema.org has no closer type.
+    return "Organization" if SOL.Organization.value in kinds else "Thing"
+
+
+def actor_page(resource: Resource) -> dict:
+    iri = resource.ref.iri
+    sections = {
+        "accused_in": stances("?allegation sol:accused ?this .", iri),
+        "involved_in": stances("?allegation sol:involves ?this .", iri),
+        "own_claims": stances("?attribution sol:claimant ?this ; sol:allegation ?allegation .", iri),
+        "performed": events("?event sol:performedBy ?this .", iri),
+        "party_to": events("?event sol:involves ?this .", iri),
+        "members": subjects("SELECT ?this ?item WHERE { ?item sol:memberOf ?this }", iri),
+        "published": subjects("SELECT ?this ?item WHERE { ?item dcterms:publisher|dcterms:creator ?this }", iri),
+    }
+    sections["json_ld"] = schema_thing(
+        resource, actor_schema_type(resource.ref),
+        alternateName=resource.values("skos:altLabel"), jobTitle=resource.values("sol:role"),
+        sameAs=[same.href for same in resource.wikidata],
+        memberOf=[schema_ref(group, "Organization") for group in resource.values("sol:memberOf")])
+    return sections
+
+
+def allegation_page(resource: Resource) -> dict:
+    iri = resource.ref.iri
+    found = stances("FILTER(?allegation = ?this)", iri)[0]
+    attributions = found.asserting + found.denying
+    return {
+        "stances": found,
+        "related_events": events("?event sol:relatedAllegation ?this .", iri),
+        "json_ld": schema_thing(
+            resource, "Claim",
+            author=[schema_ref(row["claimant"], actor_schema_type(row["claimant"])) for row in found.asserting],
+            about=[schema_ref(accused, actor_schema_type(accused)) for accused in resource.values("sol:accused")],
+            appearance=[schema_ref(source, "CreativeWork")
+                        for source in sorted({row["source"] for row in attributions}, key=reading_order)]),
+    }
+
+
+def attribution_page(resource: Resource) -> dict:
+    allegation = resource.value("sol:allegation")
+    claimant = resource.value("sol:claimant")
+    source = resource.value("sol:source")
+    return {
+        "stances": stances("?attribution sol:allegation ?allegation FILTER(?attribution = ?this)",
+                           resource.ref.iri)[0],
+        "json_ld": schema_thing(resource, "Claim", text=resource.value("sol:quote"),
+                                author=claimant and schema_ref(claimant, actor_schema_type(claimant)),
+                                appearance=source and schema_ref(source, "CreativeWork"),
+                                about=allegation and schema_ref(allegation, "Claim")),
+    }
+
+
+def event_page(resource: Resource) -> dict:
+    amount, currency = resource.value("sol:amount"), resource.value("sol:currency")
+    source = resource.value("sol:source")
+    return {
+        "amount": amount and f"{Decimal(amount):,} {currency or ''}".strip(),
+        "json_ld": schema_thing(
+            resource, "Event", startDate=resource.value("sol:date"),
+            organizer=[schema_ref(actor, actor_schema_type(actor)) for actor in resource.values("sol:performedBy")],
+            attendee=[schema_ref(actor, actor_schema_type(actor)) for actor in resource.values("sol:involves")],
+            location=[schema_ref(place, "Place") for place in resource.values("sol:place")],
+            subjectOf=source and schema_ref(source, "CreativeWork")),
+    }
+
+
+def source_page(resource: Resource) -> dict:
+    iri = resource.ref.iri
+    # What was taken from a source is in the graph that also holds the source's own description.
+    return {
+        "graphs": subjects(
+            "SELECT ?this ?item WHERE { GRAPH ?item { ?item a sol:SourceGraph . ?this a sol:Source } }", iri),
+        "summarized_by": subjects("SELECT ?this ?item WHERE { ?item sol:summarizes ?this }", iri),
+        "allegations": stances("GRAPH ?graph { ?allegation a sol:Allegation . ?this a sol:Source }", iri),
+        "attributions": stances("?attribution sol:source ?this ; sol:allegation ?allegation .", iri),
+        "events": events("?event sol:source ?this .", iri),
+        "json_ld": schema_thing(
+            resource, "NewsArticle" if resource.is_a(SOL.NewsReport) else "CreativeWork",
+            headline=resource.ref.label, url=resource.value("sol:url"),
+            datePublished=resource.value("dcterms:issued"), inLanguage=resource.value("dcterms:language"),
+            publisher=[schema_ref(actor, "Organization") for actor in resource.values("dcterms:publisher")],
+            author=[schema_ref(actor, actor_schema_type(actor)) for actor in resource.values("dcterms:creator")],
+            isBasedOn=[schema_ref(source, "CreativeWork") for source in resource.values("sol:summarizes")]),
+    }
+
+
+def place_page(resource: Resource) -> dict:
+    iri = resource.ref.iri
+    return {
+        # Our data types places with schema.org's Country, City or Place; its last word reads well.
+        "place_kinds": [kind.iri[len(SCHEMA.base):] for kind in resource.kinds if kind.iri.startswith(SCHEMA.base)],
+        "contains": subjects("SELECT ?this ?item WHERE { ?item sol:partOf ?this }", iri),
+        "actors": subjects("SELECT ?this ?item WHERE { ?item a sol:Actor ; sol:country ?this }", iri),
+        "allegations": stances("?allegation sol:place ?this .", iri),
+        "events": events("?event sol:place ?this .", iri),
+        "json_ld": schema_thing(
+            resource, "Place", sameAs=[same.href for same in resource.wikidata],
+            containedInPlace=[schema_ref(place, "Place") for place in resource.values("sol:partOf")]),
+    }
+
+
+GRAPH_CONTENTS_QUERY = """
+SELECT ?this ?item ?kind WHERE {
+  VALUES ?kind { sol:Allegation sol:Attribution sol:Event sol:Source sol:Person sol:Organization sol:Group sol:Place }
+  GRAPH ?this { ?item a ?kind }
+}"""
+
+
+def graph_page(resource: Resource) -> dict:
+    contents: dict[Ref, list[Ref]] = {}
+    for row in select(GRAPH_CONTENTS_QUERY, resource.ref.iri):
+        contents.setdefault(row["kind"], []).append(row["item"])
+    size = select("SELECT ?this (COUNT(*) AS ?triples) WHERE { GRAPH ?this { ?s ?p ?o } } GROUP BY ?this",
+                  resource.ref.iri)
+    return {
+        "contents": {kind: sorted(items, key=reading_order)
+                     for kind, items in sorted(contents.items(), key=lambda entry: reading_order(entry[0]))},
+        "triples": size[0]["triples"] if size else "0",
+        "json_ld": schema_thing(
+            resource, "Dataset", dateCreated=resource.value("prov:generatedAtTime"),
+            creator=[schema_ref(actor, "Organization") for actor in resource.values("prov:wasAttributedTo")],
+            isBasedOn=[schema_ref(source, "CreativeWork") for source in resource.values("prov:wasDerivedFrom")]),
+    }
+
+
+def other_page(resource: Resource) -> dict:
+    return {
+        "incoming": sorted((row for row in select("SELECT DISTINCT ?this ?s ?p WHERE { ?s ?p ?this } LIMIT 500",
+                                                  resource.ref.iri) if row["s"] is not None),
+                           key=lambda row: reading_order(row["s"])),
+        "json_ld": schema_thing(resource, "Thing"),
+    }
+
+
+PAGE_KINDS = (  # the first class a resource belongs to decides its page
+    (SOL.Actor, "actor.html", actor_page),
+    (SOL.Allegation, "allegation.html", allegation_page),
+    (SOL.Attribution, "attribution.html", attribution_page),
+    (SOL.Event, "event.html", event_page),
+    (SOL.Source, "source.html", source_page),
+    (SOL.Place, "place.html", place_page),
+    (SOL.SourceGraph, "graph.html", graph_page),
+)
+
+
+def render_resource(resource: Resource, twins: list) -> str:
+    template, page = next(((template, page) for kind, template, page in PAGE_KINDS if resource.is_a(kind)),
+                          ("resource.html", other_page))
+    graphs = subjects("SELECT DISTINCT ?this ?item WHERE { GRAPH ?item { ?this ?p ?o } }", resource.ref.iri)
+    return render_page(template, twins=twins, resource=resource, recorded_in=graphs, **page(resource))
+
+
+# ---------------------------------------------------------------- responses
+
+
+def json_ld_script(data: dict) -> Markup:
+    """A schema.org block that data cannot break out of: no '<', '>' or '&' survive as such."""
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(f'<script type="application/ld+json">\n{text}\n</script>')
+
+
+def render_page(template: str, json_ld: dict | None = None, twins: list | None = None, **context) -> str:
+    return render_template(template, json_ld=json_ld and json_ld_script(json_ld), twins=twins or [],
+                           dataset=get_manifest()["dataset"], **context)
+
+
+def twins_of(path: str) -> list[tuple[formats.Format, str]]:
+    """Every representation of the resource at ``/path``: the page and its RDF twins, by suffix."""
+    return [(HTML, f"/{path}")] + [(fmt, f"/{path}.{fmt.extension}") for fmt in RDF_TWINS]
+
+
+def with_twins(response: Response, twins: list[tuple[formats.Format, str]]) -> Response:
+    response.headers["Vary"] = "Accept"
+    response.headers["Link"] = ", ".join(f'<{href}>; rel="alternate"; type="{fmt.media_type}"'
+                                         for fmt, href in twins)
+    return response
+
+
+@bp.after_request
+def protect_html(response: Response) -> Response:
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def not_found(iri: str) -> tuple[str, int]:
+    guess = re.split(r"[/#]", iri.rstrip("/"))[-1].replace("-", " ")
+    return render_page("not_found.html", iri=iri, guess=guess), 404
+
+
+def split_suffix(path: str) -> tuple[str, str | None]:
+    """``id/person/x.ttl`` -> (``id/person/x``, ``ttl``); our slugs hold no dots, so a known extension is a suffix."""
+    stem, dot, extension = path.rpartition(".")
+    if dot and "/" not in extension and formats.by_extension(extension) is not None:
+        return stem, extension
+    return path, None
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on every page that names no icon, such as a Turtle file they display."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
+@bp.get("/<path:path>")
+def resource_page(path: str):
+    path, suffix = split_suffix(path)
+    if path.startswith(ONTOLOGY_PATH + "/"):  # the ontology's version IRI
+        return redirect("/" + ONTOLOGY_PATH, code=303)
+    iri = ids.BASE + path
+    try:
+        known = exists(iri)
+    except ValueError:  # not even an IRI
+        known = False
+    if not known:
+        return not_found(iri)
+    fmt = negotiate.choose(PAGE_FORMATS, HTML, suffix)
+    twins = twins_of(path)
+    if fmt is HTML:
+        response = Response(render_resource(Resource.load(iri), twins), mimetype=HTML.media_type)
+    else:
+        response = Response(serialize(describe(iri), format=fmt.rdf, prefixes=ids.PREFIXES),
+                            mimetype=fmt.media_type)
+    return with_twins(response, twins)
+
+
+# ---------------------------------------------------------------- home and search
+
+
+COUNTS_QUERY = """
+SELECT ?kind (COUNT(DISTINCT ?item) AS ?count) WHERE { { ?item a ?kind } UNION { ?item sol:stance ?kind } }
+GROUP BY ?kind"""
+COUNTED = (("actors", SOL.Actor), ("allegations", SOL.Allegation), ("asserting", SOL.Asserts),
+           ("denying", SOL.Denies), ("events", SOL.Event), ("sources", SOL.Source), ("places", SOL.Place))
+ACTOR_KINDS = (("People", SOL.Person), ("Organizations", SOL.Organization), ("Groups", SOL.Group))
+
+ACTORS_QUERY = """
+SELECT ?kind ?item (COUNT(DISTINCT ?allegation) AS ?accusations) WHERE {
+  VALUES ?kind { sol:Person sol:Organization sol:Group }
+  ?item a ?kind .
+  OPTIONAL { ?allegation sol:accused ?item }
+} GROUP BY ?kind ?item"""
+
+SOURCES_QUERY = "SELECT ?item ?issued WHERE { ?item a sol:Source OPTIONAL { ?item dcterms:issued ?issued } }"
+
+
+@bp.get("/")
+def home():
+    by_kind = {row["kind"]: int(row["count"]) for row in select(COUNTS_QUERY, with_labels=False)}
+    counts = {name: by_kind.get(term.value, 0) for name, term in COUNTED}
+    actors = sorted(select(ACTORS_QUERY), key=lambda row: reading_order(row["item"]))
+    actor_groups = [(heading, [row for row in actors if row["kind"].iri == kind.value])
+                    for heading, kind in ACTOR_KINDS]
+    dataset = get_manifest()["dataset"]
+    json_ld = {"@context": "https://schema.org", "@type": "Dataset", "name": dataset["title"],
+               "description": dataset["description"], "license": dataset["license"], "url": request.url_root}
+    return render_page("home.html", json_ld=json_ld, counts=counts, actor_groups=actor_groups,
+                       allegations=stances(""), events=events(""),
+                       sources=sorted(select(SOURCES_QUERY), key=lambda row: reading_order(row["item"])))
+
+
+SEARCH_QUERY = """
+SELECT DISTINCT ?item ?name ?kind WHERE {
+  VALUES ?kind { sol:Person sol:Organization sol:Group sol:Place sol:Allegation sol:Event sol:Source }
+  ?item a ?kind ; rdfs:label|skos:altLabel|skos:prefLabel|dcterms:title ?name .
+}"""
+
+
+def search_results(query: str) -> list[dict]:
+    """Resources with a label or alias holding every word of ``query``, ignoring case and accents.
+
+    Exact names first, then names starting with the query, then the rest, each in reading order.
+    """
+    words = folded(query).split()
+    if not words:
+        return []
+    matches: dict[str, tuple] = {}
+    for row in select(SEARCH_QUERY, with_labels=False):
+        name = folded(row["name"])
+        if all(word in name for word in words):
+            rank = 0 if name == " ".join(words) else 1 if name.startswith(words[0]) else 2
+            item = ref(row["item"])
+            best = matches.get(item.iri)
+            if best is None or rank < best[0]:
+                matches[item.iri] = (rank, reading_order(item), item, row["kind"], row["name"])
+    return [{"iri": item.iri, "label": item.label, "type": label_of(kind), "url": item.href,
+             **({"matched": name} if folded(name) != folded(item.label) else {})}
+            for _, _, item, kind, name in sorted(matches.values(), key=lambda match: match[:2])
+            ][:MAX_SEARCH_RESULTS]
+
+
+@bp.get("/search")
+def search():
+    query = request.args.get("q", "").strip()
+    fmt = negotiate.choose((HTML, JSON), HTML)
+    results = search_results(query)
+    if fmt is JSON:
+        response = jsonify({"query": query, "results": results})
+    else:
+        response = Response(render_page("search.html", search_query=query, results=results),
+                            mimetype=HTML.media_type)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+# ---------------------------------------------------------------- the ontology
+
+
+ONTOLOGY_TERMS_QUERY = """
+SELECT ?this ?term ?kind ?comment WHERE { GRAPH ?this {
+  VALUES ?kind { owl:Class owl:ObjectProperty owl:DatatypeProperty skos:ConceptScheme skos:Concept owl:NamedIndividual }
+  ?term a ?kind .
+  OPTIONAL { ?term rdfs:comment ?comment }
+  FILTER(STRSTARTS(STR(?term), STR(sol:)))
+} }"""
+
+# Blank-node unions such as "allegation or event" are read as their members.
+ONTOLOGY_RELATIONS_QUERY = """
+SELECT ?this ?term ?relation ?target WHERE { GRAPH ?this {
+  VALUES ?relation { rdf:type rdfs:subClassOf rdfs:subPropertyOf rdfs:domain rdfs:range owl:disjointWith
+                     skos:inScheme rdfs:seeAlso }
+  ?term ?relation ?value .
+  FILTER(STRSTARTS(STR(?term), STR(sol:)))
+  OPTIONAL { ?value owl:unionOf/rdf:rest*/rdf:first ?member }
+  BIND(COALESCE(?member, ?value) AS ?target)
+  FILTER(isIRI(?target))
+} }"""
+
+ONTOLOGY_SECTIONS = (  # (kind of term, heading), in page order
+    ("owl:Class", "Classes"),
+    ("owl:ObjectProperty", "Object properties"),
+    ("owl:DatatypeProperty", "Datatype properties"),
+    ("skos:ConceptScheme", "Concept schemes"),
+    ("skos:Concept", "Concepts"),
+    ("owl:NamedIndividual", "Individuals"),
+)
+RELATION_NAMES = (
+    ("rdf:type", "type"), ("rdfs:subClassOf", "subclass of"), ("rdfs:subPropertyOf", "subproperty of"),
+    ("rdfs:domain", "domain"), ("rdfs:range", "range"), ("owl:disjointWith", "disjoint with"),
+    ("skos:inScheme", "in scheme"), ("rdfs:seeAlso", "see also"),
+)
+
+
+@dataclass
+class OntologyTerm:
+    ref: Ref
+    anchor: str
+    comment: str | None
+    relations: dict[str, list[Ref]] = field(default_factory=dict)
+
+
+def ontology_sections() -> list[tuple[str, list[OntologyTerm]]]:
+    ontology = ids.ONTOLOGY_GRAPH.value
+    terms: dict[str, OntologyTerm] = {}
+    kinds: dict[str, str] = {}
+    for row in select(ONTOLOGY_TERMS_QUERY, ontology):
+        kinds.setdefault(row["term"].iri, compact(row["kind"].iri))
+        terms[row["term"].iri] = OntologyTerm(row["term"], row["term"].iri[len(SOL.base):], row["comment"])
+    names = dict(RELATION_NAMES)
+    for row in select(ONTOLOGY_RELATIONS_QUERY, ontology):
+        term, relation, target = terms.get(row["term"].iri), compact(row["relation"].iri), row["target"]
+        restates_kind = relation == "rdf:type" and compact(target.iri) == kinds.get(row["term"].iri)
+        if term is not None and not restates_kind:
+            term.relations.setdefault(names[relation], []).append(target)
+    for term in terms.values():
+        term.relations = {name: sorted(set(term.relations[name]), key=reading_order)
+                          for _, name in RELATION_NAMES if name in term.relations}
+    return [(heading, sorted((terms[iri] for iri, kind in kinds.items() if kind == section),
+                             key=lambda term: term.anchor))
+            for section, heading in ONTOLOGY_SECTIONS]
+
+
+@bp.get("/" + ONTOLOGY_PATH)
+def ontology():
+    twins = [(HTML, "/" + ONTOLOGY_PATH)] + [(fmt, f"/{ONTOLOGY_PATH}.{suffix}")
+                                             for suffix, fmt in ONTOLOGY_FILES.items()]
+    fmt = negotiate.choose((HTML, *ONTOLOGY_FILES.values()), HTML)
+    if fmt is HTML:
+        metadata = Resource.load(ids.ONTOLOGY_GRAPH.value)
+        json_ld = schema_thing(metadata, "DefinedTermSet", name=metadata.value("dcterms:title"),
+                               description=metadata.value("rdfs:comment"),
+                               version=metadata.value("owl:versionInfo"))
+        page = render_page("ontology.html", json_ld=json_ld, twins=twins, ontology=metadata, namespace=SOL.base,
+                           sections=ontology_sections())
+        response = Response(page, mimetype=HTML.media_type)
+    else:
+        suffix = next(suffix for suffix, file_format in ONTOLOGY_FILES.items() if file_format is fmt)
+        response = ontology_file(suffix)
+    return with_twins(response, twins)
+
+
+@bp.get(f"/{ONTOLOGY_PATH}.<any({', '.join(ONTOLOGY_FILES)}):suffix>")
+def ontology_file(suffix: str):
+    """An ontology file of the build, as it was written (the Turtle keeps its comments)."""
+    path = current_app.config["BUILD_DIR"] / f"{ONTOLOGY_PATH}.{suffix}"
+    return Response(path.read_bytes(), mimetype=ONTOLOGY_FILES[suffix].media_type)

@@ -1,5 +1,265 @@
-"""Placeholder blueprint, filled in by its own change."""
+"""The read-only SPARQL 1.1 endpoint at /sparql: queries by GET and POST, results in every format.
 
-from flask import Blueprint
+Queries run in killable child processes (server.query_runner) so that the time limit holds. Before a
+query reaches the engine it is read once, token by token, for what the engine must never see: SPARQL
+Update, and SERVICE calls to endpoints outside the allowlist (the engine would make those requests).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Response, current_app, request
+from pyoxigraph import BlankNode, NamedNode, Triple, serialize
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import (BadRequest, Forbidden, HTTPException, InternalServerError,
+                                 RequestEntityTooLarge, ServiceUnavailable, UnsupportedMediaType)
+
+from kg import formats, ids
+from kg.vocab import RDF, SD
+from kg.void import SPARQL_ENDPOINT
+from server import query_runner
+from server.db import get_store
+from server.negotiate import choose
+from server.query_ui import render_page
 
 bp = Blueprint("sparql", __name__)
+bp.record_once(lambda state: query_runner.init_app(state.app))
+
+UPDATE_REFUSED = "SPARQL Update is not allowed on this read-only endpoint"
+GRAPH_FORMS = frozenset({"CONSTRUCT", "DESCRIBE"})
+UPDATE_OPERATIONS = frozenset({"INSERT", "DELETE", "WITH", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD"})
+FORM_ENCODINGS = ("application/x-www-form-urlencoded", "multipart/form-data")
+# SPARQLWrapper, the common Python client, sends its own format names as format= (beside a right Accept
+# header); for results they match ours, for a graph they are these.
+CLIENT_GRAPH_FORMAT_NAMES = {"xml": "rdfxml", "rdf+xml": "rdfxml", "rdf": "rdfxml", "json": "jsonld",
+                             "json-ld": "jsonld", "n3": "turtle"}
+
+# SPARQL reads \u and \U escapes anywhere in a query before parsing it, keywords included.
+_CODEPOINT_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+# The tokens of SPARQL that matter for finding keywords: everything inside an IRI, a string, a comment,
+# a variable, a language tag or a prefixed name is not a keyword.
+_TOKEN = re.compile(r"""
+    (?P<skip>\s+|\#[^\r\n]*)
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+              |"(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*')
+  | (?P<unterminated>["'])
+  | (?P<variable>[?$]\w+)
+  | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+  | (?P<pname>(?:[^\W\d_][\w.-]*)?:(?:[\w:%-]|\\.|\.(?=[\w:%-]))*)
+  | (?P<word>[^\W\d]\w*)
+  | (?P<other>.)
+""", re.VERBOSE | re.DOTALL)
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_LOCAL_NAME_ESCAPE = re.compile(r"\\(.)")
+
+
+@dataclass
+class QueryShape:
+    """What a query is, as far as the endpoint needs to know before running it."""
+
+    form: str | None  # its first keyword (SELECT, ..., or an update operation); None if there is none
+    services: list[str | None] = field(default_factory=list)  # SERVICE endpoints; None when not a known IRI
+
+    @property
+    def is_update(self) -> bool:
+        return self.form in UPDATE_OPERATIONS
+
+
+class MalformedQuery(ValueError):
+    """A query the engine would refuse too, found so while looking for keywords."""
+
+
+def inspect_query(text: str) -> QueryShape:
+    """The form of a query and the endpoints its SERVICE clauses call, found without running it."""
+    text = _CODEPOINT_ESCAPE.sub(_unescape_codepoint, text)
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        if match.lastgroup == "unterminated":
+            # Stop here: looking for its end from every later quote would take time quadratic in the query.
+            line = text.count("\n", 0, match.start()) + 1
+            raise MalformedQuery(f"the string that starts on line {line} does not end")
+        if match.lastgroup != "skip":
+            tokens.append((match.lastgroup, match.group()))
+    prefixes = dict(ids.PREFIXES)  # predeclared by kg.store.run_query
+    shape = QueryShape(form=None)
+    for position, (kind, token) in enumerate(tokens):
+        if kind != "word":
+            continue
+        keyword = token.upper()
+        following = tokens[position + 1:position + 3]
+        if keyword == "PREFIX" and [part for part, _ in following] == ["pname", "iri"]:
+            prefixes[following[0][1][:-1]] = following[1][1][1:-1]
+        elif keyword == "SERVICE":
+            if following and following[0][0] == "word" and following[0][1].upper() == "SILENT":
+                following = following[1:]
+            shape.services.append(_service_iri(following[0] if following else None, prefixes))
+        elif shape.form is None and keyword != "BASE":
+            shape.form = keyword
+    return shape
+
+
+def _unescape_codepoint(match: re.Match) -> str:
+    try:
+        return chr(int(match.group(1) or match.group(2), 16))
+    except ValueError:  # beyond Unicode: the engine will refuse the query
+        return match.group()
+
+
+def _service_iri(token: tuple[str, str] | None, prefixes: dict[str, str]) -> str | None:
+    """The absolute IRI a SERVICE clause calls, or None (a variable, a relative IRI, an unknown prefix)."""
+    if token is None:
+        return None
+    kind, text = token
+    if kind == "iri":
+        iri = text[1:-1]
+    elif kind == "pname":
+        prefix, _, local = text.partition(":")
+        if prefix not in prefixes:
+            return None
+        iri = prefixes[prefix] + _LOCAL_NAME_ESCAPE.sub(r"\1", local)
+    else:
+        return None
+    return iri if _ABSOLUTE_IRI.match(iri) else None
+
+
+def _check_services(shape: QueryShape) -> None:
+    allowed = current_app.config["SERVICE_ALLOWLIST"]
+    for iri in shape.services:
+        if iri is None:
+            raise Forbidden("SERVICE is only allowed with the absolute IRI of an allowed endpoint, "
+                            "not a variable or relative IRI")
+        if iri not in allowed:
+            raise Forbidden(f"SERVICE <{iri}> is not allowed: this endpoint may only call "
+                            f"{', '.join(f'<{endpoint}>' for endpoint in allowed) or 'no other endpoint'}")
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint():
+    query, params = _protocol_request()
+    if query is None:
+        return _service_description()
+    try:
+        shape = inspect_query(query)
+    except MalformedQuery as error:
+        raise BadRequest(str(error)) from None
+    if shape.is_update:
+        raise Forbidden(UPDATE_REFUSED)
+    _check_services(shape)
+    fmt = _result_format(graph=shape.form in GRAPH_FORMS)
+    job = {"query": query, "format": fmt.name,
+           "default_graph": _graph_iris(params, "default-graph-uri"),
+           "named_graphs": _graph_iris(params, "named-graph-uri")}
+    try:
+        chunks = query_runner.get_runner().run(job)
+    except query_runner.QueryTimeout as error:
+        current_app.logger.warning("%s: %.200r", error, query)
+        raise ServiceUnavailable(str(error)) from None
+    except query_runner.QueryError as error:
+        raise (BadRequest if error.syntax else InternalServerError)(str(error)) from None
+    return Response(chunks, mimetype=fmt.media_type)
+
+
+def _result_format(graph: bool) -> formats.Format:
+    if not graph:
+        return choose(formats.RESULTS_FORMATS, formats.by_name("json"))
+    client_name = CLIENT_GRAPH_FORMAT_NAMES.get(request.values.get("format", ""))
+    if client_name:
+        return formats.by_name(client_name)
+    return choose(formats.RDF_FORMATS, formats.by_name("turtle"))
+
+
+def _protocol_request() -> tuple[str | None, MultiDict]:
+    """The query and the parameters that come with it, as the SPARQL 1.1 Protocol passes them."""
+    if request.method == "GET":
+        params, query = request.args, request.args.get("query")
+    elif request.mimetype == "application/sparql-query":
+        params, query = request.args, _read_query_body()
+    elif request.mimetype in FORM_ENCODINGS:
+        params, query = request.form, request.form.get("query")
+    elif request.mimetype == "application/sparql-update":
+        raise Forbidden(UPDATE_REFUSED)
+    else:
+        raise UnsupportedMediaType("POST a query as application/sparql-query or as the form field 'query'")
+    if "update" in params:
+        raise Forbidden(UPDATE_REFUSED)
+    if query is None and request.method == "POST":
+        raise BadRequest("no query: POST one as application/sparql-query or as the form field 'query'")
+    if query is not None:
+        _refuse_if_too_large(len(query.encode()))
+    return query, params
+
+
+def _read_query_body() -> str:
+    limit = current_app.config["MAX_QUERY_BYTES"]
+    body = request.stream.read(limit + 1)  # never more than the limit into memory
+    _refuse_if_too_large(len(body))
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"the query is not UTF-8: {error}") from None
+
+
+def _refuse_if_too_large(size: int) -> None:
+    limit = current_app.config["MAX_QUERY_BYTES"]
+    if size > limit:
+        raise RequestEntityTooLarge(f"the query is longer than the limit of {limit} bytes")
+
+
+def _graph_iris(params: MultiDict, name: str) -> list[str]:
+    iris = params.getlist(name)
+    for iri in iris:
+        try:
+            NamedNode(iri)
+        except ValueError as error:
+            raise BadRequest(f"{name}: {error}") from None
+    return iris
+
+
+def _service_description() -> Response:
+    """The SPARQL service description for programs; the query page for browsers."""
+    html = formats.by_name("html")
+    fmt = choose((*formats.RDF_FORMATS, html), formats.by_name("turtle"))
+    if fmt is html:
+        return render_page()
+    return Response(serialize(_service_triples(), format=fmt.rdf, prefixes={"sd": SD.base}), mimetype=fmt.media_type)
+
+
+def _service_triples() -> list[Triple]:
+    service, dataset = SPARQL_ENDPOINT, ids.DATASET
+    triples = [
+        Triple(service, RDF.type, SD.Service),
+        Triple(service, SD.endpoint, SPARQL_ENDPOINT),
+        Triple(service, SD.supportedLanguage, SD.SPARQL11Query),
+        Triple(service, SD.feature, SD.UnionDefaultGraph),
+        Triple(service, SD.defaultDataset, dataset),
+        Triple(dataset, RDF.type, SD.Dataset),
+    ]
+    if current_app.config["SERVICE_ALLOWLIST"]:
+        triples.append(Triple(service, SD.feature, SD.BasicFederatedQuery))
+    triples += [Triple(service, SD.resultFormat, NamedNode((fmt.rdf or fmt.results).iri))
+                for fmt in (*formats.RESULTS_FORMATS, *formats.RDF_FORMATS)]
+    for name in sorted(get_store().named_graphs(), key=str):
+        graph = BlankNode()
+        triples += [Triple(dataset, SD.namedGraph, graph), Triple(graph, RDF.type, SD.NamedGraph),
+                    Triple(graph, SD.name, name)]
+    return triples
+
+
+@bp.errorhandler(HTTPException)
+def _plain_text_error(error: HTTPException) -> Response:
+    """Errors as one line of text, for the programs that call the endpoint."""
+    return Response(f"{error.code} {error.name}: {error.description}\n", status=error.code, mimetype="text/plain")
+
+
+@bp.after_request
+def _vary_and_cross_origin_headers(response: Response) -> Response:
+    response.vary.add("Accept")  # the same URL answers in the format the Accept header asks for
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response

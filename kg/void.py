@@ -1,0 +1,121 @@
+"""The VoID description of a build: what the dataset is, how big it is, where to download and query it.
+
+It is computed at build time from the very quads that go into the store, so its counts are the
+store's; the server only reads the file. It is dated by the curation date, never the clock, and
+written in a fixed order, so the same data always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
+
+from kg import ids
+from kg import schema as sc
+from kg.build import actor_iri
+from kg.curation import Catalog
+from kg.vocab import DCTERMS, FOAF, PREFIXES as VOCABULARY_PREFIXES, RDF, VOID, XSD
+
+SPARQL_ENDPOINT = NamedNode(ids.BASE + "sparql")
+DOWNLOADS_BASE = ids.BASE + "downloads/"
+DESCRIPTION_DOCUMENT = NamedNode(ids.BASE + "void")
+HOMEPAGE = NamedNode(ids.BASE)
+DATASET_LANGUAGE = "en"  # data/dataset.yaml holds English text (kg.schema.DATASET)
+PREFIXES = {**ids.PREFIXES, "void": VOID.base}  # for writing the description
+
+
+def dataset_metadata(catalog: Catalog) -> dict:
+    """The fields of data/dataset.yaml that a build records, as plain JSON values."""
+    values = catalog.dataset.values
+    return {
+        "title": values["title"],
+        "description": values["description"],
+        "license": values["license"],
+        "publisher": actor_iri(catalog.actors[values["publisher"]]).value,
+        "modified": values["curation"].values["curated_on"],
+    }
+
+
+def dump_iri(filename: str) -> NamedNode:
+    return NamedNode(DOWNLOADS_BASE + filename)
+
+
+def _integer(count: int) -> Literal:
+    return Literal(str(count), datatype=XSD.integer)
+
+
+def _vocabulary(term: NamedNode) -> str | None:
+    """The namespace of a known vocabulary that ``term`` belongs to (the longest that matches)."""
+    matches = [base for base in VOCABULARY_PREFIXES.values() if term.value.startswith(base)]
+    return max(matches, key=len, default=None)
+
+
+def _is_entity(term) -> bool:
+    """Whether ``term`` is an entity in VoID's sense: an IRI in the dataset's URI space."""
+    return isinstance(term, NamedNode) and term.value.startswith(ids.ENTITY_BASE)
+
+
+def _entities(subjects: Iterable) -> int:
+    return len({s for s in subjects if _is_entity(s)})
+
+
+def describe(quads: Iterable[Quad], metadata: Mapping, dumps: Mapping[NamedNode, Iterable[str]]) -> list[Triple]:
+    """The VoID triples describing ``quads`` (everything the store holds) as the dataset ids.DATASET.
+
+    ``metadata`` is what dataset_metadata() returns; ``dumps`` maps ids.DATASET, or the name of one
+    of its graphs, to the files of build/ that hold it. Each named graph is a subset; a class gets a
+    partition when it has entities (so the ontology's own classes, of OWL terms, get none).
+    """
+    quads = set(quads)
+    graphs: dict[NamedNode, list[Quad]] = defaultdict(list)
+    classes = set()
+    instances: dict[NamedNode, set] = defaultdict(set)  # the entities of each class
+    vocabularies = set()
+    for quad in quads:
+        graphs[quad.graph_name].append(quad)
+        vocabularies.add(_vocabulary(quad.predicate))
+        if quad.predicate == RDF.type:
+            classes.add(quad.object)
+            vocabularies.add(_vocabulary(quad.object))
+            if _is_entity(quad.subject):
+                instances[quad.object].add(quad.subject)
+    vocabularies.discard(None)
+
+    dataset = ids.DATASET
+    triples = [
+        Triple(DESCRIPTION_DOCUMENT, RDF.type, VOID.DatasetDescription),
+        Triple(DESCRIPTION_DOCUMENT, FOAF.primaryTopic, dataset),
+        Triple(dataset, RDF.type, VOID.Dataset),
+        Triple(dataset, DCTERMS.title, Literal(metadata["title"], language=DATASET_LANGUAGE)),
+        Triple(dataset, DCTERMS.description, Literal(metadata["description"], language=DATASET_LANGUAGE)),
+        Triple(dataset, DCTERMS.license, NamedNode(metadata["license"])),
+        Triple(dataset, DCTERMS.publisher, NamedNode(metadata["publisher"])),
+        Triple(dataset, DCTERMS.modified, sc.Date().term(metadata["modified"], resolve=None)),
+        Triple(dataset, FOAF.homepage, HOMEPAGE),
+        Triple(dataset, VOID.sparqlEndpoint, SPARQL_ENDPOINT),
+        Triple(dataset, VOID.uriSpace, Literal(ids.ENTITY_BASE)),
+        Triple(dataset, VOID.triples, _integer(len(quads))),
+        Triple(dataset, VOID.entities, _integer(_entities(q.subject for q in quads))),
+        Triple(dataset, VOID.classes, _integer(len(classes))),
+        Triple(dataset, VOID.properties, _integer(len({q.predicate for q in quads}))),
+    ]
+    triples += [Triple(dataset, VOID.vocabulary, NamedNode(base)) for base in vocabularies]
+    for position, cls in enumerate(sorted(instances, key=str)):
+        partition = BlankNode(f"class{position}")  # fixed labels: byte-identical builds
+        triples += [
+            Triple(dataset, VOID.classPartition, partition),
+            Triple(partition, VOID["class"], cls),
+            Triple(partition, VOID.entities, _integer(len(instances[cls]))),
+        ]
+    for graph, members in graphs.items():
+        triples += [
+            Triple(dataset, VOID.subset, graph),
+            Triple(graph, RDF.type, VOID.Dataset),
+            Triple(graph, VOID.triples, _integer(len(members))),
+            Triple(graph, VOID.entities, _integer(_entities(q.subject for q in members))),
+        ]
+    for described, filenames in dumps.items():
+        triples += [Triple(described, VOID.dataDump, dump_iri(name)) for name in filenames]
+    return sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))

@@ -1,0 +1,52 @@
+"""``kg serve``: build if there is no build yet, then serve it with gunicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gunicorn.app.base import BaseApplication
+
+from kg.release import MANIFEST
+from server import DEFAULT_CONFIG, create_app
+
+
+class _Gunicorn(BaseApplication):
+    """Gunicorn with our app factory, called in each worker after the fork (no app in the master)."""
+
+    def __init__(self, app_config: dict, options: dict):
+        self.app_config = app_config
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            if name in self.cfg.settings:  # settings newer gunicorns add are skipped by older ones
+                self.cfg.set(name, value)
+
+    def load(self):
+        return create_app(self.app_config)
+
+
+def serve(args) -> int:
+    build_dir = Path(args.build).resolve()
+    if not (build_dir / MANIFEST).exists():
+        from kg.pipeline import build
+
+        print(f"no build in {build_dir}: building it from {Path(args.data).resolve()} first", flush=True)
+        build(args.data, build_dir)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    options = {
+        "bind": f"{host}:{args.port}",
+        "workers": args.workers,
+        # One thread per query process, so a request never waits for a query process while its worker has one.
+        "worker_class": "gthread",
+        "threads": DEFAULT_CONFIG["QUERY_WORKERS"],
+        # A GET may carry a query up to MAX_QUERY_BYTES, percent-encoded; /sparql answers 413 beyond that.
+        "limit_request_line": 0,
+        # Several servers may run side by side (tests, staging); none needs gunicorn's control socket.
+        "control_socket_disable": True,
+    }
+    print(f"soles serving {build_dir} at http://{host}:{args.port}/ (SPARQL at /sparql), "
+          f"{args.workers} workers, queries stopped after {args.timeout:g} s", flush=True)
+    _Gunicorn({"BUILD_DIR": build_dir, "QUERY_TIMEOUT": args.timeout}, options).run()
+    return 0  # not reached in practice: gunicorn ends the process itself, with its own exit status

@@ -50,7 +50,7 @@ def _local_name(term) -> str:
 def cmd_build(args) -> int:
     from kg.pipeline import build
 
-    manifest = build(args.data, args.out, reason=not args.no_reason)
+    manifest = build(args.data, args.out, reason=not args.no_reason, import_paths=tuple(args.imports), progress=True)
     print(f"built {manifest['quads']} quads into {Path(args.out).resolve()}")
     for entry in manifest["files"]:
         print(f"  {entry['name']:<14} {entry['statements']:>8} statements {entry['bytes']:>10} bytes")
@@ -146,6 +146,9 @@ def parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="validate data/ and write dumps and the query store")
     build.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="curated data directory (default: data/)")
     build.add_argument("--out", type=Path, default=DEFAULT_BUILD_DIR, help="output directory (default: build/)")
+    build.add_argument("--import", dest="imports", type=Path, action="append", default=[], metavar="FILE",
+                       help="add an RDF file (N-Quads, TriG, Turtle...; .gz allowed) to the build, checked "
+                            "against the shapes (repeatable)")
     build.add_argument("--no-reason", action="store_true", help="skip the HermiT consistency check")
     build.set_defaults(run=cmd_build)
 

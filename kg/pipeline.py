@@ -32,7 +32,14 @@ def backlog(catalog: curation.Catalog) -> list[dict]:
             for r in catalog.unlinked()]
 
 
-def build(data_dir: Path, out_dir: Path, reason: bool = True) -> dict:
+def build(data_dir: Path, out_dir: Path, reason: bool = True, import_paths: tuple[Path, ...] = (),
+          progress: bool = False) -> dict:
+    """Check data/, add the imported RDF files, and publish the build into ``out_dir``.
+
+    The curated data goes through every check (YAML, SHACL with pyshacl, HermiT); imports, which may
+    hold millions of statements, are checked against the same shapes compiled to SPARQL.
+    """
     checked = check(data_dir, reason=reason)
-    summary = {"reconciliation_backlog": backlog(checked.catalog), "dataset": void.dataset_metadata(checked.catalog)}
-    return release.publish(checked.quads, out_dir, summary)
+    summary = {"reconciliation_backlog": backlog(checked.catalog), "dataset": void.dataset_metadata(checked.catalog),
+               "imports": [Path(p).name for p in import_paths]}
+    return release.publish(checked.quads, out_dir, summary, import_paths=tuple(import_paths), progress=progress)

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import json
 import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import Quad, Store, serialize
+from pyoxigraph import Quad, RdfFormat, Store, parse, serialize
+from tqdm import tqdm
 
-from kg import formats, ids, void
-from kg.build import relabel_blank_nodes, sort_quads
+from kg import formats, ids, imports, shacl, void
+from kg.build import relabel_blank_nodes
+from kg.curation import DataError, Problem
 from kg.paths import ONTOLOGY_FILE
 from kg.validate import ontology_triples
 
@@ -61,29 +67,61 @@ def ontology_quads() -> list[Quad]:
             for t in relabel_blank_nodes(ontology_triples(), prefix="onto")]
 
 
-def _serialize(dump: Dump, quads: list[Quad], path: Path) -> int:
-    """Write one dump; return how many statements it holds."""
+def _sorted_statements(lines: Iterator[str], work: Path, name: str) -> Path:
+    """Write ``lines`` to a file sorted and without repeats, by the C locale: the same data, the same bytes.
+
+    GNU sort merges on disk, so builds of millions of statements need no more memory than a few lines.
+    """
+    unsorted, result = work / f"{name}.unsorted", work / name
+    with unsorted.open("w", encoding="utf-8") as file:
+        file.writelines(lines)
+    subprocess.run(["sort", "--unique", "--buffer-size=25%", f"--temporary-directory={work}",
+                    f"--output={result}", str(unsorted)], check=True, env={**os.environ, "LC_ALL": "C"})
+    unsorted.unlink()
+    return result
+
+
+def _graph_keyed(quads: Iterable[Quad]) -> Iterator[str]:
+    """N-Quads lines keyed by graph, so sorting keeps each graph's statements together."""
+    for quad in quads:
+        yield f"{quad.graph_name}\t{quad} .\n"  # str(quad) is the N-Quads line without its final dot
+
+
+def _strip_keys(keyed: Path, nquads: Path) -> int:
+    count = 0
+    with keyed.open(encoding="utf-8") as source, nquads.open("w", encoding="utf-8") as target:
+        for line in source:
+            target.write(line.split("\t", 1)[1])
+            count += 1
+    return count
+
+
+def _write_dump(dump: Dump, nquads: Path, triples: Path, path: Path) -> int:
+    """Write one dump from the sorted statements; return how many statements it holds."""
     if dump.is_ontology:
         statements = [q.triple for q in ontology_quads()]
-    elif dump.quads:
-        statements = quads
+        if dump.filename == "ontology.ttl":
+            path.write_bytes(ONTOLOGY_FILE.read_bytes())  # the hand-written file, comments and layout kept
+        else:
+            serialize(statements, str(path), format=dump.format.rdf, prefixes=ids.PREFIXES)
+        return len(statements)
+    source = nquads if dump.quads else triples
+    source_format = RdfFormat.N_QUADS if dump.quads else RdfFormat.N_TRIPLES
+    if dump.gzipped:  # the sorted N-Quads themselves
+        with source.open("rb") as raw, gzip.GzipFile(path, "wb", mtime=0) as packed:
+            shutil.copyfileobj(raw, packed)  # mtime=0: no timestamp in the header, byte-identical builds
     else:
-        statements = [q.triple for q in sort_quads(Quad(q.subject, q.predicate, q.object) for q in quads)]
-    if dump.filename == "ontology.ttl":
-        data = ONTOLOGY_FILE.read_bytes()  # the hand-written file, comments and layout kept
-    else:
-        data = serialize(statements, format=dump.format.rdf, prefixes=ids.PREFIXES)
-    if dump.gzipped:
-        data = gzip.compress(data, mtime=0)  # no timestamp in the header: byte-identical builds
-    path.write_bytes(data)
-    return len(statements)
+        with source.open("rb") as raw:
+            serialize(parse(raw, format=source_format), str(path), format=dump.format.rdf, prefixes=ids.PREFIXES)
+    with source.open("rb") as raw:
+        return sum(1 for _ in raw)
 
 
-def _write_void(quads: list[Quad], metadata: dict, path: Path) -> int:
+def _write_void(store: Store, metadata: dict, path: Path) -> int:
     """Write the VoID description of everything the store holds; return how many statements it holds."""
     dumps = {ids.DATASET: [d.filename for d in DUMPS if not d.is_ontology],
              ids.ONTOLOGY_GRAPH: [d.filename for d in DUMPS if d.is_ontology]}
-    triples = void.describe([*quads, *ontology_quads()], metadata, dumps)
+    triples = void.describe(store, metadata, dumps)
     path.write_bytes(serialize(triples, format=VOID_DUMP.format.rdf, prefixes=void.PREFIXES))
     return len(triples)
 
@@ -109,40 +147,89 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_store(path: Path, quads: list[Quad]) -> None:
-    store = Store(str(path))
-    store.bulk_extend(quads)
-    store.bulk_extend(ontology_quads())
-    store.optimize()
-    store.flush()
-    del store
-
-
 def _check_replaceable(out_dir: Path) -> None:
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).exists():
         raise FileExistsError(f"{out_dir} exists and is not a soles build (no {MANIFEST}); "
                               "refusing to replace it")
 
 
-def publish(quads: list[Quad], out_dir: Path, summary: dict) -> dict:
-    """Write every output for ``quads`` and swap them in place of ``out_dir``; return the manifest."""
+class Progress:
+    """Stage lines and a progress bar on stderr, for long builds at an interactive terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+
+    def stage(self, text: str) -> None:
+        if self.enabled:
+            print(f"kg build: {text}", file=sys.stderr, flush=True)
+
+    def count(self, items: Iterable, what: str) -> Iterable:
+        return tqdm(items, desc=what, unit=" quads", unit_scale=True, disable=not self.enabled, file=sys.stderr)
+
+
+def _imported_quads(paths: list[Path], curated_graphs: set[str], progress: Progress) -> Iterator[Quad]:
+    for index, path in enumerate(paths):
+        yield from progress.count(imports.read(path, index, curated_graphs), f"reading {Path(path).name}")
+
+
+def _check_imports(store: Store, paths: list[Path]) -> None:
+    found = shacl.violations(store)
+    if not found:
+        return
+    problems = []
+    for violation in found:
+        where = next(((str(p), line) for p in paths if (line := imports.first_line_mentioning(Path(p), violation.focus))),
+                     (", ".join(map(str, paths)), None))
+        problems.append(Problem(where[0], where[1], f"{violation.focus} {violation.path}", violation.message))
+    raise DataError(problems)
+
+
+def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tuple[Path, ...] = (),
+            progress: bool = False) -> dict:
+    """Write every output for the curated quads and imported files, then swap them in place of ``out_dir``.
+
+    Imported files are checked against the shapes, compiled to SPARQL, once everything is loaded.
+    Returns the manifest.
+    """
     out_dir = Path(out_dir).resolve()
     _check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
+    report = Progress(progress)
     try:
+        work = staging / "work"
+        work.mkdir()
+        curated_graphs = {q.graph_name.value for q in curated} | {ids.ONTOLOGY_GRAPH.value}
+        quads = itertools.chain(curated, _imported_quads(list(import_paths), curated_graphs, report))
+        report.stage("sorting")
+        nquads = work / "all.nq"
+        count = _strip_keys(_sorted_statements(_graph_keyed(quads), work, "keyed"), nquads)
+        with nquads.open("rb") as raw:
+            triples = _sorted_statements((f"{q.triple} .\n" for q in parse(raw, format=RdfFormat.N_QUADS)),
+                                         work, "all.nt")
+        report.stage(f"loading {count} quads into the store")
+        store = Store(str(staging / STORE_DIR))
+        store.bulk_load(path=str(nquads), format=RdfFormat.N_QUADS)
+        store.bulk_extend(ontology_quads())
+        if import_paths:
+            report.stage("checking imports against the shapes")
+            _check_imports(store, list(import_paths))
+        report.stage("writing dumps")
         files = []
         for dump in DUMPS:
             path = staging / dump.filename
-            files.append(_file_entry(dump, path, _serialize(dump, quads, path)))
+            files.append(_file_entry(dump, path, _write_dump(dump, nquads, triples, path)))
         void_path = staging / VOID_DUMP.filename
-        files.append(_file_entry(VOID_DUMP, void_path, _write_void(quads, summary["dataset"], void_path)))
-        manifest = {"files": files, "quads": len(quads), **summary}
+        files.append(_file_entry(VOID_DUMP, void_path, _write_void(store, summary["dataset"], void_path)))
+        manifest = {"files": files, "quads": count, **summary}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
-        write_store(staging / STORE_DIR, quads)
+        store.optimize()
+        store.flush()
+        del store
+        shutil.rmtree(work)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -1,0 +1,112 @@
+"""kg build --import: RDF files join the build, checked against the shapes, deterministically."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from kg.curation import DataError
+from kg.pipeline import build
+from kg.store import open_store, run_query
+
+PREFIXES = """\
+@prefix sol: <https://w3id.org/soles/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix id: <https://w3id.org/soles/id/> .
+"""
+
+NEWSROOM_GRAPH = PREFIXES + """\
+<https://w3id.org/soles/id/source/newsroom-memo> a sol:Source , sol:NewsReport ;
+    dcterms:title "Newsroom memo" ;
+    dcterms:publisher <https://w3id.org/soles/id/organization/daily-fixture> ;
+    sol:url "https://news.example.org/memo"^^xsd:anyURI .
+<https://w3id.org/soles/id/allegation/bob-sells-maps> a sol:Allegation ;
+    rdfs:label "Bob Sample sells maps" ;
+    sol:accused <https://w3id.org/soles/id/person/bob-sample> ;
+    sol:allegationType sol:Corruption ;
+    sol:status sol:Alleged .
+<https://w3id.org/soles/id/attribution/newsroom-memo/bob-sells-maps/fixture-officials/asserts> a sol:Attribution ;
+    sol:allegation <https://w3id.org/soles/id/allegation/bob-sells-maps> ;
+    sol:claimant <https://w3id.org/soles/id/group/fixture-officials> ;
+    sol:stance sol:Asserts ;
+    sol:source <https://w3id.org/soles/id/source/newsroom-memo> ;
+    sol:quote "Bob sold the maps" ;
+    rdfs:seeAlso [ rdfs:label "an anonymous note" ] .
+"""
+
+
+@pytest.fixture()
+def newsroom_file(tmp_path):
+    path = tmp_path / "newsroom.ttl"
+    path.write_text(NEWSROOM_GRAPH, encoding="utf-8")
+    return path
+
+
+def test_an_imported_graph_is_served_with_curated_data(fixture_data, newsroom_file, tmp_path):
+    out = tmp_path / "build"
+    manifest = build(fixture_data, out, reason=False, import_paths=(newsroom_file,))
+    assert manifest["imports"] == ["newsroom.ttl"]
+    query = """SELECT ?g ?claimant WHERE { GRAPH ?g { ?a sol:allegation allegation:bob-sells-maps ;
+                                                       sol:claimant ?c } ?c rdfs:label ?claimant }"""
+    (row,) = list(run_query(open_store(out), query))
+    assert row["g"].value == "https://w3id.org/soles/graph/import-newsroom"
+    assert row["claimant"].value == "Fixture officials"  # the import links to curated actors
+    assert b"bob-sells-maps" in (out / "soles.trig").read_bytes()
+
+
+def test_builds_with_imports_are_byte_identical(fixture_data, newsroom_file, tmp_path):
+    first = build(fixture_data, tmp_path / "a", reason=False, import_paths=(newsroom_file,))
+    second = build(fixture_data, tmp_path / "b", reason=False, import_paths=(newsroom_file,))
+    assert first == second
+    for entry in first["files"]:
+        assert (tmp_path / "a" / entry["name"]).read_bytes() == (tmp_path / "b" / entry["name"]).read_bytes()
+
+
+def test_an_import_that_breaks_a_shape_is_refused_with_its_line(fixture_data, tmp_path):
+    path = tmp_path / "broken.ttl"
+    path.write_text(NEWSROOM_GRAPH.replace('    sol:status sol:Alleged .\n', '    sol:status sol:Alleged , sol:Convicted .\n'),
+                    encoding="utf-8")
+    out = tmp_path / "build"
+    with pytest.raises(DataError) as caught:
+        build(fixture_data, out, reason=False, import_paths=(path,))
+    error = caught.value
+    assert error.file == str(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert error.line == 1 + next(i for i, line in enumerate(lines) if "allegation/bob-sells-maps> a" in line)
+    assert error.field.endswith("ontology#status")
+    assert "exactly one status" in str(error)
+    assert not out.exists()
+
+
+def test_an_import_may_not_overwrite_a_curated_graph(fixture_data, tmp_path):
+    path = tmp_path / "takeover.nq"
+    path.write_text('<https://w3id.org/soles/id/x> <http://www.w3.org/2000/01/rdf-schema#label> "x" '
+                    '<https://w3id.org/soles/graph/fixture-report> .\n', encoding="utf-8")
+    with pytest.raises(DataError, match="already built from data/"):
+        build(fixture_data, tmp_path / "build", reason=False, import_paths=(path,))
+
+
+def test_an_import_with_a_syntax_error_names_the_line(fixture_data, tmp_path):
+    path = tmp_path / "bad.nq"
+    path.write_text('<http://e/a> <http://e/p> "ok" <http://e/g> .\n<http://e/a> <http://e/p> "broken .\n',
+                    encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        build(fixture_data, tmp_path / "build", reason=False, import_paths=(path,))
+    assert (caught.value.file, caught.value.field) == (str(path), "(syntax)")
+    assert "line 2" in str(caught.value)
+
+
+def test_cli_build_accepts_repeated_imports(fixture_data, newsroom_file, tmp_path):
+    second = tmp_path / "more.nq"
+    second.write_text('<https://w3id.org/soles/id/place/strelsau> <http://www.w3.org/2000/01/rdf-schema#comment> '
+                      '"A city." <https://w3id.org/soles/graph/import-gazetteer> .\n', encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "kg.cli", "build", "--no-reason", "--data", str(fixture_data),
+                             "--out", str(tmp_path / "out"), "--import", str(newsroom_file), "--import", str(second)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    graphs = {g.value for g in open_store(tmp_path / "out").named_graphs()}
+    assert {"https://w3id.org/soles/graph/import-newsroom", "https://w3id.org/soles/graph/import-gazetteer"} <= graphs

@@ -17,10 +17,9 @@ from pyoxigraph import Store
 from rdflib.collection import Collection
 from rdflib.namespace import RDF
 
-from kg.paths import SHAPES_FILE
+from kg.paths import ONTOLOGY_FILE, SHAPES_FILE
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
-RDF_TYPE_PATH = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
 
 # Shape keys that carry no constraint of their own.
 DESCRIPTIVE = {RDF.type, rdflib.RDFS.label, rdflib.RDFS.comment, SH.message, SH.targetClass, SH.path,
@@ -42,10 +41,31 @@ class Violation:
 
 @dataclass(frozen=True)
 class Check:
+    """One constraint: the focus nodes of ``targets`` that fail ``condition`` violate it."""
+
     shape: str
     path: str
     message: str
-    query: str
+    targets: str
+    condition: str
+
+    @property
+    def query(self) -> str:
+        return f"SELECT DISTINCT ?focus WHERE {{ {self.targets} FILTER(!({self.condition})) }} ORDER BY ?focus"
+
+
+@dataclass(frozen=True)
+class ShapeChecks:
+    """One query that finds any node violating a shape, and one query per constraint to say which."""
+
+    shape: str
+    targets: str
+    checks: list[Check]
+
+    @property
+    def any_violation(self) -> str:
+        every = " && ".join(f"({check.condition})" for check in self.checks)
+        return f"ASK {{ {self.targets} FILTER(!({every})) }}"
 
 
 def _sparql(term) -> str:
@@ -57,9 +77,19 @@ def _sparql(term) -> str:
 
 
 class ShapeCompiler:
-    def __init__(self, shapes: rdflib.Graph):
+    def __init__(self, shapes: rdflib.Graph, ontology: rdflib.Graph):
         self.shapes = shapes
+        self.ontology = ontology
         self._names = itertools.count()
+
+    def instance_of(self, var: str, cls) -> str:
+        """A pattern matching instances of ``cls`` or of its subclasses in the ontology.
+
+        The subclasses are listed rather than followed with rdfs:subClassOf* in the data: the
+        hierarchy is fixed, and the listed form is much cheaper over millions of statements.
+        """
+        classes = sorted(self.ontology.transitive_subjects(rdflib.RDFS.subClassOf, cls))
+        return f"VALUES ?class_{var[1:]} {{ {' '.join(map(_sparql, classes))} }} {var} a ?class_{var[1:]} ."
 
     def fresh(self) -> str:
         return f"?v{next(self._names)}"
@@ -82,7 +112,7 @@ class ShapeCompiler:
         """Conditions a single value node ``var`` must meet under ``shape``'s value constraints."""
         conditions = []
         for cls in self.shapes.objects(shape, SH["class"]):
-            conditions.append(f"EXISTS {{ {var} {RDF_TYPE_PATH} {_sparql(cls)} }}")
+            conditions.append(f"EXISTS {{ {self.instance_of(var, cls)} }}")
         for datatype in self.shapes.objects(shape, SH.datatype):
             conditions.append(f"(isLiteral({var}) && datatype({var}) = {_sparql(datatype)})")
         for members in self.shapes.objects(shape, SH["in"]):
@@ -146,35 +176,43 @@ class ShapeCompiler:
         conditions = [c for _, c in self.node_conditions(shape, var)] or ["true"]
         return "(" + " && ".join(conditions) + ")"
 
-    def checks(self) -> list[Check]:
-        """One violation-finding query per constraint of every targeted shape."""
+    def checks(self) -> list[ShapeChecks]:
+        """The queries for every targeted shape."""
         found = []
         for shape in sorted(set(self.shapes.subjects(SH.targetClass, None))):
-            targets = " UNION ".join(f"{{ ?focus {RDF_TYPE_PATH} {_sparql(c)} }}"
+            targets = " UNION ".join(f"{{ {self.instance_of('?focus', c)} }}"
                                      for c in sorted(self.shapes.objects(shape, SH.targetClass)))
-            own_message = self.shapes.value(shape, SH.message)
+            checks = []
             for prop in [None, *sorted(self.shapes.objects(shape, SH.property))]:
                 if prop is None:
                     conditions = self.value_ok(shape, "?focus")
-                    path, message = "(node)", own_message
+                    path, message = "(node)", self.shapes.value(shape, SH.message)
                 else:
                     conditions = [c for _, c in self.property_conditions(prop, "?focus")]
                     path, message = str(self.shapes.value(prop, SH.path)), self.shapes.value(prop, SH.message)
-                for condition in conditions:
-                    query = f"SELECT DISTINCT ?focus WHERE {{ {targets} FILTER(!({condition})) }} ORDER BY ?focus"
-                    found.append(Check(str(shape), path, str(message or "violates a shape"), query))
+                checks += [Check(str(shape), path, str(message or "violates a shape"), targets, condition)
+                           for condition in conditions]
+            found.append(ShapeChecks(str(shape), targets, checks))
         return found
 
 
-def compiled_checks() -> list[Check]:
+def compiled_checks() -> list[ShapeChecks]:
     shapes = rdflib.Graph().parse(data=SHAPES_FILE.read_text(encoding="utf-8"), format="turtle")
-    return ShapeCompiler(shapes).checks()
+    ontology = rdflib.Graph().parse(data=ONTOLOGY_FILE.read_text(encoding="utf-8"), format="turtle")
+    return ShapeCompiler(shapes, ontology).checks()
 
 
 def violations(store: Store, limit: int = 100) -> list[Violation]:
-    """Every shape violation in the store's union of graphs (the ontology must be loaded too)."""
+    """Every shape violation in the store's union of graphs (the ontology must be loaded too).
+
+    Each shape is first checked as a whole in one pass; only a shape with violations is checked
+    constraint by constraint, to say which constraint each node breaks.
+    """
     found = []
-    for check in compiled_checks():
-        for row in store.query(check.query + f" LIMIT {limit}", use_default_graph_as_union=True):
-            found.append(Violation(row["focus"].value, check.shape, check.path, check.message))
+    for shape in compiled_checks():
+        if not store.query(shape.any_violation, use_default_graph_as_union=True):
+            continue
+        for check in shape.checks:
+            for row in store.query(check.query + f" LIMIT {limit}", use_default_graph_as_union=True):
+                found.append(Violation(row["focus"].value, check.shape, check.path, check.message))
     return found

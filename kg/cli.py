@@ -182,6 +182,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--timeout", type=float, default=10.0, help="query timeout in seconds (default 10)")
     serve.add_argument("--build", type=Path, default=DEFAULT_BUILD_DIR)
     serve.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    serve.add_argument("--store", metavar="URL", default=None,
+                       help="query this SPARQL 1.1 endpoint instead of the embedded store (load it with 'kg load')")
+    serve.add_argument("--allow-service", action="append", default=[], metavar="URL",
+                       help="an endpoint SERVICE clauses may call, e.g. https://query.wikidata.org/sparql "
+                            "(repeatable; none by default)")
     serve.set_defaults(run=cmd_serve)
     return main
 

@@ -17,6 +17,9 @@ DEFAULT_CONFIG = {
     "MAX_QUERY_BYTES": 100_000,
     "SERVICE_ALLOWLIST": (),  # SPARQL endpoints SERVICE may reach, e.g. ("https://query.wikidata.org/sparql",)
     "QUERY_WORKERS": 2,  # query processes per web worker
+    # A SPARQL 1.1 query endpoint to query instead of the build's embedded store (kg serve --store URL);
+    # the build still provides the manifest and the dumps.
+    "REMOTE_STORE": None,
     "QUERIES_DIR": DEFAULT_DATA_DIR / "queries",  # example queries (.rq) listed by the query page
 }
 

@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from pyoxigraph import Store
 
 from kg.release import read_manifest
+from kg.remote import RemoteStore
 from kg.store import open_store
 
 _KEY = "soles.build"
@@ -25,12 +26,14 @@ def _opened() -> dict:
     state = current_app.extensions[_KEY]
     if state.get("pid") != os.getpid():
         build_dir = current_app.config["BUILD_DIR"]
+        remote = current_app.config["REMOTE_STORE"]
+        store = RemoteStore(remote, current_app.config["QUERY_TIMEOUT"]) if remote else open_store(build_dir)
         state.clear()
-        state.update(pid=os.getpid(), store=open_store(build_dir), manifest=read_manifest(build_dir))
+        state.update(pid=os.getpid(), store=store, manifest=read_manifest(build_dir))
     return state
 
 
-def get_store() -> Store:
+def get_store() -> Store | RemoteStore:
     return _opened()["store"]
 
 

@@ -25,13 +25,16 @@ import time
 import weakref
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from flask import Flask, current_app
 from pyoxigraph import NamedNode
 
 from kg import formats
 from kg.store import open_store, run_query, write_result
+
+if TYPE_CHECKING:
+    from server.forwarding import ForwardingRunner
 
 _KEY = "soles.query_runner"
 
@@ -44,6 +47,10 @@ STREAM_AFTER_BYTES = 1 << 16  # smaller results are sent whole, with a Content-L
 
 class QueryTimeout(Exception):
     """The query ran past the time limit (or waited that long for an executor) and was stopped."""
+
+    @classmethod
+    def after(cls, limit: float) -> QueryTimeout:
+        return cls(f"query stopped after {limit:g} s: the limit is {limit:g} s")
 
 
 class QueryError(Exception):
@@ -58,13 +65,18 @@ def init_app(app: Flask) -> None:
     app.extensions[_KEY] = _RunnerSlot()
 
 
-def get_runner() -> QueryRunner:
+def get_runner() -> QueryRunner | ForwardingRunner:
     """This process's runner, created on first use: gunicorn forks its workers before any request."""
     slot = current_app.extensions[_KEY]
     with slot.lock:
         if slot.runner is None or slot.runner.pid != os.getpid():
             config = current_app.config
-            slot.runner = QueryRunner(config["BUILD_DIR"], config["QUERY_WORKERS"], config["QUERY_TIMEOUT"])
+            if config["REMOTE_STORE"]:
+                from server.forwarding import ForwardingRunner
+
+                slot.runner = ForwardingRunner(config["REMOTE_STORE"], config["QUERY_TIMEOUT"])
+            else:
+                slot.runner = QueryRunner(config["BUILD_DIR"], config["QUERY_WORKERS"], config["QUERY_TIMEOUT"])
         return slot.runner
 
 
@@ -135,7 +147,7 @@ class QueryRunner:
         try:
             yield
         except TimeoutError:
-            raise QueryTimeout(f"query stopped after {self.timeout:g} s: the limit is {self.timeout:g} s") from None
+            raise QueryTimeout.after(self.timeout) from None
 
     def _checkout(self, deadline: float) -> Executor:
         with self._changed:

@@ -46,7 +46,10 @@ def serve(args) -> int:
         # Several servers may run side by side (tests, staging); none needs gunicorn's control socket.
         "control_socket_disable": True,
     }
-    print(f"soles serving {build_dir} at http://{host}:{args.port}/ (SPARQL at /sparql), "
+    engine = f"the SPARQL engine at {args.store}" if args.store else "its embedded store"
+    print(f"soles serving {build_dir} from {engine} at http://{host}:{args.port}/ (SPARQL at /sparql), "
           f"{args.workers} workers, queries stopped after {args.timeout:g} s", flush=True)
-    _Gunicorn({"BUILD_DIR": build_dir, "QUERY_TIMEOUT": args.timeout}, options).run()
+    app_config = {"BUILD_DIR": build_dir, "QUERY_TIMEOUT": args.timeout, "REMOTE_STORE": args.store,
+                  "SERVICE_ALLOWLIST": tuple(args.allow_service)}
+    _Gunicorn(app_config, options).run()
     return 0  # not reached in practice: gunicorn ends the process itself, with its own exit status

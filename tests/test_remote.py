@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 import rdflib
 from pyoxigraph import RdfFormat
 import requests
 from rdflib.compare import isomorphic
+from SPARQLWrapper import JSON, SPARQLWrapper
 
 from kg.remote import RemoteError, RemoteStore, load_into
 from kg.store import open_store, run_query
+from tests.conftest import LiveServer
 from tests.oxigraph_server import OxigraphServer
 
 
@@ -62,3 +65,48 @@ def test_remote_errors_are_clear(oxigraph):
         RemoteStore(oxigraph.query_url).query("SELECT WHERE {")
     with pytest.raises(RemoteError, match="127.0.0.1:9"):
         RemoteStore("http://127.0.0.1:9/query", timeout=2).query("ASK {}")
+
+
+@pytest.fixture(scope="module")
+def remote_soles(fixture_build, oxigraph):
+    load_into(fixture_build, oxigraph.store_url)
+    server = LiveServer(fixture_build, extra=("--store", oxigraph.query_url))
+    yield server
+    server.stop()
+
+
+def test_serve_store_answers_sparql_from_the_remote_engine(remote_soles):
+    wrapper = SPARQLWrapper(remote_soles.url + "/sparql")
+    wrapper.setQuery("SELECT ?label WHERE { ?a a sol:Allegation ; rdfs:label ?label } ORDER BY ?label")
+    wrapper.setReturnFormat(JSON)
+    labels = [b["label"]["value"] for b in wrapper.queryAndConvert()["results"]["bindings"]]
+    assert labels == ["Alice Example smuggles cheese", "Mallory takes bribes"]
+    turtle = requests.get(remote_soles.url + "/sparql", params={"query": "CONSTRUCT WHERE { ?e a sol:Event }"},
+                          headers={"Accept": "text/turtle"}, timeout=10)
+    assert turtle.status_code == 200 and turtle.headers["Content-Type"].startswith("text/turtle")
+    assert len(rdflib.Graph().parse(data=turtle.text, format="turtle")) == 1
+
+
+def test_serve_store_keeps_the_safety_rules(remote_soles):
+    update = requests.post(remote_soles.url + "/sparql", data={"update": "CLEAR ALL"}, timeout=10)
+    assert update.status_code == 403
+    service = requests.get(remote_soles.url + "/sparql", timeout=10,
+                           params={"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"})
+    assert service.status_code == 403
+    malformed = requests.get(remote_soles.url + "/sparql", params={"query": "SELECT WHERE {"}, timeout=10)
+    assert malformed.status_code == 400
+
+
+def test_serve_store_stops_a_runaway_query_at_the_limit(remote_soles):
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+    started = time.monotonic()
+    response = requests.get(remote_soles.url + "/sparql", params={"query": runaway}, timeout=30)
+    assert response.status_code == 503
+    assert "the limit is 2 s" in response.text
+    assert time.monotonic() - started < 6
+
+
+def test_serve_store_renders_pages_from_the_remote_engine(remote_soles):
+    page = requests.get(remote_soles.url + "/id/person/alice-example", timeout=10)
+    assert page.status_code == 200
+    assert "Alice Example smuggles cheese" in page.text and "called the charges a fabrication" in page.text

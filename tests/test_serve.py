@@ -75,7 +75,7 @@ def test_serve_runs_gunicorn_workers_and_says_where(fixture_build):
         assert len(children(server.process.pid)) == 3
     finally:
         output = stop_and_read_output(server)
-    assert f"soles serving {fixture_build} at {server.url}/ (SPARQL at /sparql)" in output
+    assert f"soles serving {fixture_build} from its embedded store at {server.url}/ (SPARQL at /sparql)" in output
 
 
 def test_query_processes_are_replaced_not_piled_up_and_end_with_the_server(fixture_build):

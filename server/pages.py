@@ -60,11 +60,33 @@ class Ref:
 
 
 LABEL_QUERY = """
-SELECT ?this ?label WHERE {
+SELECT ?this ?label ?rank WHERE {
+  VALUES ?this { %s }
   VALUES (?predicate ?rank) { (skos:prefLabel 1) (rdfs:label 2) (dcterms:title 3) }
   ?this ?predicate ?label .
-}
-ORDER BY ?rank (LANG(?label) NOT IN ("en", "")) LIMIT 1"""
+}"""
+
+
+def _fetch_labels(iris) -> None:
+    """Look up, in one query, the labels of every IRI not yet known in this request.
+
+    A page names dozens of resources; one query for all of them instead of one each keeps pages fast.
+    """
+    labels = g.setdefault("labels", {})
+    missing = sorted({iri for iri in iris if iri not in labels})
+    if not missing:
+        return
+    best: dict[str, tuple] = {}
+    query = LABEL_QUERY % " ".join(str(NamedNode(iri)) for iri in missing)
+    for row in run_query(get_store(), query):
+        label = row["label"]
+        # Preferred label before label before title; English or untagged before other languages.
+        rank = (int(row["rank"].value), label.language not in (None, "en"), label.value)
+        iri = row["this"].value
+        if iri not in best or rank < best[iri]:
+            best[iri] = rank
+    for iri in missing:
+        labels[iri] = best[iri][2] if iri in best else re.split(r"[/#]", iri.rstrip("/"))[-1]
 
 
 def label_of(iri: str) -> str:
@@ -74,8 +96,7 @@ def label_of(iri: str) -> str:
     """
     labels = g.setdefault("labels", {})
     if iri not in labels:
-        found = [row["label"] for row in select(LABEL_QUERY, iri, with_labels=False)]
-        labels[iri] = found[0] if found else re.split(r"[/#]", iri.rstrip("/"))[-1]
+        _fetch_labels([iri])
     return labels[iri]
 
 
@@ -114,6 +135,10 @@ def select(query: str, this: str | None = None, with_labels: bool = True) -> lis
     literals as their text, blank and unbound values as None."""
     solutions = query_about(query, this)
     names = [variable.value for variable in solutions.variables]
+    rows = [[solution[name] for name in names] for solution in solutions]
+    if with_labels:
+        _fetch_labels(term.value for row in rows for term in row
+                      if isinstance(term, NamedNode) and ids.local_path(term.value) is not None)
     readable = ref if with_labels else str
 
     def value(term):
@@ -121,7 +146,7 @@ def select(query: str, this: str | None = None, with_labels: bool = True) -> lis
             return readable(term.value)
         return term.value if isinstance(term, Literal) else None
 
-    return [{name: value(solution[name]) for name in names} for solution in solutions]
+    return [{name: value(term) for name, term in zip(names, row)} for row in rows]
 
 
 def folded(text: str) -> str:

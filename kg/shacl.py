@@ -89,7 +89,8 @@ class ShapeCompiler:
         hierarchy is fixed, and the listed form is much cheaper over millions of statements.
         """
         classes = sorted(self.ontology.transitive_subjects(rdflib.RDFS.subClassOf, cls))
-        return f"VALUES ?class_{var[1:]} {{ {' '.join(map(_sparql, classes))} }} {var} a ?class_{var[1:]} ."
+        kind = self.fresh()
+        return f"VALUES {kind} {{ {' '.join(map(_sparql, classes))} }} {var} a {kind} ."
 
     def fresh(self) -> str:
         return f"?v{next(self._names)}"

@@ -123,11 +123,15 @@ def ref(iri: str) -> Ref:
 def query_about(query: str, this: str | None = None):
     """Run one of our own queries with ``?this`` bound to the IRI ``this`` (ValueError if it is no IRI).
 
-    pyoxigraph binds only variables a SELECT projects, so SELECT queries that use ``?this`` select it
-    too; and it binds ?this for the query's patterns, not inside BIND, so compare with FILTER instead.
+    ``?this`` is bound by a VALUES clause at the head of the query's pattern, so the engine starts
+    from that one resource; binding it afterwards would evaluate the pattern for every resource of
+    the graph first, which is slow once the graph holds millions of statements.
     """
-    substitutions = {THIS: NamedNode(this)} if this is not None else None
-    return run_query(get_store(), query, substitutions=substitutions)
+    if this is not None:
+        marker = "WHERE {" if "WHERE {" in query else "{"
+        head, _, rest = query.partition(marker)
+        query = f"{head}{marker} VALUES ?this {{ {NamedNode(this)} }} {rest}"
+    return run_query(get_store(), query)
 
 
 def select(query: str, this: str | None = None, with_labels: bool = True) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg import curation
+from kg import curation, shacl
 from kg.paths import DEFAULT_DATA_DIR
 from kg.pipeline import build
 from kg.schema import MAX_QUOTE_WORDS
@@ -58,3 +58,8 @@ def test_every_example_query_runs_and_answers(real_build):
         result = run_query(store, path.read_text(encoding="utf-8"))
         answer = bool(result) if not hasattr(result, "__iter__") else len(list(result))
         assert answer, f"{path.name} returned nothing"
+
+
+def test_the_compiled_shapes_find_nothing_in_the_real_build(real_build):
+    """The SPARQL form of the shapes, which checks imports, accepts what pyshacl accepted."""
+    assert shacl.violations(open_store(real_build)) == []

@@ -12,7 +12,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 from kg import ids
 from kg import schema as sc
 from kg.curation import Catalog, Record, SourceFile
-from kg.vocab import DCTERMS, PROV, RDF, RDFS, SOL, XSD
+from kg.vocab import PROV, RDF, RDFS, SOL, XSD
 
 
 @dataclass

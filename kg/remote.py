@@ -75,18 +75,12 @@ class RemoteStore:
             raise SyntaxError(response.text[:2000])
         return _check(response, f"query to {self.endpoint}")
 
-    def query(self, query: str, *, prefixes: dict[str, str] | None = None, substitutions: dict | None = None,
-              use_default_graph_as_union: bool = True):
+    def query(self, query: str, *, prefixes: dict[str, str] | None = None, use_default_graph_as_union: bool = True):
         """Solutions, a boolean or triples, parsed from the engine's answer like Store.query returns them.
 
-        ``substitutions`` become a VALUES clause after the query, which binds them as pyoxigraph does;
-        the default graph is whatever the engine is configured with (see the class documentation).
+        The default graph is whatever the engine is configured with (see the class documentation).
         """
         declared = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in (prefixes or {}).items())
-        if substitutions:
-            names = " ".join(str(variable) for variable in substitutions)
-            values = " ".join(str(term) for term in substitutions.values())
-            query = f"{query}\nVALUES ({names}) {{ ({values}) }}"
         accept = f"{SOLUTIONS_BODY.media_type}, {GRAPH_BODY.media_type};q=0.9"
         response = self.post(declared + query, accept)
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()

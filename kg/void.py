@@ -52,9 +52,7 @@ def _vocabulary(term: NamedNode) -> str | None:
 
 
 ENTITY_FILTER = f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{ids.ENTITY_BASE}"))'
-COUNTS = f"""
-SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?p) AS ?properties) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}
-"""
+COUNTS = "SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?p) AS ?properties) WHERE { GRAPH ?g { ?s ?p ?o } }"
 ENTITIES = f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {ENTITY_FILTER} }}"
 PREDICATES = "SELECT DISTINCT ?p WHERE { GRAPH ?g { ?s ?p ?o } }"
 CLASSES = "SELECT DISTINCT ?c WHERE { GRAPH ?g { ?s a ?c } }"

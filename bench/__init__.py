@@ -1,0 +1,1 @@
+"""Benchmarks of soles against Oxigraph server, rdflib-endpoint and a bare Flask+pyoxigraph wrapper."""

@@ -205,7 +205,9 @@ def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tup
         quads = itertools.chain(curated, _imported_quads(list(import_paths), curated_graphs, report))
         report.stage("sorting")
         nquads = work / "all.nq"
-        count = _strip_keys(_sorted_statements(_graph_keyed(quads), work, "keyed"), nquads)
+        keyed = _sorted_statements(_graph_keyed(quads), work, "keyed")
+        count = _strip_keys(keyed, nquads)
+        keyed.unlink()  # the largest file of a big build: free its disk before the store is written
         with nquads.open("rb") as raw:
             triples = _sorted_statements((f"{q.triple} .\n" for q in parse(raw, format=RdfFormat.N_QUADS)),
                                          work, "all.nt")

@@ -21,6 +21,7 @@ DEFAULT_CONFIG = {
     # the build still provides the manifest and the dumps.
     "REMOTE_STORE": None,
     "QUERIES_DIR": DEFAULT_DATA_DIR / "queries",  # example queries (.rq) listed by the query page
+    "PAGE_SIZE": 50,  # items per page of a long list on a page (an actor's allegations, the home page's lists)
 }
 
 

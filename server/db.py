@@ -39,3 +39,11 @@ def get_store() -> Store | RemoteStore:
 
 def get_manifest() -> dict:
     return _opened()["manifest"]
+
+
+def per_process(name: str, compute):
+    """``compute()``, run once per process and kept while it serves the build (which never changes under it)."""
+    state = _opened()
+    if name not in state:
+        state[name] = compute()
+    return state[name]

@@ -5,8 +5,12 @@ Every format comes from the one table in kg.formats.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import request
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import NotAcceptable
+from werkzeug.http import parse_accept_header
 
 from kg import formats
 
@@ -33,7 +37,12 @@ def choose(candidates: tuple[formats.Format, ...], default: formats.Format, suff
         if fmt is None or fmt not in candidates:
             raise NotAcceptable(f"no {suffix!r} representation here")
         return fmt
-    accept = request.accept_mimetypes
+    return _by_accept_header(request.headers.get("Accept", ""), candidates, default)
+
+
+@lru_cache(maxsize=1024)  # clients send few distinct Accept headers, and parsing one costs more than the rest
+def _by_accept_header(header: str, candidates: tuple[formats.Format, ...], default: formats.Format) -> formats.Format:
+    accept = parse_accept_header(header, MIMEAccept)
     if not accept or accept.best == "*/*" and len(accept) == 1:
         return default
     best = accept.best_match(_media_types(candidates))

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
@@ -21,7 +22,7 @@ from kg import formats, ids
 from kg.store import run_query
 from kg.vocab import DCTERMS, RDFS, SCHEMA, SKOS, SOL, WIKIDATA_ENTITY
 from server import negotiate
-from server.db import get_manifest, get_store
+from server.db import get_manifest, get_store, per_process
 
 bp = Blueprint("pages", __name__)
 
@@ -58,13 +59,13 @@ class Ref:
         return self.href is not None and not self.href.startswith("/")
 
 
-LABEL_PREDICATES = (SKOS.prefLabel.value, RDFS.label.value, DCTERMS.title.value)  # in order of preference
-# A FILTER, not a second VALUES list: the engine joins two VALUES lists slowly once the graph is large.
+LABEL_PREDICATES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)  # in order of preference
+# One index lookup per resource and predicate: a FILTER on ?predicate would read every statement about
+# each resource (a graph's description names thousands of sources), a VALUES list of predicates joins slowly.
 LABEL_QUERY = """
 SELECT ?this ?predicate ?label WHERE {
   VALUES ?this { %s }
-  ?this ?predicate ?label .
-  FILTER(?predicate IN (skos:prefLabel, rdfs:label, dcterms:title))
+  """ + "\n  UNION ".join(f"{{ ?this {term} ?label BIND({term} AS ?predicate) }}" for term in LABEL_PREDICATES) + """
 }"""
 
 
@@ -82,7 +83,7 @@ def _fetch_labels(iris) -> None:
     for row in run_query(get_store(), query):
         label = row["label"]
         # Preferred label before label before title; English or untagged before other languages.
-        rank = (LABEL_PREDICATES.index(row["predicate"].value), label.language not in (None, "en"), label.value)
+        rank = (LABEL_PREDICATES.index(row["predicate"]), label.language not in (None, "en"), label.value)
         iri = row["this"].value
         if iri not in best or rank < best[iri]:
             best[iri] = rank
@@ -135,23 +136,90 @@ def query_about(query: str, this: str | None = None):
     return run_query(get_store(), query)
 
 
-def select(query: str, this: str | None = None, with_labels: bool = True) -> list[dict]:
-    """Rows of a SELECT query about ``this``: IRIs as Refs (or plain strings without labels),
-    literals as their text, blank and unbound values as None."""
+def terms_of(query: str, this: str | None = None) -> list[dict]:
+    """Rows of a SELECT query about ``this`` as the engine gives them: RDF terms, None when unbound."""
     solutions = query_about(query, this)
     names = [variable.value for variable in solutions.variables]
-    rows = [[solution[name] for name in names] for solution in solutions]
+    return [{name: solution[name] for name in names} for solution in solutions]
+
+
+def readable(rows: list[dict], with_labels: bool = True) -> list[dict]:
+    """Rows of terms made readable: IRIs as Refs (or plain strings without labels), literals as their
+    text, blank and unbound values as None."""
     if with_labels:
-        _fetch_labels(term.value for row in rows for term in row
+        _fetch_labels(term.value for row in rows for term in row.values()
                       if isinstance(term, NamedNode) and ids.local_path(term.value) is not None)
-    readable = ref if with_labels else str
+    as_iri = ref if with_labels else str
 
     def value(term):
         if isinstance(term, NamedNode):
-            return readable(term.value)
+            return as_iri(term.value)
         return term.value if isinstance(term, Literal) else None
 
-    return [{name: value(term) for name, term in zip(names, row)} for row in rows]
+    return [{name: value(term) for name, term in row.items()} for row in rows]
+
+
+def select(query: str, this: str | None = None, with_labels: bool = True) -> list[dict]:
+    return readable(terms_of(query, this), with_labels)
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where one page of a long list sits: items ``first`` to ``last`` of ``total``, and its neighbours.
+
+    Each list on a page has its own query parameter (``?accused=2``), so its pages turn independently.
+    """
+
+    parameter: str
+    number: int
+    size: int
+    total: int
+
+    @classmethod
+    def of(cls, parameter: str, total: int) -> Pager:
+        size = current_app.config["PAGE_SIZE"]
+        asked = request.args.get(parameter, "1")
+        number = int(asked) if asked.isdigit() and int(asked) > 0 else 1
+        return cls(parameter, min(number, max(1, -(-total // size))), size, total)
+
+    @property
+    def start(self) -> int:
+        return (self.number - 1) * self.size
+
+    def window(self, items: list) -> list:
+        return items[self.start:self.start + self.size]
+
+    @property
+    def first(self) -> int:
+        return min(self.start + 1, self.total)
+
+    @property
+    def last(self) -> int:
+        return min(self.start + self.size, self.total)
+
+    @property
+    def split(self) -> bool:
+        return self.total > self.size
+
+    def href(self, number: int) -> str | None:
+        if not 1 <= number <= -(-self.total // self.size) or number == self.number:
+            return None
+        args = request.args.to_dict() | {self.parameter: str(number)}
+        if number == 1:
+            del args[self.parameter]
+        return request.path + ("?" + urlencode(sorted(args.items())) if args else "")
+
+    @property
+    def previous_href(self) -> str | None:
+        return self.href(self.number - 1)
+
+    @property
+    def next_href(self) -> str | None:
+        return self.href(self.number + 1)
+
+
+def iri_values(variable: str, iris) -> str:
+    return f"VALUES ?{variable} {{ {' '.join(str(NamedNode(iri)) for iri in iris)} }}"
 
 
 def folded(text: str) -> str:
@@ -164,8 +232,26 @@ def reading_order(value) -> str:
     return folded(value.label if isinstance(value, Ref) else str(value))
 
 
-def exists(iri: str) -> bool:
-    return bool(query_about("ASK { { ?this ?p ?o } UNION { ?s ?p ?this } }", iri))
+def is_mentioned(iri: str) -> bool:
+    """Whether anything links to ``iri`` (a resource with no statements of its own still has a page)."""
+    return bool(query_about("ASK { ?s ?p ?this }", iri))
+
+
+def superclasses() -> dict[str, frozenset[str]]:
+    """Each class and every class above it, read from the store once per process."""
+    def compute():
+        above: dict[str, set[str]] = {}
+        for row in terms_of("SELECT ?class ?super WHERE { ?class rdfs:subClassOf+ ?super FILTER(isIRI(?super)) }"):
+            above.setdefault(row["class"].value, set()).add(row["super"].value)
+        return {name: frozenset(supers) for name, supers in above.items()}
+    return per_process("superclasses", compute)
+
+
+def schema_type_of(types: set[str]) -> str:
+    if SOL.Person.value in types:
+        return "Person"
+    # An unnamed group ("U.S. officials") is not an organization; schema.org has no closer type.
+    return "Organization" if SOL.Organization.value in types else "Thing"
 
 
 @dataclass(frozen=True)
@@ -194,11 +280,16 @@ class Resource:
         return any(kind.iri == term.value for kind in self.values("rdf:type"))
 
     @property
+    def types(self) -> set[str]:
+        return {kind.iri for kind in self.values("rdf:type")}
+
+    @property
     def kinds(self) -> list[Ref]:
         """Its most specific classes: person, not also actor."""
-        query = """SELECT ?this ?kind WHERE {
-                     ?this a ?kind FILTER NOT EXISTS { ?this a ?other . ?other rdfs:subClassOf+ ?kind } }"""
-        return sorted((row["kind"] for row in select(query, self.ref.iri)), key=reading_order)
+        above = superclasses()
+        types = self.types
+        return [kind for kind in self.values("rdf:type")
+                if not any(kind.iri in above.get(other, ()) for other in types)]
 
     @property
     def wikidata(self) -> list[Ref]:
@@ -241,6 +332,28 @@ SELECT ?this ?allegation ?status ?statusNote ?attribution ?claimant ?stance ?quo
 # an OPTIONAL group makes the engine read every attribution of the graph before joining.
 
 
+ALLEGATIONS_QUERY = """
+SELECT DISTINCT ?this ?allegation ?label WHERE {
+  %s
+  ?allegation a sol:Allegation ; rdfs:label ?label .
+}"""
+
+
+def paged_stances(pattern: str, this: str, parameter: str, attributions: str = "") -> tuple[list[Stances], Pager]:
+    """One page of the allegations ``pattern`` selects, in reading order, with their stances.
+
+    The allegations are listed and ordered first, which is cheap; only the page's own allegations are
+    then read in full. ``attributions`` (SPARQL binding ?attribution) keeps only those attributions.
+    """
+    labels: dict[str, str] = {}
+    for row in terms_of(ALLEGATIONS_QUERY % pattern, this):
+        labels.setdefault(row["allegation"].value, row["label"].value)
+    ordered = sorted(labels, key=lambda iri: (folded(labels[iri]), iri))
+    pager = Pager.of(parameter, len(ordered))
+    chosen = pager.window(ordered)
+    return (stances(f"{iri_values('allegation', chosen)} {attributions}", this) if chosen else []), pager
+
+
 def stances(pattern: str, this: str | None = None) -> list[Stances]:
     """The allegations that ``pattern`` (SPARQL binding ?allegation, maybe from ?this) selects.
 
@@ -268,15 +381,48 @@ SELECT DISTINCT ?this ?event ?date ?type WHERE {
 }"""
 
 
-def events(pattern: str, this: str | None = None) -> list[dict]:
-    """The events ``pattern`` selects, dated ones first in date order (a year sorts before its months)."""
-    rows = select(EVENTS_QUERY % pattern, this)
-    return sorted(rows, key=lambda row: (row["date"] is None, row["date"] or "", reading_order(row["event"])))
+def paged_events(pattern: str, this: str | None, parameter: str) -> tuple[list[dict], Pager]:
+    """One page of the events ``pattern`` selects, dated ones first in date order (a year sorts before
+    its months). Only the page's events are labelled."""
+    def date(row) -> str | None:
+        return row["date"].value if isinstance(row["date"], Literal) else None
+
+    rows = sorted(terms_of(EVENTS_QUERY % pattern, this),
+                  key=lambda row: (date(row) is None, date(row) or "", row["event"].value))
+    pager = Pager.of(parameter, len(rows))
+    return readable(pager.window(rows)), pager
 
 
-def subjects(query: str, this: str) -> list[Ref]:
-    """The resources in the ?item column of a query, in reading order."""
-    return sorted({row["item"] for row in select(query, this)}, key=reading_order)
+SUBJECTS_QUERY = """
+SELECT DISTINCT ?this ?item ?name WHERE {
+  %s
+  OPTIONAL { ?item rdfs:label|skos:prefLabel|dcterms:title ?name }
+}"""
+
+
+def paged_subjects(pattern: str, this: str | None, parameter: str) -> tuple[list[Ref], Pager]:
+    """One page of the resources ``pattern`` binds to ?item, in reading order; only the page's are labelled."""
+    names: dict[str, str] = {}
+    for row in terms_of(SUBJECTS_QUERY % pattern, this):
+        iri, name = row["item"].value, row["name"]
+        key = folded(name.value) if isinstance(name, Literal) else folded(iri.rsplit("/", 1)[-1])
+        names[iri] = min(key, names.get(iri, key))
+    pager = Pager.of(parameter, len(names))
+    chosen = pager.window(sorted(names, key=lambda iri: (names[iri], iri)))
+    _fetch_labels(chosen)
+    return [ref(iri) for iri in chosen], pager
+
+
+def subjects(pattern: str, this: str) -> list[Ref]:
+    """Every resource ``pattern`` binds to ?item, in reading order: for lists that stay short."""
+    return sorted({row["item"] for row in select(f"SELECT ?this ?item WHERE {{ {pattern} }}", this)},
+                  key=reading_order)
+
+
+def paged(name: str, found: tuple[list, Pager]) -> dict:
+    """A page's list and its pager, as the template names them: ``name`` and ``name_pager``."""
+    items, pager = found
+    return {name: items, f"{name}_pager": pager}
 
 
 # ---------------------------------------------------------------- one function per kind of page
@@ -297,26 +443,24 @@ def schema_ref(item: Ref, schema_type: str = "Thing") -> dict:
 
 
 def actor_schema_type(item: Ref) -> str:
-    kinds = {row["type"].iri for row in select("SELECT ?this ?type WHERE { ?this a ?type }", item.iri)}
-    if SOL.Person.value in kinds:
-        return "Person"
-    # An unnamed group ("U.S. officials") is not an organization; schema.org has no closer type.
-    return "Organization" if SOL.Organization.value in kinds else "Thing"
+    return schema_type_of({row["type"].value for row in terms_of("SELECT ?this ?type WHERE { ?this a ?type }",
+                                                                  item.iri)})
 
 
 def actor_page(resource: Resource) -> dict:
     iri = resource.ref.iri
     sections = {
-        "accused_in": stances("?allegation sol:accused ?this .", iri),
-        "involved_in": stances("?allegation sol:involves ?this .", iri),
-        "own_claims": stances("?attribution sol:claimant ?this ; sol:allegation ?allegation .", iri),
-        "performed": events("?event sol:performedBy ?this .", iri),
-        "party_to": events("?event sol:involves ?this .", iri),
-        "members": subjects("SELECT ?this ?item WHERE { ?item sol:memberOf ?this }", iri),
-        "published": subjects("SELECT ?this ?item WHERE { ?item dcterms:publisher|dcterms:creator ?this }", iri),
+        **paged("accused_in", paged_stances("?allegation sol:accused ?this .", iri, "accused")),
+        **paged("involved_in", paged_stances("?allegation sol:involves ?this .", iri, "involved")),
+        **paged("own_claims", paged_stances("?attribution sol:claimant ?this ; sol:allegation ?allegation .",
+                                            iri, "claims", attributions="?attribution sol:claimant ?this .")),
+        **paged("performed", paged_events("?event sol:performedBy ?this .", iri, "performed")),
+        **paged("party_to", paged_events("?event sol:involves ?this .", iri, "party")),
+        **paged("members", paged_subjects("?item sol:memberOf ?this .", iri, "members")),
+        **paged("published", paged_subjects("?item dcterms:publisher|dcterms:creator ?this .", iri, "published")),
     }
     sections["json_ld"] = schema_thing(
-        resource, actor_schema_type(resource.ref),
+        resource, schema_type_of(resource.types),
         alternateName=resource.values("skos:altLabel"), jobTitle=resource.values("sol:role"),
         sameAs=[same.href for same in resource.wikidata],
         memberOf=[schema_ref(group, "Organization") for group in resource.values("sol:memberOf")])
@@ -329,7 +473,7 @@ def allegation_page(resource: Resource) -> dict:
     attributions = found.asserting + found.denying
     return {
         "stances": found,
-        "related_events": events("?event sol:relatedAllegation ?this .", iri),
+        **paged("related_events", paged_events("?event sol:relatedAllegation ?this .", iri, "events")),
         "json_ld": schema_thing(
             resource, "Claim",
             author=[schema_ref(row["claimant"], actor_schema_type(row["claimant"])) for row in found.asserting],
@@ -371,12 +515,13 @@ def source_page(resource: Resource) -> dict:
     iri = resource.ref.iri
     # What was taken from a source is in the graph that also holds the source's own description.
     return {
-        "graphs": subjects(
-            "SELECT ?this ?item WHERE { GRAPH ?item { ?item a sol:SourceGraph . ?this a sol:Source } }", iri),
-        "summarized_by": subjects("SELECT ?this ?item WHERE { ?item sol:summarizes ?this }", iri),
-        "allegations": stances("GRAPH ?graph { ?allegation a sol:Allegation . ?this a sol:Source }", iri),
-        "attributions": stances("?attribution sol:source ?this ; sol:allegation ?allegation .", iri),
-        "events": events("?event sol:source ?this .", iri),
+        "graphs": subjects("GRAPH ?item { ?item a sol:SourceGraph . ?this a sol:Source }", iri),
+        "summarized_by": subjects("?item sol:summarizes ?this .", iri),
+        **paged("allegations", paged_stances("GRAPH ?graph { ?allegation a sol:Allegation . ?this a sol:Source }",
+                                             iri, "allegations")),
+        **paged("attributions", paged_stances("?attribution sol:source ?this ; sol:allegation ?allegation .", iri,
+                                              "attributions", attributions="?attribution sol:source ?this .")),
+        **paged("events", paged_events("?event sol:source ?this .", iri, "events")),
         "json_ld": schema_thing(
             resource, "NewsArticle" if resource.is_a(SOL.NewsReport) else "CreativeWork",
             headline=resource.ref.label, url=resource.value("sol:url"),
@@ -392,32 +537,30 @@ def place_page(resource: Resource) -> dict:
     return {
         # Our data types places with schema.org's Country, City or Place; its last word reads well.
         "place_kinds": [kind.iri[len(SCHEMA.base):] for kind in resource.kinds if kind.iri.startswith(SCHEMA.base)],
-        "contains": subjects("SELECT ?this ?item WHERE { ?item sol:partOf ?this }", iri),
-        "actors": subjects("SELECT ?this ?item WHERE { ?item a sol:Actor ; sol:country ?this }", iri),
-        "allegations": stances("?allegation sol:place ?this .", iri),
-        "events": events("?event sol:place ?this .", iri),
+        **paged("contains", paged_subjects("?item sol:partOf ?this .", iri, "contains")),
+        **paged("actors", paged_subjects("?item a sol:Actor ; sol:country ?this .", iri, "actors")),
+        **paged("allegations", paged_stances("?allegation sol:place ?this .", iri, "allegations")),
+        **paged("events", paged_events("?event sol:place ?this .", iri, "events")),
         "json_ld": schema_thing(
             resource, "Place", sameAs=[same.href for same in resource.wikidata],
             containedInPlace=[schema_ref(place, "Place") for place in resource.values("sol:partOf")]),
     }
 
 
-GRAPH_CONTENTS_QUERY = """
-SELECT ?this ?item ?kind WHERE {
-  VALUES ?kind { sol:Allegation sol:Attribution sol:Event sol:Source sol:Person sol:Organization sol:Group sol:Place }
-  GRAPH ?this { ?item a ?kind }
-}"""
+GRAPH_CONTENT_KINDS = (SOL.Allegation, SOL.Attribution, SOL.Event, SOL.Source, SOL.Person, SOL.Organization,
+                       SOL.Group, SOL.Place)
 
 
 def graph_page(resource: Resource) -> dict:
-    contents: dict[Ref, list[Ref]] = {}
-    for row in select(GRAPH_CONTENTS_QUERY, resource.ref.iri):
-        contents.setdefault(row["kind"], []).append(row["item"])
+    contents = {}
+    for kind in GRAPH_CONTENT_KINDS:
+        items, pager = paged_subjects(f"GRAPH ?this {{ ?item a {kind} }}", resource.ref.iri, kind.value.split("#")[-1].lower())
+        if items:
+            contents[ref(kind.value)] = (items, pager)
     size = select("SELECT ?this (COUNT(*) AS ?triples) WHERE { GRAPH ?this { ?s ?p ?o } } GROUP BY ?this",
                   resource.ref.iri)
     return {
-        "contents": {kind: sorted(items, key=reading_order)
-                     for kind, items in sorted(contents.items(), key=lambda entry: reading_order(entry[0]))},
+        "contents": dict(sorted(contents.items(), key=lambda entry: reading_order(entry[0]))),
         "triples": size[0]["triples"] if size else "0",
         "json_ld": schema_thing(
             resource, "Dataset", dateCreated=resource.value("prov:generatedAtTime"),
@@ -449,7 +592,7 @@ PAGE_KINDS = (  # the first class a resource belongs to decides its page
 def render_resource(resource: Resource, twins: list) -> str:
     template, page = next(((template, page) for kind, template, page in PAGE_KINDS if resource.is_a(kind)),
                           ("resource.html", other_page))
-    graphs = subjects("SELECT DISTINCT ?this ?item WHERE { GRAPH ?item { ?this ?p ?o } }", resource.ref.iri)
+    graphs = subjects("GRAPH ?item { ?this ?p ?o }", resource.ref.iri)
     return render_page(template, twins=twins, resource=resource, recorded_in=graphs, **page(resource))
 
 
@@ -515,15 +658,15 @@ def resource_page(path: str):
         return redirect("/" + ONTOLOGY_PATH, code=303)
     iri = ids.BASE + path
     try:
-        known = exists(iri)
+        resource = Resource.load(iri)
     except ValueError:  # not even an IRI
-        known = False
-    if not known:
+        return not_found(iri)
+    if not resource.properties and not is_mentioned(iri):
         return not_found(iri)
     fmt = negotiate.choose(PAGE_FORMATS, HTML, suffix)
     twins = twins_of(path)
     if fmt is HTML:
-        response = Response(render_resource(Resource.load(iri), twins), mimetype=HTML.media_type)
+        response = Response(render_resource(resource, twins), mimetype=HTML.media_type)
     else:
         response = Response(serialize(describe(iri), format=fmt.rdf, prefixes=ids.PREFIXES),
                             mimetype=fmt.media_type)
@@ -540,29 +683,46 @@ COUNTED = (("actors", SOL.Actor), ("allegations", SOL.Allegation), ("asserting",
            ("denying", SOL.Denies), ("events", SOL.Event), ("sources", SOL.Source), ("places", SOL.Place))
 ACTOR_KINDS = (("People", SOL.Person), ("Organizations", SOL.Organization), ("Groups", SOL.Group))
 
-ACTORS_QUERY = """
-SELECT ?kind ?item (COUNT(DISTINCT ?allegation) AS ?accusations) WHERE {
-  VALUES ?kind { sol:Person sol:Organization sol:Group }
-  ?item a ?kind .
+# The home page shows the head of each list; search, the pages and SPARQL reach the rest.
+MOST_ACCUSED_QUERY = """
+SELECT ?item (COUNT(DISTINCT ?allegation) AS ?accusations) WHERE {
+  ?item a %s .
   OPTIONAL { ?allegation sol:accused ?item }
-} GROUP BY ?kind ?item"""
+} GROUP BY ?item ORDER BY DESC(?accusations) ?item LIMIT %d"""
+FIRST_ALLEGATIONS_QUERY = """
+SELECT ?allegation WHERE { ?allegation a sol:Allegation ; rdfs:label ?label }
+ORDER BY LCASE(STR(?label)) ?allegation LIMIT %d"""
+LATEST_EVENTS_QUERY = """
+SELECT ?event WHERE { ?event a sol:Event OPTIONAL { ?event sol:date ?date } }
+ORDER BY DESC(STR(?date)) ?event LIMIT %d"""
+LATEST_SOURCES_QUERY = """
+SELECT ?item ?issued WHERE { ?item a sol:Source OPTIONAL { ?item dcterms:issued ?issued } }
+ORDER BY DESC(STR(?issued)) ?item LIMIT %d"""
 
-SOURCES_QUERY = "SELECT ?item ?issued WHERE { ?item a sol:Source OPTIONAL { ?item dcterms:issued ?issued } }"
+
+def column(query: str, variable: str) -> list[str]:
+    return [row[variable].value for row in terms_of(query)]
 
 
 @bp.get("/")
 def home():
+    limit = current_app.config["PAGE_SIZE"]
     by_kind = {row["kind"]: int(row["count"]) for row in select(COUNTS_QUERY, with_labels=False)}
     counts = {name: by_kind.get(term.value, 0) for name, term in COUNTED}
-    actors = sorted(select(ACTORS_QUERY), key=lambda row: reading_order(row["item"]))
-    actor_groups = [(heading, [row for row in actors if row["kind"].iri == kind.value])
+    actor_groups = [(heading, by_kind.get(kind.value, 0),
+                     sorted(select(MOST_ACCUSED_QUERY % (kind, limit)),
+                            key=lambda row: (-int(row["accusations"]), reading_order(row["item"]))))
                     for heading, kind in ACTOR_KINDS]
+    allegations = column(FIRST_ALLEGATIONS_QUERY % limit, "allegation")
+    latest_events = column(LATEST_EVENTS_QUERY % limit, "event")
     dataset = get_manifest()["dataset"]
     json_ld = {"@context": "https://schema.org", "@type": "Dataset", "name": dataset["title"],
                "description": dataset["description"], "license": dataset["license"], "url": request.url_root}
-    return render_page("home.html", json_ld=json_ld, counts=counts, actor_groups=actor_groups,
-                       allegations=stances(""), events=events(""),
-                       sources=sorted(select(SOURCES_QUERY), key=lambda row: reading_order(row["item"])))
+    return render_page(
+        "home.html", json_ld=json_ld, counts=counts, actor_groups=actor_groups, limit=limit,
+        allegations=stances(iri_values("allegation", allegations)) if allegations else [],
+        events=paged_events(iri_values("event", latest_events), None, "events")[0] if latest_events else [],
+        sources=select(LATEST_SOURCES_QUERY % limit))
 
 
 SEARCH_QUERY = """

@@ -45,6 +45,7 @@ def serve(args) -> int:
         "limit_request_line": 0,
         # Several servers may run side by side (tests, staging); none needs gunicorn's control socket.
         "control_socket_disable": True,
+        "preload_app": True,
     }
     engine = f"the SPARQL engine at {args.store}" if args.store else "its embedded store"
     print(f"soles serving {build_dir} from {engine} at http://{host}:{args.port}/ (SPARQL at /sparql), "

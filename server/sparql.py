@@ -8,7 +8,8 @@ Update, and SERVICE calls to endpoints outside the allowlist (the engine would m
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import Blueprint, Response, current_app, request
 from pyoxigraph import BlankNode, NamedNode, Triple, serialize
@@ -56,12 +57,12 @@ _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _LOCAL_NAME_ESCAPE = re.compile(r"\\(.)")
 
 
-@dataclass
+@dataclass(frozen=True)
 class QueryShape:
     """What a query is, as far as the endpoint needs to know before running it."""
 
     form: str | None  # its first keyword (SELECT, ..., or an update operation); None if there is none
-    services: list[str | None] = field(default_factory=list)  # SERVICE endpoints; None when not a known IRI
+    services: tuple[str | None, ...] = ()  # SERVICE endpoints; None when not a known IRI
 
     @property
     def is_update(self) -> bool:
@@ -72,6 +73,7 @@ class MalformedQuery(ValueError):
     """A query the engine would refuse too, found so while looking for keywords."""
 
 
+@lru_cache(maxsize=512)  # the same queries come again and again (applications, the example queries)
 def inspect_query(text: str) -> QueryShape:
     """The form of a query and the endpoints its SERVICE clauses call, found without running it."""
     text = _CODEPOINT_ESCAPE.sub(_unescape_codepoint, text)
@@ -84,7 +86,7 @@ def inspect_query(text: str) -> QueryShape:
         if match.lastgroup != "skip":
             tokens.append((match.lastgroup, match.group()))
     prefixes = dict(ids.PREFIXES)  # predeclared by kg.store.run_query
-    shape = QueryShape(form=None)
+    form, services = None, []
     for position, (kind, token) in enumerate(tokens):
         if kind != "word":
             continue
@@ -95,10 +97,10 @@ def inspect_query(text: str) -> QueryShape:
         elif keyword == "SERVICE":
             if following and following[0][0] == "word" and following[0][1].upper() == "SILENT":
                 following = following[1:]
-            shape.services.append(_service_iri(following[0] if following else None, prefixes))
-        elif shape.form is None and keyword != "BASE":
-            shape.form = keyword
-    return shape
+            services.append(_service_iri(following[0] if following else None, prefixes))
+        elif form is None and keyword != "BASE":
+            form = keyword
+    return QueryShape(form, tuple(services))
 
 
 def _unescape_codepoint(match: re.Match) -> str:

@@ -407,7 +407,7 @@ def test_allowlisted_service_is_called(fixture_build, listener):
 ])
 def test_inspect_query(query, form, services):
     shape = inspect_query(query)
-    assert (shape.form, shape.services) == (form, services)
+    assert (shape.form, list(shape.services)) == (form, services)
 
 
 # --- the time limit -------------------------------------------------------------------------------------

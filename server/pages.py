@@ -10,6 +10,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal
 from types import MappingProxyType
 from urllib.parse import urlencode
@@ -46,19 +47,6 @@ MAX_SEARCH_RESULTS = 50
 # ---------------------------------------------------------------- reading the store
 
 
-@dataclass(frozen=True)
-class Ref:
-    """A resource as a reader meets it: a label to read and an address to follow, if it has one."""
-
-    iri: str
-    label: str
-    href: str | None
-
-    @property
-    def external(self) -> bool:
-        return self.href is not None and not self.href.startswith("/")
-
-
 LABEL_PREDICATES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)  # in order of preference
 # One index lookup per resource and predicate: a FILTER on ?predicate would read every statement about
 # each resource (a graph's description names thousands of sources), a VALUES list of predicates joins slowly.
@@ -69,37 +57,70 @@ SELECT ?this ?predicate ?label WHERE {
 }"""
 
 
-def _fetch_labels(iris) -> None:
-    """Look up, in one query, the labels of every IRI not yet known in this request.
+class Labels:
+    """What a person reads for each of our IRIs in one request: its preferred label, label or title,
+    else its last segment.
 
-    A page names dozens of resources; one query for all of them instead of one each keeps pages fast.
+    A page names dozens of resources. Labels are looked up when first read, in one query for every IRI
+    met so far, and remembered for the rest of the request.
     """
-    labels = g.setdefault("labels", {})
-    missing = sorted({iri for iri in iris if iri not in labels})
-    if not missing:
-        return
-    best: dict[str, tuple] = {}
-    query = LABEL_QUERY % " ".join(str(NamedNode(iri)) for iri in missing)
-    for row in run_query(get_store(), query):
-        label = row["label"]
-        # Preferred label before label before title; English or untagged before other languages.
-        rank = (LABEL_PREDICATES.index(row["predicate"]), label.language not in (None, "en"), label.value)
-        iri = row["this"].value
-        if iri not in best or rank < best[iri]:
-            best[iri] = rank
-    for iri in missing:
-        labels[iri] = best[iri][2] if iri in best else re.split(r"[/#]", iri.rstrip("/"))[-1]
+
+    def __init__(self, store):
+        self.store = store
+        self.known: dict[str, str] = {}
+        self.waiting: set[str] = set()
+
+    def expect(self, iri: str) -> None:
+        if iri not in self.known:
+            self.waiting.add(iri)
+
+    def of(self, iri: str) -> str:
+        if iri not in self.known:
+            self.waiting.add(iri)
+            self._fetch(sorted(self.waiting))
+            self.waiting.clear()
+        return self.known[iri]
+
+    def _fetch(self, missing: list[str]) -> None:
+        best: dict[str, tuple] = {}
+        query = LABEL_QUERY % " ".join(str(NamedNode(iri)) for iri in missing)
+        for row in run_query(self.store, query):
+            label = row["label"]
+            # Preferred label before label before title; English or untagged before other languages.
+            rank = (LABEL_PREDICATES.index(row["predicate"]), label.language not in (None, "en"), label.value)
+            iri = row["this"].value
+            if iri not in best or rank < best[iri]:
+                best[iri] = rank
+        for iri in missing:
+            self.known[iri] = best[iri][2] if iri in best else re.split(r"[/#]", iri.rstrip("/"))[-1]
+
+
+def request_labels() -> Labels:
+    if "labels" not in g:
+        g.labels = Labels(get_store())
+    return g.labels
 
 
 def label_of(iri: str) -> str:
-    """What a person reads for ``iri``: its preferred label, label or title, else its last segment.
+    return request_labels().of(iri)
 
-    Remembered for the rest of the request, since a page names the same resources many times.
-    """
-    labels = g.setdefault("labels", {})
-    if iri not in labels:
-        _fetch_labels([iri])
-    return labels[iri]
+
+@dataclass(frozen=True)
+class Ref:
+    """A resource as a reader meets it: a label to read and an address to follow, if it has one."""
+
+    iri: str
+    href: str | None
+    given_label: str | None = field(default=None, compare=False)
+    labels: Labels | None = field(default=None, compare=False, repr=False)  # where our own IRIs' labels come from
+
+    @property
+    def label(self) -> str:
+        return self.labels.of(self.iri) if self.given_label is None else self.given_label
+
+    @property
+    def external(self) -> bool:
+        return self.href is not None and not self.href.startswith("/")
 
 
 def compact(iri: str) -> str:
@@ -114,12 +135,14 @@ def compact(iri: str) -> str:
 def ref(iri: str) -> Ref:
     local = ids.local_path(iri)
     if local is not None:
-        return Ref(iri, label_of(iri), "/" + local)
+        labels = request_labels()
+        labels.expect(iri)
+        return Ref(iri, "/" + local, labels=labels)
     if iri.startswith(WIKIDATA_ENTITY.base):
         qid = iri[len(WIKIDATA_ENTITY.base):]
-        return Ref(iri, f"Wikidata {qid}", WIKIDATA_PAGE + qid)
+        return Ref(iri, WIKIDATA_PAGE + qid, f"Wikidata {qid}")
     # Only web addresses become links: an IRI such as "javascript:..." in data must not be followable.
-    return Ref(iri, compact(iri), iri if iri.startswith(("http://", "https://")) else None)
+    return Ref(iri, iri if iri.startswith(("http://", "https://")) else None, compact(iri))
 
 
 def query_about(query: str, this: str | None = None):
@@ -146,9 +169,6 @@ def terms_of(query: str, this: str | None = None) -> list[dict]:
 def readable(rows: list[dict], with_labels: bool = True) -> list[dict]:
     """Rows of terms made readable: IRIs as Refs (or plain strings without labels), literals as their
     text, blank and unbound values as None."""
-    if with_labels:
-        _fetch_labels(term.value for row in rows for term in row.values()
-                      if isinstance(term, NamedNode) and ids.local_path(term.value) is not None)
     as_iri = ref if with_labels else str
 
     def value(term):
@@ -222,6 +242,7 @@ def iri_values(variable: str, iris) -> str:
     return f"VALUES ?{variable} {{ {' '.join(str(NamedNode(iri)) for iri in iris)} }}"
 
 
+@lru_cache(maxsize=8192)  # pages sort by the same few hundred labels again and again
 def folded(text: str) -> str:
     """Text without case or accents, so that 'maduro' finds 'Nicolás Maduro' and 'nicolas' too."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -259,7 +280,8 @@ class Resource:
     """One resource of ours and every value of every property it has, keyed by ``prefix:name``."""
 
     ref: Ref
-    properties: dict[str, list]
+    properties: dict[str, list]  # in no particular order: values() sorts them when they are read
+    _in_order: dict[str, list] = field(default_factory=dict, compare=False)
 
     @classmethod
     def load(cls, iri: str) -> Resource:
@@ -267,21 +289,24 @@ class Resource:
         for row in select("SELECT DISTINCT ?this ?p ?o WHERE { ?this ?p ?o }", iri):
             if row["o"] is not None:
                 properties.setdefault(compact(row["p"].iri), []).append(row["o"])
-        return cls(ref(iri), {key: sorted(values, key=reading_order) for key, values in properties.items()})
+        return cls(ref(iri), properties)
 
     def values(self, key: str) -> list:
-        return self.properties.get(key, [])
+        """The values of one property, in reading order."""
+        if key not in self._in_order:
+            self._in_order[key] = sorted(self.properties.get(key, []), key=reading_order)
+        return self._in_order[key]
 
     def value(self, key: str):
         values = self.values(key)
         return values[0] if values else None
 
     def is_a(self, term: NamedNode) -> bool:
-        return any(kind.iri == term.value for kind in self.values("rdf:type"))
+        return term.value in self.types
 
     @property
     def types(self) -> set[str]:
-        return {kind.iri for kind in self.values("rdf:type")}
+        return {kind.iri for kind in self.properties.get("rdf:type", [])}
 
     @property
     def kinds(self) -> list[Ref]:
@@ -310,13 +335,24 @@ def describe(iri: str) -> list:
 
 @dataclass
 class Stances:
-    """One allegation with its status and every attribution on it, split by stance."""
+    """One allegation with its status and every attribution on it, split by stance when read."""
 
     allegation: Ref
     status: Ref | None
     status_note: str | None
-    asserting: list[dict] = field(default_factory=list)
-    denying: list[dict] = field(default_factory=list)
+    attributions: list[dict] = field(default_factory=list)
+
+    @property
+    def asserting(self) -> list[dict]:
+        return self._side(denying=False)
+
+    @property
+    def denying(self) -> list[dict]:
+        return self._side(denying=True)
+
+    def _side(self, denying: bool) -> list[dict]:
+        return sorted((row for row in self.attributions if (row["stance"].iri == SOL.Denies.value) == denying),
+                      key=lambda row: reading_order(row["claimant"]))
 
 
 STANCES_QUERY = """
@@ -351,11 +387,12 @@ def paged_stances(pattern: str, this: str, parameter: str, attributions: str = "
     ordered = sorted(labels, key=lambda iri: (folded(labels[iri]), iri))
     pager = Pager.of(parameter, len(ordered))
     chosen = pager.window(ordered)
-    return (stances(f"{iri_values('allegation', chosen)} {attributions}", this) if chosen else []), pager
+    return (stances(f"{iri_values('allegation', chosen)} {attributions}", this, chosen) if chosen else []), pager
 
 
-def stances(pattern: str, this: str | None = None) -> list[Stances]:
-    """The allegations that ``pattern`` (SPARQL binding ?allegation, maybe from ?this) selects.
+def stances(pattern: str, this: str | None = None, order: list[str] | None = None) -> list[Stances]:
+    """The allegations that ``pattern`` (SPARQL binding ?allegation, maybe from ?this) selects, in
+    ``order`` (their IRIs) or else in reading order.
 
     A pattern that also binds ?attribution keeps only those attributions.
     """
@@ -363,13 +400,10 @@ def stances(pattern: str, this: str | None = None) -> list[Stances]:
     for row in select(STANCES_QUERY % pattern, this):
         item = grouped.setdefault(row["allegation"].iri,
                                   Stances(row["allegation"], row["status"], row["statusNote"]))
-        if row["attribution"] is not None:
-            column = item.denying if row["stance"].iri == SOL.Denies.value else item.asserting
-            column.append(row)
-    for item in grouped.values():
-        item.asserting.sort(key=lambda row: reading_order(row["claimant"]))
-        item.denying.sort(key=lambda row: reading_order(row["claimant"]))
-    return sorted(grouped.values(), key=lambda item: reading_order(item.allegation))
+        item.attributions.append(row)
+    if order is None:
+        return sorted(grouped.values(), key=lambda item: reading_order(item.allegation))
+    return [grouped[iri] for iri in order if iri in grouped]
 
 
 EVENTS_QUERY = """
@@ -400,23 +434,27 @@ SELECT DISTINCT ?this ?item ?name WHERE {
 }"""
 
 
-def paged_subjects(pattern: str, this: str | None, parameter: str) -> tuple[list[Ref], Pager]:
-    """One page of the resources ``pattern`` binds to ?item, in reading order; only the page's are labelled."""
+def subject_iris(pattern: str, this: str | None) -> list[str]:
+    """The resources ``pattern`` binds to ?item, in reading order (read from the same query, so that
+    only the resources a page shows need their labels looked up)."""
     names: dict[str, str] = {}
     for row in terms_of(SUBJECTS_QUERY % pattern, this):
         iri, name = row["item"].value, row["name"]
         key = folded(name.value) if isinstance(name, Literal) else folded(iri.rsplit("/", 1)[-1])
         names[iri] = min(key, names.get(iri, key))
-    pager = Pager.of(parameter, len(names))
-    chosen = pager.window(sorted(names, key=lambda iri: (names[iri], iri)))
-    _fetch_labels(chosen)
-    return [ref(iri) for iri in chosen], pager
+    return sorted(names, key=lambda iri: (names[iri], iri))
+
+
+def paged_subjects(pattern: str, this: str | None, parameter: str) -> tuple[list[Ref], Pager]:
+    """One page of the resources ``pattern`` binds to ?item, in reading order."""
+    ordered = subject_iris(pattern, this)
+    pager = Pager.of(parameter, len(ordered))
+    return [ref(iri) for iri in pager.window(ordered)], pager
 
 
 def subjects(pattern: str, this: str) -> list[Ref]:
     """Every resource ``pattern`` binds to ?item, in reading order: for lists that stay short."""
-    return sorted({row["item"] for row in select(f"SELECT ?this ?item WHERE {{ {pattern} }}", this)},
-                  key=reading_order)
+    return [ref(iri) for iri in subject_iris(pattern, this)]
 
 
 def paged(name: str, found: tuple[list, Pager]) -> dict:
@@ -720,7 +758,7 @@ def home():
                "description": dataset["description"], "license": dataset["license"], "url": request.url_root}
     return render_page(
         "home.html", json_ld=json_ld, counts=counts, actor_groups=actor_groups, limit=limit,
-        allegations=stances(iri_values("allegation", allegations)) if allegations else [],
+        allegations=stances(iri_values("allegation", allegations), order=allegations) if allegations else [],
         events=paged_events(iri_values("event", latest_events), None, "events")[0] if latest_events else [],
         sources=select(LATEST_SOURCES_QUERY % limit))
 

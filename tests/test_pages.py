@@ -14,6 +14,7 @@ from pyoxigraph import NamedNode, Triple, parse
 
 from kg import formats, ids
 from kg.vocab import PROV, RDF, RDFS, SOL
+from server import create_app
 from server.pages import folded
 
 PERSON = "/id/person/alice-example"
@@ -385,3 +386,43 @@ def test_favicon_is_served_not_a_404(client):
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     icon.close()
     assert 'rel="icon"' in text_of(client.get("/"))
+
+
+# ---------------------------------------------------------------- long lists
+
+
+@pytest.fixture()
+def one_per_page(fixture_build):
+    """The fixture's lists are short: with one item per page, every list of two or more is paged."""
+    return create_app({"BUILD_DIR": fixture_build, "TESTING": True, "PAGE_SIZE": 1}).test_client()
+
+
+def test_long_lists_turn_page_by_page(one_per_page):
+    first = text_of(one_per_page.get("/id/place/ruritania"))
+    assert "1–1 of 2 actors from here" in first
+    assert 'href="/id/person/alice-example"' in first and 'href="/id/person/bob-sample"' not in first
+    assert 'rel="next" href="/id/place/ruritania?actors=2"' in first and 'rel="prev"' not in first
+    second = text_of(one_per_page.get("/id/place/ruritania?actors=2"))
+    assert "2–2 of 2 actors from here" in second
+    assert 'href="/id/person/bob-sample"' in second and 'href="/id/person/alice-example"' not in second
+    assert 'rel="prev" href="/id/place/ruritania"' in second and 'rel="next"' not in second
+    assert "2–2 of 2" in text_of(one_per_page.get("/id/place/ruritania?actors=9"))  # past the end: the last page
+    assert "1–1 of 2" in text_of(one_per_page.get("/id/place/ruritania?actors=x"))
+
+
+def test_each_list_keeps_its_own_page(one_per_page):
+    html = text_of(one_per_page.get("/graph/fixture-report?allegation=2"))
+    contents = section(html, 'id="contents-heading"')
+    assert "Allegation (2)" in contents and "2–2 of 2 allegation" in contents
+    assert 'href="/id/allegation/mallory-takes-bribes"' in contents
+    assert 'href="/id/allegation/alice-smuggles-cheese"' not in contents
+    assert 'href="/graph/fixture-report?allegation=2&amp;attribution=2"' in contents  # the other list's next page
+
+
+def test_home_page_shows_the_head_of_long_lists(one_per_page):
+    html = text_of(one_per_page.get("/"))
+    assert "(3; the 1 most accused)" in html  # people
+    allegations = section(html, 'id="allegations-heading"', 'id="events-heading"')
+    assert "The first 1 of 2, in alphabetical order" in allegations
+    assert 'href="/id/allegation/alice-smuggles-cheese"' in allegations
+    assert 'href="/id/allegation/mallory-takes-bribes"' not in allegations

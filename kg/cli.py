@@ -13,20 +13,12 @@ from kg.curation import DataError
 from kg.remote import RemoteError
 from kg.paths import DEFAULT_BUILD_DIR, DEFAULT_DATA_DIR
 from kg.validate import InconsistentError
+from kg.vocab import SOL
 
 QUERY_FORMATS = ("table", "json", "xml", "csv", "tsv", "turtle", "ntriples", "jsonld", "rdfxml", "trig", "nquads")
 
-COUNT_BY_CLASS = """
-SELECT ?class (COUNT(DISTINCT ?s) AS ?count) WHERE {
-  VALUES ?class { sol:Actor sol:Person sol:Organization sol:Group sol:Place sol:Allegation
-                  sol:Attribution sol:Event sol:Source }
-  ?s a ?class .
-} GROUP BY ?class ORDER BY ?class
-"""
-COUNT_BY_STANCE = """
-SELECT ?stance (COUNT(?a) AS ?count) WHERE { ?a a sol:Attribution ; sol:stance ?stance } GROUP BY ?stance
-ORDER BY ?stance
-"""
+COUNTED_CLASSES = ("Actor", "Allegation", "Attribution", "Event", "Group", "Organization", "Person", "Place", "Source")
+COUNTED_STANCES = ("Asserts", "Denies")
 UNLINKED = """
 SELECT ?entity ?label ?class WHERE {
   VALUES ?class { sol:Person sol:Organization sol:Place }
@@ -113,10 +105,11 @@ def cmd_stats(args) -> int:
     store = open_store(args.build)
     manifest = read_manifest(args.build)
     print(f"{manifest['quads']} quads in {Path(args.build).resolve()}")
+    counts = manifest["overview"]["counts"]  # counted by the build (kg.overview)
     print("entities by class:")
-    _print_counts({_local_name(r["class"]): int(r["count"].value) for r in run_query(store, COUNT_BY_CLASS)})
+    _print_counts({name: counts.get(SOL[name].value, 0) for name in COUNTED_CLASSES})
     print("attributions by stance:")
-    _print_counts({_local_name(r["stance"]): int(r["count"].value) for r in run_query(store, COUNT_BY_STANCE)})
+    _print_counts({name: counts.get(SOL[name].value, 0) for name in COUNTED_STANCES})
     unlinked = list(run_query(store, UNLINKED))
     print(f"reconciliation backlog: {len(unlinked)} actors and places without a confirmed Wikidata id"
           " (unnamed groups excluded)")

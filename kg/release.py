@@ -225,7 +225,13 @@ def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tup
             files.append(_file_entry(dump, path, _write_dump(dump, nquads, triples, path)))
         void_path = staging / VOID_DUMP.filename
         files.append(_file_entry(VOID_DUMP, void_path, _write_void(store, summary["dataset"], void_path)))
-        manifest = {"files": files, "quads": count, **summary}
+        # Both query through kg.store, which imports this module.
+        from kg.overview import overview
+        from kg.search import SEARCH_INDEX, write_index
+
+        report.stage("counting for the overview and indexing names for search")
+        write_index(store, staging / SEARCH_INDEX)
+        manifest = {"files": files, "quads": count, "overview": overview(store), **summary}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
         store.optimize()

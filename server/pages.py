@@ -6,20 +6,21 @@ bounded queries on the read-only store, in-process; nothing is written during a 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from decimal import Decimal
 from types import MappingProxyType
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request, url_for
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from pyoxigraph import Literal, NamedNode, serialize
 
 from kg import formats, ids
+from kg.search import SEARCH_INDEX, find_names, folded
 from kg.store import run_query
 from kg.vocab import DCTERMS, RDFS, SCHEMA, SKOS, SOL, WIKIDATA_ENTITY
 from server import negotiate
@@ -48,13 +49,23 @@ MAX_SEARCH_RESULTS = 50
 
 
 LABEL_PREDICATES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)  # in order of preference
-# One index lookup per resource and predicate: a FILTER on ?predicate would read every statement about
-# each resource (a graph's description names thousands of sources), a VALUES list of predicates joins slowly.
+# Reading every statement about a resource and keeping its labels is the fastest for most resources
+# (one index seek each); a graph's description names thousands of sources, so graphs are looked up
+# one predicate at a time instead.
 LABEL_QUERY = """
+SELECT ?this ?predicate ?label WHERE {
+  VALUES ?this { %s }
+  ?this ?predicate ?label FILTER(?predicate IN (skos:prefLabel, rdfs:label, dcterms:title))
+}"""
+GRAPH_LABEL_QUERY = """
 SELECT ?this ?predicate ?label WHERE {
   VALUES ?this { %s }
   """ + "\n  UNION ".join(f"{{ ?this {term} ?label BIND({term} AS ?predicate) }}" for term in LABEL_PREDICATES) + """
 }"""
+
+
+ONTOLOGY_SUBJECTS_QUERY = f"SELECT DISTINCT ?term WHERE {{ GRAPH {ids.ONTOLOGY_GRAPH} {{ ?term ?p ?o }} FILTER(isIRI(?term)) }}"
+ONTOLOGY_COMMENTS_QUERY = f"SELECT ?term ?comment WHERE {{ GRAPH {ids.ONTOLOGY_GRAPH} {{ ?term rdfs:comment ?comment }} }}"
 
 
 class Labels:
@@ -65,9 +76,9 @@ class Labels:
     met so far, and remembered for the rest of the request.
     """
 
-    def __init__(self, store):
+    def __init__(self, store, known: dict[str, str] | None = None):
         self.store = store
-        self.known: dict[str, str] = {}
+        self.known: dict[str, str] = dict(known or {})
         self.waiting: set[str] = set()
 
     def expect(self, iri: str) -> None:
@@ -77,14 +88,18 @@ class Labels:
     def of(self, iri: str) -> str:
         if iri not in self.known:
             self.waiting.add(iri)
-            self._fetch(sorted(self.waiting))
+            self.fetch(sorted(self.waiting))
             self.waiting.clear()
         return self.known[iri]
 
-    def _fetch(self, missing: list[str]) -> None:
+    def fetch(self, missing: list[str]) -> None:
         best: dict[str, tuple] = {}
-        query = LABEL_QUERY % " ".join(str(NamedNode(iri)) for iri in missing)
-        for row in run_query(self.store, query):
+        graphs = [iri for iri in missing if iri.startswith(ids.GRAPH_BASE)]
+        others = [iri for iri in missing if not iri.startswith(ids.GRAPH_BASE)]
+        rows = itertools.chain.from_iterable(
+            run_query(self.store, query % " ".join(str(NamedNode(iri)) for iri in iris))
+            for query, iris in ((GRAPH_LABEL_QUERY, graphs), (LABEL_QUERY, others)) if iris)
+        for row in rows:
             label = row["label"]
             # Preferred label before label before title; English or untagged before other languages.
             rank = (LABEL_PREDICATES.index(row["predicate"]), label.language not in (None, "en"), label.value)
@@ -97,8 +112,25 @@ class Labels:
 
 def request_labels() -> Labels:
     if "labels" not in g:
-        g.labels = Labels(get_store())
+        g.labels = Labels(get_store(), ontology_labels())
     return g.labels
+
+
+def ontology_labels() -> dict[str, str]:
+    """The labels of the ontology's terms (classes, statuses, stances, types), which most pages show:
+    looked up once per process."""
+    def compute():
+        terms = Labels(get_store())
+        terms.fetch(sorted(row["term"].value for row in run_query(get_store(), ONTOLOGY_SUBJECTS_QUERY)))
+        return terms.known
+    return per_process("ontology labels", compute)
+
+
+def ontology_comments() -> dict[str, str]:
+    """What each ontology term means (a status: "charged", and what that does not mean), once per process."""
+    def compute():
+        return {row["term"].value: row["comment"].value for row in run_query(get_store(), ONTOLOGY_COMMENTS_QUERY)}
+    return per_process("ontology comments", compute)
 
 
 def label_of(iri: str) -> str:
@@ -242,13 +274,6 @@ def iri_values(variable: str, iris) -> str:
     return f"VALUES ?{variable} {{ {' '.join(str(NamedNode(iri)) for iri in iris)} }}"
 
 
-@lru_cache(maxsize=8192)  # pages sort by the same few hundred labels again and again
-def folded(text: str) -> str:
-    """Text without case or accents, so that 'maduro' finds 'Nicolás Maduro' and 'nicolas' too."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
-
-
 def reading_order(value) -> str:
     return folded(value.label if isinstance(value, Ref) else str(value))
 
@@ -342,11 +367,11 @@ class Stances:
     status_note: str | None
     attributions: list[dict] = field(default_factory=list)
 
-    @property
+    @cached_property
     def asserting(self) -> list[dict]:
         return self._side(denying=False)
 
-    @property
+    @cached_property
     def denying(self) -> list[dict]:
         return self._side(denying=True)
 
@@ -356,16 +381,16 @@ class Stances:
 
 
 STANCES_QUERY = """
-SELECT ?this ?allegation ?status ?statusNote ?attribution ?claimant ?stance ?quote ?source ?note WHERE {
+SELECT ?this ?allegation ?status ?attribution ?claimant ?stance ?quote ?source ?note WHERE {
   %s
-  ?allegation a sol:Allegation ; sol:status ?status .
+  ?allegation sol:status ?status .
   ?attribution sol:allegation ?allegation ; sol:claimant ?claimant ; sol:stance ?stance ; sol:source ?source .
-  OPTIONAL { ?status rdfs:comment ?statusNote }
   OPTIONAL { ?attribution sol:quote ?quote }
   OPTIONAL { ?attribution rdfs:comment ?note }
 }"""
 # Status and attributions are joined, not OPTIONAL: the shapes guarantee every allegation has both, and
-# an OPTIONAL group makes the engine read every attribution of the graph before joining.
+# an OPTIONAL group makes the engine read every attribution of the graph before joining. Only allegations
+# have a status, so the pattern need not say again that ?allegation is one.
 
 
 ALLEGATIONS_QUERY = """
@@ -397,9 +422,10 @@ def stances(pattern: str, this: str | None = None, order: list[str] | None = Non
     A pattern that also binds ?attribution keeps only those attributions.
     """
     grouped: dict[str, Stances] = {}
+    notes = ontology_comments()
     for row in select(STANCES_QUERY % pattern, this):
         item = grouped.setdefault(row["allegation"].iri,
-                                  Stances(row["allegation"], row["status"], row["statusNote"]))
+                                  Stances(row["allegation"], row["status"], notes.get(row["status"].iri)))
         item.attributions.append(row)
     if order is None:
         return sorted(grouped.values(), key=lambda item: reading_order(item.allegation))
@@ -507,7 +533,7 @@ def actor_page(resource: Resource) -> dict:
 
 def allegation_page(resource: Resource) -> dict:
     iri = resource.ref.iri
-    found = stances("FILTER(?allegation = ?this)", iri)[0]
+    found = stances(iri_values("allegation", [iri]), iri)[0]
     attributions = found.asserting + found.denying
     return {
         "stances": found,
@@ -526,7 +552,7 @@ def attribution_page(resource: Resource) -> dict:
     claimant = resource.value("sol:claimant")
     source = resource.value("sol:source")
     return {
-        "stances": stances("?attribution sol:allegation ?allegation FILTER(?attribution = ?this)",
+        "stances": stances(f"{iri_values('attribution', [resource.ref.iri])} ?attribution sol:allegation ?allegation .",
                            resource.ref.iri)[0],
         "json_ld": schema_thing(resource, "Claim", text=resource.value("sol:quote"),
                                 author=claimant and schema_ref(claimant, actor_schema_type(claimant)),
@@ -590,20 +616,24 @@ GRAPH_CONTENT_KINDS = (SOL.Allegation, SOL.Attribution, SOL.Event, SOL.Source, S
 
 
 def graph_page(resource: Resource) -> dict:
+    iri = resource.ref.iri
     contents = {}
     for kind in GRAPH_CONTENT_KINDS:
-        items, pager = paged_subjects(f"GRAPH ?this {{ ?item a {kind} }}", resource.ref.iri, kind.value.split("#")[-1].lower())
+        items, pager = paged_subjects(f"GRAPH ?this {{ ?item a {kind} }}", iri, kind.value.split("#")[-1].lower())
         if items:
             contents[ref(kind.value)] = (items, pager)
-    size = select("SELECT ?this (COUNT(*) AS ?triples) WHERE { GRAPH ?this { ?s ?p ?o } } GROUP BY ?this",
-                  resource.ref.iri)
+    # The reference data is derived from every source: thousands, in a large graph.
+    derived_from, derived_from_pager = paged_subjects("?this prov:wasDerivedFrom ?item .", iri, "sources")
+    size = select("SELECT ?this (COUNT(*) AS ?triples) WHERE { GRAPH ?this { ?s ?p ?o } } GROUP BY ?this", iri)
     return {
         "contents": dict(sorted(contents.items(), key=lambda entry: reading_order(entry[0]))),
         "triples": size[0]["triples"] if size else "0",
+        "derived_from": derived_from,
+        "derived_from_pager": derived_from_pager,
         "json_ld": schema_thing(
             resource, "Dataset", dateCreated=resource.value("prov:generatedAtTime"),
             creator=[schema_ref(actor, "Organization") for actor in resource.values("prov:wasAttributedTo")],
-            isBasedOn=[schema_ref(source, "CreativeWork") for source in resource.values("prov:wasDerivedFrom")]),
+            isBasedOn=[schema_ref(source, "CreativeWork") for source in derived_from]),
     }
 
 
@@ -635,6 +665,15 @@ def render_resource(resource: Resource, twins: list) -> str:
 
 
 # ---------------------------------------------------------------- responses
+
+
+@bp.app_template_global()
+def link(item: Ref) -> Markup:
+    """A resource as a link to follow (or its label alone): templates name hundreds, so it is not a macro."""
+    if not item.href:
+        return escape(item.label)
+    external = Markup(' rel="external noopener"') if item.external else ""
+    return Markup('<a href="{}"{}>{}</a>').format(item.href, external, item.label)
 
 
 def json_ld_script(data: dict) -> Markup:
@@ -714,60 +753,32 @@ def resource_page(path: str):
 # ---------------------------------------------------------------- home and search
 
 
-COUNTS_QUERY = """
-SELECT ?kind (COUNT(DISTINCT ?item) AS ?count) WHERE { { ?item a ?kind } UNION { ?item sol:stance ?kind } }
-GROUP BY ?kind"""
 COUNTED = (("actors", SOL.Actor), ("allegations", SOL.Allegation), ("asserting", SOL.Asserts),
            ("denying", SOL.Denies), ("events", SOL.Event), ("sources", SOL.Source), ("places", SOL.Place))
 ACTOR_KINDS = (("People", SOL.Person), ("Organizations", SOL.Organization), ("Groups", SOL.Group))
 
-# The home page shows the head of each list; search, the pages and SPARQL reach the rest.
-MOST_ACCUSED_QUERY = """
-SELECT ?item (COUNT(DISTINCT ?allegation) AS ?accusations) WHERE {
-  ?item a %s .
-  OPTIONAL { ?allegation sol:accused ?item }
-} GROUP BY ?item ORDER BY DESC(?accusations) ?item LIMIT %d"""
-FIRST_ALLEGATIONS_QUERY = """
-SELECT ?allegation WHERE { ?allegation a sol:Allegation ; rdfs:label ?label }
-ORDER BY LCASE(STR(?label)) ?allegation LIMIT %d"""
-LATEST_EVENTS_QUERY = """
-SELECT ?event WHERE { ?event a sol:Event OPTIONAL { ?event sol:date ?date } }
-ORDER BY DESC(STR(?date)) ?event LIMIT %d"""
-LATEST_SOURCES_QUERY = """
-SELECT ?item ?issued WHERE { ?item a sol:Source OPTIONAL { ?item dcterms:issued ?issued } }
-ORDER BY DESC(STR(?issued)) ?item LIMIT %d"""
-
-
-def column(query: str, variable: str) -> list[str]:
-    return [row[variable].value for row in terms_of(query)]
-
 
 @bp.get("/")
 def home():
+    """Counts and the head of each list, from the overview the build computed (kg.overview)."""
     limit = current_app.config["PAGE_SIZE"]
-    by_kind = {row["kind"]: int(row["count"]) for row in select(COUNTS_QUERY, with_labels=False)}
-    counts = {name: by_kind.get(term.value, 0) for name, term in COUNTED}
-    actor_groups = [(heading, by_kind.get(kind.value, 0),
-                     sorted(select(MOST_ACCUSED_QUERY % (kind, limit)),
-                            key=lambda row: (-int(row["accusations"]), reading_order(row["item"]))))
+    manifest = get_manifest()
+    overview = manifest["overview"]
+    counts = {name: overview["counts"].get(term.value, 0) for name, term in COUNTED}
+    actor_groups = [(heading, overview["counts"].get(kind.value, 0),
+                     [{"item": ref(iri), "accusations": accusations}
+                      for iri, accusations in overview["most_accused"][kind.value][:limit]])
                     for heading, kind in ACTOR_KINDS]
-    allegations = column(FIRST_ALLEGATIONS_QUERY % limit, "allegation")
-    latest_events = column(LATEST_EVENTS_QUERY % limit, "event")
-    dataset = get_manifest()["dataset"]
+    allegations = overview["allegations"][:limit]
+    events = overview["events"][:limit]
+    dataset = manifest["dataset"]
     json_ld = {"@context": "https://schema.org", "@type": "Dataset", "name": dataset["title"],
                "description": dataset["description"], "license": dataset["license"], "url": request.url_root}
     return render_page(
-        "home.html", json_ld=json_ld, counts=counts, actor_groups=actor_groups, limit=limit,
+        "home.html", json_ld=json_ld, counts=counts, actor_groups=actor_groups,
         allegations=stances(iri_values("allegation", allegations), order=allegations) if allegations else [],
-        events=paged_events(iri_values("event", latest_events), None, "events")[0] if latest_events else [],
-        sources=select(LATEST_SOURCES_QUERY % limit))
-
-
-SEARCH_QUERY = """
-SELECT DISTINCT ?item ?name ?kind WHERE {
-  VALUES ?kind { sol:Person sol:Organization sol:Group sol:Place sol:Allegation sol:Event sol:Source }
-  ?item a ?kind ; rdfs:label|skos:altLabel|skos:prefLabel|dcterms:title ?name .
-}"""
+        events=paged_events(iri_values("event", events), None, "events")[0] if events else [],
+        sources=[ref(iri) for iri in overview["sources"][:limit]])
 
 
 def search_results(query: str) -> list[dict]:
@@ -779,18 +790,16 @@ def search_results(query: str) -> list[dict]:
     if not words:
         return []
     matches: dict[str, tuple] = {}
-    for row in select(SEARCH_QUERY, with_labels=False):
-        name = folded(row["name"])
-        if all(word in name for word in words):
-            rank = 0 if name == " ".join(words) else 1 if name.startswith(words[0]) else 2
-            item = ref(row["item"])
-            best = matches.get(item.iri)
-            if best is None or rank < best[0]:
-                matches[item.iri] = (rank, reading_order(item), item, row["kind"], row["name"])
+    for name, iri, kind, original in find_names(current_app.config["BUILD_DIR"] / SEARCH_INDEX, words):
+        rank = 0 if name == " ".join(words) else 1 if name.startswith(words[0]) else 2
+        if iri not in matches or rank < matches[iri][0]:
+            matches[iri] = (rank, name, iri, kind, original)
+    # Ranked by the matching name first, which needs no label: only the results shown are labelled.
+    best = sorted(matches.values())[:MAX_SEARCH_RESULTS]
+    items = [(ref(iri), kind, original) for _, _, iri, kind, original in best]
     return [{"iri": item.iri, "label": item.label, "type": label_of(kind), "url": item.href,
-             **({"matched": name} if folded(name) != folded(item.label) else {})}
-            for _, _, item, kind, name in sorted(matches.values(), key=lambda match: match[:2])
-            ][:MAX_SEARCH_RESULTS]
+             **({"matched": original} if folded(original) != folded(item.label) else {})}
+            for item, kind, original in items]
 
 
 @bp.get("/search")

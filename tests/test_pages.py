@@ -15,7 +15,7 @@ from pyoxigraph import NamedNode, Triple, parse
 from kg import formats, ids
 from kg.vocab import PROV, RDF, RDFS, SOL
 from server import create_app
-from server.pages import folded
+from kg.search import folded
 
 PERSON = "/id/person/alice-example"
 ALLEGATION = "/id/allegation/alice-smuggles-cheese"

@@ -201,14 +201,18 @@ def terms_of(query: str, this: str | None = None) -> list[dict]:
 def readable(rows: list[dict], with_labels: bool = True) -> list[dict]:
     """Rows of terms made readable: IRIs as Refs (or plain strings without labels), literals as their
     text, blank and unbound values as None."""
-    as_iri = ref if with_labels else str
-
-    def value(term):
-        if isinstance(term, NamedNode):
-            return as_iri(term.value)
-        return term.value if isinstance(term, Literal) else None
-
+    value = readable_term if with_labels else plain_term
     return [{name: value(term) for name, term in row.items()} for row in rows]
+
+
+def readable_term(term) -> Ref | str | None:
+    if isinstance(term, NamedNode):
+        return ref(term.value)
+    return term.value if isinstance(term, Literal) else None
+
+
+def plain_term(term) -> str | None:
+    return term.value if isinstance(term, (NamedNode, Literal)) else None
 
 
 def select(query: str, this: str | None = None, with_labels: bool = True) -> list[dict]:
@@ -305,21 +309,27 @@ class Resource:
     """One resource of ours and every value of every property it has, keyed by ``prefix:name``."""
 
     ref: Ref
-    properties: dict[str, list]  # in no particular order: values() sorts them when they are read
+    # RDF terms, made readable (and labelled) only when a page reads them: a graph's description names
+    # thousands of sources that its page shows a page of.
+    terms: dict[str, list]
     _in_order: dict[str, list] = field(default_factory=dict, compare=False)
 
     @classmethod
     def load(cls, iri: str) -> Resource:
-        properties: dict[str, list] = {}
-        for row in select("SELECT DISTINCT ?this ?p ?o WHERE { ?this ?p ?o }", iri):
-            if row["o"] is not None:
-                properties.setdefault(compact(row["p"].iri), []).append(row["o"])
-        return cls(ref(iri), properties)
+        terms: dict[str, list] = {}
+        for row in terms_of("SELECT DISTINCT ?this ?p ?o WHERE { ?this ?p ?o }", iri):
+            if isinstance(row["o"], (NamedNode, Literal)):
+                terms.setdefault(compact(row["p"].value), []).append(row["o"])
+        return cls(ref(iri), terms)
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self.terms)
 
     def values(self, key: str) -> list:
-        """The values of one property, in reading order."""
+        """The values of one property, readable, in reading order."""
         if key not in self._in_order:
-            self._in_order[key] = sorted(self.properties.get(key, []), key=reading_order)
+            self._in_order[key] = sorted(map(readable_term, self.terms.get(key, [])), key=reading_order)
         return self._in_order[key]
 
     def value(self, key: str):
@@ -331,7 +341,7 @@ class Resource:
 
     @property
     def types(self) -> set[str]:
-        return {kind.iri for kind in self.properties.get("rdf:type", [])}
+        return {kind.value for kind in self.terms.get("rdf:type", [])}
 
     @property
     def kinds(self) -> list[Ref]:
@@ -738,7 +748,7 @@ def resource_page(path: str):
         resource = Resource.load(iri)
     except ValueError:  # not even an IRI
         return not_found(iri)
-    if not resource.properties and not is_mentioned(iri):
+    if not resource.terms and not is_mentioned(iri):
         return not_found(iri)
     fmt = negotiate.choose(PAGE_FORMATS, HTML, suffix)
     twins = twins_of(path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from decimal import Decimal
 from types import MappingProxyType
@@ -403,26 +403,60 @@ SELECT ?this ?allegation ?status ?attribution ?claimant ?stance ?quote ?source ?
 # have a status, so the pattern need not say again that ?allegation is one.
 
 
+def sectioned(lists: dict[str, str], this: str | None) -> str:
+    """One pattern for several lists of a page: each list's pattern binds ?section to the list's name.
+
+    A page asks for all its lists of one kind in one query rather than one query each. Each branch
+    binds ?this itself: the engine evaluates a UNION's branches before joining them with the rest.
+    """
+    start = f"VALUES ?this {{ {NamedNode(this)} }} " if this is not None else ""
+    return "\n  UNION ".join(f'{{ {start}{pattern} BIND("{name}" AS ?section) }}' for name, pattern in lists.items())
+
+
 ALLEGATIONS_QUERY = """
-SELECT DISTINCT ?this ?allegation ?label WHERE {
+SELECT DISTINCT ?this ?section ?allegation ?label WHERE {
   %s
   ?allegation a sol:Allegation ; rdfs:label ?label .
 }"""
 
 
-def paged_stances(pattern: str, this: str, parameter: str, attributions: str = "") -> tuple[list[Stances], Pager]:
-    """One page of the allegations ``pattern`` selects, in reading order, with their stances.
+def paged_stances(lists: dict[str, str], this: str, own: dict[str, str] | None = None) -> dict[str, tuple]:
+    """A page of allegations, in reading order with their stances, for each of ``lists``.
 
-    The allegations are listed and ordered first, which is cheap; only the page's own allegations are
-    then read in full. ``attributions`` (SPARQL binding ?attribution) keeps only those attributions.
+    ``lists`` maps each list's name (its page's query parameter too) to the pattern that binds its
+    ?allegation from ?this. The allegations are listed and ordered first, which is cheap; only the
+    allegations of the pages shown are then read in full. ``own`` maps a list's name to a column
+    (claimant, source): its attributions are kept only where that column is ?this.
+    Returns, for each list, its allegations (Stances) and its Pager.
     """
-    labels: dict[str, str] = {}
-    for row in terms_of(ALLEGATIONS_QUERY % pattern, this):
-        labels.setdefault(row["allegation"].value, row["label"].value)
-    ordered = sorted(labels, key=lambda iri: (folded(labels[iri]), iri))
-    pager = Pager.of(parameter, len(ordered))
-    chosen = pager.window(ordered)
-    return (stances(f"{iri_values('allegation', chosen)} {attributions}", this, chosen) if chosen else []), pager
+    labels: dict[str, dict[str, str]] = {name: {} for name in lists}
+    for row in terms_of(ALLEGATIONS_QUERY % sectioned(lists, this), this):
+        labels[row["section"].value].setdefault(row["allegation"].value, row["label"].value)
+    windows = {}
+    for name, found in labels.items():
+        pager = Pager.of(name, len(found))
+        windows[name] = (pager.window(sorted(found, key=lambda iri: (folded(found[iri]), iri))), pager)
+    shown = sorted({iri for window, _ in windows.values() for iri in window})
+    grouped = _stances_by_allegation(iri_values("allegation", shown), this) if shown else {}
+    pages = {}
+    for name, (window, pager) in windows.items():
+        column = (own or {}).get(name)
+        items = [grouped[iri] for iri in window if iri in grouped]
+        if column:
+            items = [replace(item, attributions=[row for row in item.attributions if row[column].iri == this])
+                     for item in items]
+        pages[name] = (items, pager)
+    return pages
+
+
+def _stances_by_allegation(pattern: str, this: str | None) -> dict[str, Stances]:
+    grouped: dict[str, Stances] = {}
+    notes = ontology_comments()
+    for row in select(STANCES_QUERY % pattern, this):
+        item = grouped.setdefault(row["allegation"].iri,
+                                  Stances(row["allegation"], row["status"], notes.get(row["status"].iri)))
+        item.attributions.append(row)
+    return grouped
 
 
 def stances(pattern: str, this: str | None = None, order: list[str] | None = None) -> list[Stances]:
@@ -431,19 +465,14 @@ def stances(pattern: str, this: str | None = None, order: list[str] | None = Non
 
     A pattern that also binds ?attribution keeps only those attributions.
     """
-    grouped: dict[str, Stances] = {}
-    notes = ontology_comments()
-    for row in select(STANCES_QUERY % pattern, this):
-        item = grouped.setdefault(row["allegation"].iri,
-                                  Stances(row["allegation"], row["status"], notes.get(row["status"].iri)))
-        item.attributions.append(row)
+    grouped = _stances_by_allegation(pattern, this)
     if order is None:
         return sorted(grouped.values(), key=lambda item: reading_order(item.allegation))
     return [grouped[iri] for iri in order if iri in grouped]
 
 
 EVENTS_QUERY = """
-SELECT DISTINCT ?this ?event ?date ?type WHERE {
+SELECT DISTINCT ?this ?section ?event ?date ?type WHERE {
   %s
   ?event a sol:Event .
   OPTIONAL { ?event sol:date ?date }
@@ -451,46 +480,53 @@ SELECT DISTINCT ?this ?event ?date ?type WHERE {
 }"""
 
 
-def paged_events(pattern: str, this: str | None, parameter: str) -> tuple[list[dict], Pager]:
-    """One page of the events ``pattern`` selects, dated ones first in date order (a year sorts before
-    its months). Only the page's events are labelled."""
+def paged_events(lists: dict[str, str], this: str | None) -> dict[str, tuple]:
+    """A page of events for each of ``lists`` (name -> pattern binding ?event), dated ones first in
+    date order (a year sorts before its months): for each list, its rows and its Pager."""
     def date(row) -> str | None:
         return row["date"].value if isinstance(row["date"], Literal) else None
 
-    rows = sorted(terms_of(EVENTS_QUERY % pattern, this),
-                  key=lambda row: (date(row) is None, date(row) or "", row["event"].value))
-    pager = Pager.of(parameter, len(rows))
-    return readable(pager.window(rows)), pager
+    rows: dict[str, list] = {name: [] for name in lists}
+    for row in terms_of(EVENTS_QUERY % sectioned(lists, this), this):
+        rows[row.pop("section").value].append(row)
+    pages = {}
+    for name, found in rows.items():
+        found.sort(key=lambda row: (date(row) is None, date(row) or "", row["event"].value))
+        pager = Pager.of(name, len(found))
+        pages[name] = (readable(pager.window(found)), pager)
+    return pages
 
 
 SUBJECTS_QUERY = """
-SELECT DISTINCT ?this ?item ?name WHERE {
+SELECT DISTINCT ?this ?section ?item ?name WHERE {
   %s
   OPTIONAL { ?item rdfs:label|skos:prefLabel|dcterms:title ?name }
 }"""
 
 
-def subject_iris(pattern: str, this: str | None) -> list[str]:
-    """The resources ``pattern`` binds to ?item, in reading order (read from the same query, so that
-    only the resources a page shows need their labels looked up)."""
-    names: dict[str, str] = {}
-    for row in terms_of(SUBJECTS_QUERY % pattern, this):
-        iri, name = row["item"].value, row["name"]
+def subject_iris(lists: dict[str, str], this: str | None) -> dict[str, list[str]]:
+    """For each of ``lists`` (name -> pattern binding ?item), its resources in reading order, read from
+    the same query, so that only the resources a page shows need their labels looked up."""
+    names: dict[str, dict[str, str]] = {name: {} for name in lists}
+    for row in terms_of(SUBJECTS_QUERY % sectioned(lists, this), this):
+        iri, name, found = row["item"].value, row["name"], names[row["section"].value]
         key = folded(name.value) if isinstance(name, Literal) else folded(iri.rsplit("/", 1)[-1])
-        names[iri] = min(key, names.get(iri, key))
-    return sorted(names, key=lambda iri: (names[iri], iri))
+        found[iri] = min(key, found.get(iri, key))
+    return {name: sorted(found, key=lambda iri: (found[iri], iri)) for name, found in names.items()}
 
 
-def paged_subjects(pattern: str, this: str | None, parameter: str) -> tuple[list[Ref], Pager]:
-    """One page of the resources ``pattern`` binds to ?item, in reading order."""
-    ordered = subject_iris(pattern, this)
-    pager = Pager.of(parameter, len(ordered))
-    return [ref(iri) for iri in pager.window(ordered)], pager
+def paged_subjects(lists: dict[str, str], this: str | None) -> dict[str, tuple]:
+    """A page of resources, in reading order, for each of ``lists``: its Refs and its Pager."""
+    pages = {}
+    for name, ordered in subject_iris(lists, this).items():
+        pager = Pager.of(name, len(ordered))
+        pages[name] = ([ref(iri) for iri in pager.window(ordered)], pager)
+    return pages
 
 
 def subjects(pattern: str, this: str) -> list[Ref]:
     """Every resource ``pattern`` binds to ?item, in reading order: for lists that stay short."""
-    return [ref(iri) for iri in subject_iris(pattern, this)]
+    return [ref(iri) for iri in subject_iris({"all": pattern}, this)["all"]]
 
 
 def paged(name: str, found: tuple[list, Pager]) -> dict:
@@ -523,15 +559,22 @@ def actor_schema_type(item: Ref) -> str:
 
 def actor_page(resource: Resource) -> dict:
     iri = resource.ref.iri
+    allegations = paged_stances({
+        "accused": "?allegation sol:accused ?this .",
+        "involved": "?allegation sol:involves ?this .",
+        "claims": "?attribution sol:claimant ?this ; sol:allegation ?allegation .",
+    }, iri, own={"claims": "claimant"})
+    events = paged_events({"performed": "?event sol:performedBy ?this .", "party": "?event sol:involves ?this ."}, iri)
+    related = paged_subjects({"members": "?item sol:memberOf ?this .",
+                              "published": "?item dcterms:publisher|dcterms:creator ?this ."}, iri)
     sections = {
-        **paged("accused_in", paged_stances("?allegation sol:accused ?this .", iri, "accused")),
-        **paged("involved_in", paged_stances("?allegation sol:involves ?this .", iri, "involved")),
-        **paged("own_claims", paged_stances("?attribution sol:claimant ?this ; sol:allegation ?allegation .",
-                                            iri, "claims", attributions="?attribution sol:claimant ?this .")),
-        **paged("performed", paged_events("?event sol:performedBy ?this .", iri, "performed")),
-        **paged("party_to", paged_events("?event sol:involves ?this .", iri, "party")),
-        **paged("members", paged_subjects("?item sol:memberOf ?this .", iri, "members")),
-        **paged("published", paged_subjects("?item dcterms:publisher|dcterms:creator ?this .", iri, "published")),
+        **paged("accused_in", allegations["accused"]),
+        **paged("involved_in", allegations["involved"]),
+        **paged("own_claims", allegations["claims"]),
+        **paged("performed", events["performed"]),
+        **paged("party_to", events["party"]),
+        **paged("members", related["members"]),
+        **paged("published", related["published"]),
     }
     sections["json_ld"] = schema_thing(
         resource, schema_type_of(resource.types),
@@ -547,7 +590,7 @@ def allegation_page(resource: Resource) -> dict:
     attributions = found.asserting + found.denying
     return {
         "stances": found,
-        **paged("related_events", paged_events("?event sol:relatedAllegation ?this .", iri, "events")),
+        **paged("related_events", paged_events({"events": "?event sol:relatedAllegation ?this ."}, iri)["events"]),
         "json_ld": schema_thing(
             resource, "Claim",
             author=[schema_ref(row["claimant"], actor_schema_type(row["claimant"])) for row in found.asserting],
@@ -588,14 +631,16 @@ def event_page(resource: Resource) -> dict:
 def source_page(resource: Resource) -> dict:
     iri = resource.ref.iri
     # What was taken from a source is in the graph that also holds the source's own description.
+    allegations = paged_stances({
+        "allegations": "GRAPH ?graph { ?allegation a sol:Allegation . ?this a sol:Source }",
+        "attributions": "?attribution sol:source ?this ; sol:allegation ?allegation .",
+    }, iri, own={"attributions": "source"})
     return {
         "graphs": subjects("GRAPH ?item { ?item a sol:SourceGraph . ?this a sol:Source }", iri),
         "summarized_by": subjects("?item sol:summarizes ?this .", iri),
-        **paged("allegations", paged_stances("GRAPH ?graph { ?allegation a sol:Allegation . ?this a sol:Source }",
-                                             iri, "allegations")),
-        **paged("attributions", paged_stances("?attribution sol:source ?this ; sol:allegation ?allegation .", iri,
-                                              "attributions", attributions="?attribution sol:source ?this .")),
-        **paged("events", paged_events("?event sol:source ?this .", iri, "events")),
+        **paged("allegations", allegations["allegations"]),
+        **paged("attributions", allegations["attributions"]),
+        **paged("events", paged_events({"events": "?event sol:source ?this ."}, iri)["events"]),
         "json_ld": schema_thing(
             resource, "NewsArticle" if resource.is_a(SOL.NewsReport) else "CreativeWork",
             headline=resource.ref.label, url=resource.value("sol:url"),
@@ -608,13 +653,15 @@ def source_page(resource: Resource) -> dict:
 
 def place_page(resource: Resource) -> dict:
     iri = resource.ref.iri
+    related = paged_subjects({"contains": "?item sol:partOf ?this .", "actors": "?item a sol:Actor ; sol:country ?this ."},
+                             iri)
     return {
         # Our data types places with schema.org's Country, City or Place; its last word reads well.
         "place_kinds": [kind.iri[len(SCHEMA.base):] for kind in resource.kinds if kind.iri.startswith(SCHEMA.base)],
-        **paged("contains", paged_subjects("?item sol:partOf ?this .", iri, "contains")),
-        **paged("actors", paged_subjects("?item a sol:Actor ; sol:country ?this .", iri, "actors")),
-        **paged("allegations", paged_stances("?allegation sol:place ?this .", iri, "allegations")),
-        **paged("events", paged_events("?event sol:place ?this .", iri, "events")),
+        **paged("contains", related["contains"]),
+        **paged("actors", related["actors"]),
+        **paged("allegations", paged_stances({"allegations": "?allegation sol:place ?this ."}, iri)["allegations"]),
+        **paged("events", paged_events({"events": "?event sol:place ?this ."}, iri)["events"]),
         "json_ld": schema_thing(
             resource, "Place", sameAs=[same.href for same in resource.wikidata],
             containedInPlace=[schema_ref(place, "Place") for place in resource.values("sol:partOf")]),
@@ -627,13 +674,13 @@ GRAPH_CONTENT_KINDS = (SOL.Allegation, SOL.Attribution, SOL.Event, SOL.Source, S
 
 def graph_page(resource: Resource) -> dict:
     iri = resource.ref.iri
-    contents = {}
-    for kind in GRAPH_CONTENT_KINDS:
-        items, pager = paged_subjects(f"GRAPH ?this {{ ?item a {kind} }}", iri, kind.value.split("#")[-1].lower())
-        if items:
-            contents[ref(kind.value)] = (items, pager)
     # The reference data is derived from every source: thousands, in a large graph.
-    derived_from, derived_from_pager = paged_subjects("?this prov:wasDerivedFrom ?item .", iri, "sources")
+    lists = paged_subjects({"sources": "?this prov:wasDerivedFrom ?item .",
+                            **{kind.value.split("#")[-1].lower(): f"GRAPH ?this {{ ?item a {kind} }}"
+                               for kind in GRAPH_CONTENT_KINDS}}, iri)
+    derived_from, derived_from_pager = lists.pop("sources")
+    contents = {ref(kind.value): lists[kind.value.split("#")[-1].lower()] for kind in GRAPH_CONTENT_KINDS
+                if lists[kind.value.split("#")[-1].lower()][0]}
     size = select("SELECT ?this (COUNT(*) AS ?triples) WHERE { GRAPH ?this { ?s ?p ?o } } GROUP BY ?this", iri)
     return {
         "contents": dict(sorted(contents.items(), key=lambda entry: reading_order(entry[0]))),
@@ -787,7 +834,7 @@ def home():
     return render_page(
         "home.html", json_ld=json_ld, counts=counts, actor_groups=actor_groups,
         allegations=stances(iri_values("allegation", allegations), order=allegations) if allegations else [],
-        events=paged_events(iri_values("event", events), None, "events")[0] if events else [],
+        events=paged_events({"events": iri_values("event", events)}, None)["events"][0] if events else [],
         sources=[ref(iri) for iri in overview["sources"][:limit]])
 
 

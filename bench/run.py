@@ -555,11 +555,14 @@ def measure_query(server: Server, query: Query) -> dict:
 
 
 def measure_pages(server: Server) -> dict:
-    """Actor pages (the hub and a typical actor) and the dump download, the way a browser asks."""
+    """Actor pages (the hub and a typical actor), the home page, a name search and the dump download,
+    the way a browser asks."""
     ctx = server.ctx
     targets = {
         f"actor page {HUB_ACTOR[0]} (hub)": (f"/id/person/{HUB_ACTOR[0]}", "text/html", ctx.concurrency),
         f"actor page {TYPICAL_ACTOR[0]} (typical)": (f"/id/person/{TYPICAL_ACTOR[0]}", "text/html", ctx.concurrency),
+        "home page": ("/", "text/html", [1]),
+        "search 'carvajal'": ("/search?q=carvajal", "text/html", [1]),
         "dump soles.nq.gz": ("/downloads/soles.nq.gz", "*/*", [1]),
     }
     pages = {}

@@ -52,6 +52,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--load-timeout", type=int, default=1800, help="seconds a load or start may take")
     parser.add_argument("--rdflib-timeout", type=int, default=600,
                         help="seconds rdflib-endpoint may take to load and answer its first query")
+    parser.add_argument("--budget", type=int, default=1200,
+                        help="seconds of measurement per system; queries not started by then are reported as "
+                             "not run (default 1200)")
     parser.add_argument("--settle-timeout", type=int, default=60,
                         help="seconds a check request, or a server's draining after wrk, may take before the "
                              "server is restarted")
@@ -515,7 +518,11 @@ def measure_system(ctx: Context, system: System) -> None:
     try:
         results["start_seconds"] = round(server.start(), 3)
         print(f"[{system.name}] ready in {results['start_seconds']} s", flush=True)
-        results["queries"] = {query.name: measure_query(server, query) for query in ctx.queries}
+        deadline = time.monotonic() + ctx.args.budget
+        results["queries"] = {
+            query.name: measure_query(server, query) if time.monotonic() < deadline else
+            {"check": {"error": f"not run: the system's budget of {ctx.args.budget} s was spent"}}
+            for query in ctx.queries}
         if isinstance(system, Soles):
             results["pages"] = measure_pages(server)
     finally:

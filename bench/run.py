@@ -711,7 +711,7 @@ def markdown(report: dict) -> str:
         "(other processes on the machine skew the numbers). "
         "Cells: requests/s / p50 ms / p99 ms; ratios compare requests/s.",
         "",
-        "| query | clients | " + " | ".join(names) + " | " + " | ".join(f"soles/{a}" for a in anchors) + " |",
+        "| " + " | ".join(["query", "clients", *names, *(f"soles/{anchor}" for anchor in anchors)]) + " |",
         "|" + "---|" * (2 + len(names) + len(anchors)),
     ]
     query_names = list(dict.fromkeys(q for s in systems.values() for q in s.get("queries", {})))

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
-from pyoxigraph import QueryBoolean, QuerySolutions
-
-from kg import formats
 from kg.curation import DataError
 from kg.remote import RemoteError
 from kg.paths import DEFAULT_BUILD_DIR, DEFAULT_DATA_DIR
@@ -41,9 +39,12 @@ def _local_name(term) -> str:
 
 def cmd_build(args) -> int:
     from kg.pipeline import build
+    from kg.release import resolve
 
-    manifest = build(args.data, args.out, reason=not args.no_reason, import_paths=tuple(args.imports), progress=True)
-    print(f"built {manifest['quads']} quads into {Path(args.out).resolve()}")
+    manifest = build(args.data, args.out, reason=not args.no_reason, import_paths=tuple(args.imports), progress=True,
+                     keep=args.keep)
+    print(f"built {manifest['quads']} quads into {Path(args.out).resolve()}, "
+          f"published as release {resolve(args.out).id} (kept: the newest {args.keep})")
     for entry in manifest["files"]:
         print(f"  {entry['name']:<14} {entry['statements']:>8} statements {entry['bytes']:>10} bytes")
     _print_backlog(manifest["reconciliation_backlog"])
@@ -73,11 +74,12 @@ def cmd_validate(args) -> int:
     return 0
 
 
-def _table(result) -> str:
-    if isinstance(result, QueryBoolean):
-        return "yes" if bool(result) else "no"
-    names = [v.value for v in result.variables]
-    rows = [[str(row[name].value) if row[name] is not None else "" for name in names] for row in result]
+def _table(results: dict) -> str:
+    """SPARQL JSON results as a plain text table."""
+    if "boolean" in results:
+        return "yes" if results["boolean"] else "no"
+    names = results["head"]["vars"]
+    rows = [[row[name]["value"] if name in row else "" for name in names] for row in results["results"]["bindings"]]
     widths = [max([len(name)] + [len(r[i]) for r in rows]) for i, name in enumerate(names)]
     lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths)), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
@@ -85,17 +87,34 @@ def _table(result) -> str:
 
 
 def cmd_query(args) -> int:
-    from kg.store import open_store, run_query, write_result
+    """Run the query in a confined query process, as the server does (same sandbox, memory and time limits)."""
+    from server.query_runner import Limits, QueryFailed, QueryRunner
+    from server.sparql import GRAPH_FORMS, MalformedQuery, inspect_query
 
     query = sys.stdin.read() if args.query == "-" else args.query
-    result = run_query(open_store(args.build), query)
-    if args.format == "table" and isinstance(result, (QuerySolutions, QueryBoolean)):
-        print(_table(result))
-        return 0
-    fmt = formats.by_name("turtle" if args.format == "table" else args.format)
-    sys.stdout.buffer.write(write_result(result, fmt))
-    sys.stdout.flush()
+    try:
+        graph = inspect_query(query).form in GRAPH_FORMS
+    except MalformedQuery:
+        graph = False  # the engine will say what is wrong with it
+    name = args.format
+    if name == "table":
+        name = "turtle" if graph else "json"
+    limits = Limits(timeout=args.timeout, memory=args.max_query_memory, allowed_services=tuple(args.allow_service))
+    runner = QueryRunner(args.build, 1, limits)
+    try:
+        output = b"".join(runner.run({"query": query, "format": name, "default_graph": [], "named_graphs": []}))
+    except QueryFailed as error:
+        raise QueryCommandError(str(error)) from None
+    if args.format == "table" and not graph:
+        print(_table(json.loads(output)))
+    else:
+        sys.stdout.buffer.write(output)
+        sys.stdout.flush()
     return 0
+
+
+class QueryCommandError(Exception):
+    """kg query could not answer: the message says why (syntax, time or memory limit, refused connection)."""
 
 
 def cmd_stats(args) -> int:
@@ -132,6 +151,27 @@ def cmd_serve(args) -> int:
     return serve(args)
 
 
+def _memory_size(text: str) -> int:
+    """``512M``, ``1G``, ``1.5GiB`` or a number of bytes."""
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    number, unit = text.strip().upper().removesuffix("IB").removesuffix("B"), ""
+    if number and number[-1] in units:
+        number, unit = number[:-1], number[-1]
+    try:
+        return int(float(number) * units[unit])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 512M or 1G") from None
+
+
+def _add_query_limits(command: argparse.ArgumentParser) -> None:
+    """The limits every query runs under, in kg serve and kg query alike (kg.sandbox)."""
+    command.add_argument("--allow-service", action="append", default=[], metavar="URL",
+                         help="an endpoint SERVICE clauses may call, e.g. https://query.wikidata.org/sparql "
+                              "(repeatable; none by default: a query process cannot open any network connection)")
+    command.add_argument("--max-query-memory", type=_memory_size, default=1 << 30, metavar="SIZE",
+                         help="memory one query may use before it is stopped (default 1G)")
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="kg", description="Build, check, query and serve the soles knowledge graph.")
     sub = main.add_subparsers(dest="command", required=True)
@@ -143,6 +183,9 @@ def parser() -> argparse.ArgumentParser:
                        help="add an RDF file (N-Quads, TriG, Turtle...; .gz allowed) to the build, checked "
                             "against the shapes (repeatable)")
     build.add_argument("--no-reason", action="store_true", help="skip the HermiT consistency check")
+    build.add_argument("--keep", type=int, default=3, metavar="N",
+                       help="releases to keep in the output directory, the current and previous ones always "
+                            "among them (default 3)")
     build.set_defaults(run=cmd_build)
 
     check = sub.add_parser("validate", help="run every check without writing anything")
@@ -156,6 +199,8 @@ def parser() -> argparse.ArgumentParser:
     query.add_argument("query")
     query.add_argument("--build", type=Path, default=DEFAULT_BUILD_DIR)
     query.add_argument("--format", choices=QUERY_FORMATS, default="table")
+    query.add_argument("--timeout", type=float, default=60.0, help="stop the query after this many seconds (default 60)")
+    _add_query_limits(query)
     query.set_defaults(run=cmd_query)
 
     stats = sub.add_parser("stats", help="counts per class and the reconciliation backlog")
@@ -177,9 +222,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     serve.add_argument("--store", metavar="URL", default=None,
                        help="query this SPARQL 1.1 endpoint instead of the embedded store (load it with 'kg load')")
-    serve.add_argument("--allow-service", action="append", default=[], metavar="URL",
-                       help="an endpoint SERVICE clauses may call, e.g. https://query.wikidata.org/sparql "
-                            "(repeatable; none by default)")
+    _add_query_limits(serve)
+    serve.add_argument("--query-slots", type=int, default=4, metavar="N",
+                       help="SPARQL queries running at once in the whole server (default 4)")
+    serve.add_argument("--query-slots-per-client", type=int, default=2, metavar="N",
+                       help="of those, how many one client address may hold (default 2)")
     serve.set_defaults(run=cmd_serve)
     return main
 
@@ -191,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except (InconsistentError, RemoteError, FileNotFoundError, FileExistsError, SyntaxError, ValueError) as error:
+    except (InconsistentError, RemoteError, QueryCommandError, FileNotFoundError, FileExistsError, SyntaxError,
+            ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

@@ -1,11 +1,15 @@
 """Reads the curated YAML in data/ into checked records.
 
 Every problem names the file, the line and the field, and all problems of a run are reported
-together in one DataError, so a curator can fix a file in one pass.
+together in one DataError, so a curator can fix a file in one pass. A file that cannot be read
+at all (too large, not UTF-8, not YAML, not a mapping) is reported once, and the checks that
+would only repeat its absence (references into it) are skipped, so that its own problem shows.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,15 @@ ACTORS_FILE = "actors.yaml"
 PLACES_FILE = "places.yaml"
 WIKIDATA_FILE = "wikidata.yaml"
 SOURCES_DIR = "sources"
+
+MEBIBYTE = 1024 * 1024
+# The real files are tens of kilobytes. A file far larger is a mistake (or an attack) and is
+# refused before it is parsed: the pure-Python YAML parser needs seconds per MiB of ordinary YAML
+# and tens of seconds per MiB of dense tokens ("[x,x,x,..."), so the limit bounds that time too.
+MAX_YAML_BYTES = 1 * MEBIBYTE
+# The data nests about six levels deep; the YAML composer recurses once per level, so a bound
+# far above that keeps a deeply nested file from exhausting the Python stack.
+MAX_YAML_NESTING = 20
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,18 @@ class DataError(Exception):
         super().__init__(f"{count} in the data:\n" + "\n".join(f"  {p}" for p in problems))
 
 
+class _Unreadable(Exception):
+    """A file that cannot be read or parsed at all: ``problem`` says why, and nothing in it is checked."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+class _RefusedYAML(yaml.MarkedYAMLError):
+    """Valid YAML that curated data does not use: anchors, deep nesting, keys that are not text."""
+
+
 class LineMap(dict):
     """A YAML mapping that remembers the line of itself and of each key."""
 
@@ -52,7 +77,34 @@ class LineMap(dict):
 
 
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that records lines, refuses duplicate keys and leaves dates as written."""
+    """SafeLoader that records lines, leaves dates as written, and refuses duplicate keys,
+    anchors and aliases, nesting deeper than MAX_YAML_NESTING and keys that are not text."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        # The data never needs anchors. Refusing them outright stops an alias bomb ("billion
+        # laughs") at its first anchor, before anything is expanded.
+        if event.anchor is not None:
+            raise _RefusedYAML(problem="YAML anchors and aliases (&name, *name) are not allowed; write the value out",
+                               problem_mark=event.start_mark)
+        if self.depth >= MAX_YAML_NESTING:
+            raise _RefusedYAML(problem=f"nested more than {MAX_YAML_NESTING} levels deep",
+                               problem_mark=event.start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as error:  # e.g. an integer with more digits than Python converts
+            raise _RefusedYAML(problem=f"cannot read this value: {error}", problem_mark=node.start_mark) from None
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
@@ -60,7 +112,13 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
     mapping.line = node.start_mark.line + 1
     mapping.lines = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise _RefusedYAML(problem="a field name must be plain text, not a list or mapping",
+                               problem_mark=key_node.start_mark)
+        key = loader.construct_object(key_node)
+        if not isinstance(key, str):
+            raise _RefusedYAML(problem=f"a field name must be text, but {key_node.value!r} reads as "
+                                       f"{type(key).__name__}", problem_mark=key_node.start_mark)
         if key in mapping:
             raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
         mapping[key] = loader.construct_object(value_node, deep=True)
@@ -68,8 +126,68 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
     return mapping
 
 
+def _construct_text(loader: _LineLoader, node: yaml.ScalarNode) -> str:
+    """Text as written; YAML refuses control characters written raw, and so do we when escaped."""
+    text = loader.construct_scalar(node)
+    unprintable = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if unprintable:
+        raise _RefusedYAML(problem=f"holds the character U+{ord(unprintable.group()):04X}, a control character or "
+                                   "half of a surrogate pair, which curated text may not contain",
+                           problem_mark=node.start_mark)
+    return text
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+_LineLoader.add_constructor("tag:yaml.org,2002:str", _construct_text)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
+
+
+def _read_text(path: Path, name: str) -> str:
+    """The file as text, refused if it is missing, unreadable, over MAX_YAML_BYTES or not UTF-8."""
+    try:
+        with path.open("rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            if size > MAX_YAML_BYTES:
+                raise _Unreadable(Problem(name, None, "(file)",
+                                          f"is {size:,} bytes, over the limit of {MAX_YAML_BYTES:,} bytes "
+                                          f"({MAX_YAML_BYTES // MEBIBYTE} MiB) for a curated YAML file; "
+                                          "it was not read"))
+            data = stream.read()
+    except FileNotFoundError:
+        raise _Unreadable(Problem(name, None, "(file)", "file is missing")) from None
+    except OSError as error:
+        raise _Unreadable(Problem(name, None, "(file)", f"cannot be read: {error.strerror or error}")) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - line_start + 1
+        raise _Unreadable(Problem(name, line, "(encoding)", f"is not UTF-8 text: byte {data[error.start]:#04x} at "
+                                                            f"column {column} (byte offset {error.start}): "
+                                                            f"{error.reason}")) from None
+
+
+def _parse_yaml(text: str, name: str):
+    try:
+        return yaml.load(text, Loader=_LineLoader)
+    except _RefusedYAML as error:
+        raise _Unreadable(Problem(name, error.problem_mark.line + 1, "(yaml)", error.problem)) from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        reason = ", ".join(part for part in (error.context, error.problem) if part)
+        raise _Unreadable(Problem(name, mark.line + 1 if mark else None, "(syntax)",
+                                  f"YAML syntax error: {reason}")) from None
+    except yaml.reader.ReaderError as error:
+        raise _Unreadable(Problem(name, text.count("\n", 0, error.position) + 1, "(syntax)",
+                                  f"YAML syntax error: character U+{error.character:04X} is not allowed "
+                                  f"({error.reason})")) from None
+
+
+def _describe(value) -> str:
+    if value is None:
+        return "an empty document"
+    return "a list" if isinstance(value, list) else "a single value"
 
 
 @dataclass
@@ -154,25 +272,24 @@ class _Reader:
         except ValueError:
             return str(path)
 
-    def load_yaml(self, path: Path):
+    def read_file(self, schema: sc.Schema, path: Path) -> Record | None:
+        """The whole file checked against its schema, or None (with the problem noted) if it cannot be read."""
         name = self.relative(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            self.problem(name, None, "(file)", "file is missing")
+            data = _parse_yaml(_read_text(path, name), name)
+        except _Unreadable as unreadable:
+            self.problems.append(unreadable.problem)
             return None
-        except UnicodeDecodeError as error:
-            self.problem(name, None, "(file)", f"is not UTF-8 text: {error.reason}")
+        if not isinstance(data, LineMap):
+            self.problem(name, 1, "(file)", f"must hold a mapping of fields at the top level "
+                                            f"({schema.help or schema.name}), not {_describe(data)}")
             return None
-        try:
-            return yaml.load(text, Loader=_LineLoader)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            self.problem(name, mark.line + 1 if mark else None, "(syntax)",
-                         f"YAML syntax error: {error.problem or error.context}")
-        except yaml.YAMLError as error:
-            self.problem(name, None, "(syntax)", f"YAML syntax error: {error}")
-        return None
+        return self.record(schema, data, name, data.line, "")
+
+    def listed(self, schema: sc.Schema, path: Path, key: str) -> list[Record] | None:
+        """The records of a file holding one top-level list, or None if that list could not be read."""
+        whole = self.read_file(schema, path)
+        return whole.values.get(key) if whole is not None else None
 
     def record(self, schema: sc.Schema, raw, file: str, line: int, path: str) -> Record | None:
         if not isinstance(raw, LineMap):
@@ -181,8 +298,7 @@ class _Reader:
         values: dict[str, Any] = {}
         for key in raw:
             if key not in schema.by_name:
-                known = ", ".join(schema.by_name)
-                self.problem(file, raw.lines[key], _join(path, str(key)), f"unknown field; known fields: {known}")
+                self.problem(file, raw.lines[key], _join(path, key), _unknown_field(key, schema))
         for spec in schema.fields:
             field_path = _join(path, spec.name)
             if spec.name not in raw or raw[spec.name] is None or raw[spec.name] == []:
@@ -217,24 +333,12 @@ class _Reader:
             self.problem(file, line, path, str(error))
             return None
 
-    def records(self, schema: sc.Schema, path: Path, key: str) -> list[Record]:
-        data = self.load_yaml(path)
-        if data is None:
-            return []
-        name = self.relative(path)
-        if not isinstance(data, LineMap) or not isinstance(data.get(key), list):
-            self.problem(name, 1, key, f"the file must have a top-level '{key}:' list")
-            return []
-        found = [self.record(schema, item, name, _item_line(item, data.lines[key]), f"{key}[{i}]")
-                 for i, item in enumerate(data[key])]
-        return [record for record in found if record is not None]
-
-    def registry(self, records, what: str, key=lambda r: r.id) -> dict:
+    def registry(self, records, what: str, key=lambda r: r.get("id")) -> dict:
         table: dict = {}
         for record in records:
-            if "id" in record.schema.by_name and "id" not in record.values:
-                continue
             name = key(record)
+            if name is None:  # the id is missing or malformed, which is already reported
+                continue
             if name in table:
                 first = table[name]
                 first = first[0] if isinstance(first, tuple) else first
@@ -245,13 +349,10 @@ class _Reader:
         return table
 
     def source_file(self, path: Path) -> SourceFile | None:
-        data = self.load_yaml(path)
-        if data is None:
-            return None
-        name = self.relative(path)
-        whole = self.record(sc.SOURCE_FILE, data, name, 1, "")
+        whole = self.read_file(sc.SOURCE_FILE, path)
         if whole is None or "source" not in whole.values or "curation" not in whole.values:
             return None
+        name = whole.file
         source = whole.values["source"]
         if source.get("id") and source.id != path.stem:
             self.problem(name, source.line_of("id"), source.field_path("id"),
@@ -278,6 +379,12 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+def _unknown_field(name: str, schema: sc.Schema) -> str:
+    close = difflib.get_close_matches(name, schema.by_name, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown field; {hint}known fields: {', '.join(schema.by_name)}"
+
+
 def _item_line(item, fallback: int) -> int:
     return item.line if isinstance(item, LineMap) else fallback
 
@@ -298,18 +405,24 @@ def load(data_dir: Path) -> Catalog:
     if not data_dir.is_dir():
         raise DataError([Problem(str(data_dir), None, "(directory)", "data directory does not exist")])
 
-    dataset_raw = reader.load_yaml(data_dir / DATASET_FILE)
-    dataset = None
-    if dataset_raw is not None:
-        dataset = reader.record(sc.DATASET, dataset_raw, reader.relative(data_dir / DATASET_FILE), 1, "")
-    actors = reader.registry(reader.records(sc.ACTOR, data_dir / ACTORS_FILE, "actors"), "actor")
-    places = reader.registry(reader.records(sc.PLACE, data_dir / PLACES_FILE, "places"), "place")
-    wikidata = reader.registry(reader.records(sc.WIKIDATA_LINK, data_dir / WIKIDATA_FILE, "verified"),
-                               "Wikidata", key=lambda r: r.get("qid"))
+    dataset = reader.read_file(sc.DATASET, data_dir / DATASET_FILE)
+    actor_list = reader.listed(sc.ACTOR_LIST, data_dir / ACTORS_FILE, "actors")
+    place_list = reader.listed(sc.PLACE_LIST, data_dir / PLACES_FILE, "places")
+    wikidata_list = reader.listed(sc.WIKIDATA_LIST, data_dir / WIKIDATA_FILE, "verified")
+    actors = reader.registry(actor_list or [], "actor")
+    places = reader.registry(place_list or [], "place")
+    wikidata = reader.registry(wikidata_list or [], "Wikidata", key=lambda r: r.get("qid"))
     source_paths = sorted((data_dir / SOURCES_DIR).glob("*.yaml"))
     if not source_paths:
         reader.problem(reader.relative(data_dir / SOURCES_DIR), None, "(directory)", "holds no source files")
-    source_files = [sf for sf in map(reader.source_file, source_paths) if sf is not None]
+    read_sources = [reader.source_file(path) for path in source_paths]
+    source_files = [sf for sf in read_sources if sf is not None]
+    # Registries whose file could not be read: a reference into one is not checked, since every
+    # such reference would be reported as unknown and bury the one problem that matters.
+    unread = {registry for registry, found in (("actor", actor_list), ("place", place_list),
+                                               ("wikidata", wikidata_list)) if found is None}
+    if None in read_sources:
+        unread |= {"source", "allegation", "event"}
     sources = {}
     for sf in source_files:
         if sf.source.get("id"):
@@ -328,16 +441,16 @@ def load(data_dir: Path) -> Catalog:
         if record.get("id"):
             catalog.events.setdefault(record.id, (record, sf))
 
-    _check_references(reader, catalog, source_files)
-    _check_wikidata(reader, catalog)
+    _check_references(reader, catalog, source_files, unread)
+    _check_wikidata(reader, catalog, unread)
     _check_sources(reader, catalog)
-    _check_attributions(reader, catalog, source_files)
+    _check_attributions(reader, catalog, source_files, unread)
     if reader.problems:
         raise DataError(reader.problems)
     return catalog
 
 
-def _check_references(reader: _Reader, catalog: Catalog, source_files: list[SourceFile]) -> None:
+def _check_references(reader: _Reader, catalog: Catalog, source_files: list[SourceFile], unread: set[str]) -> None:
     registries = {
         "actor": catalog.actors,
         "place": catalog.places,
@@ -353,7 +466,8 @@ def _check_references(reader: _Reader, catalog: Catalog, source_files: list[Sour
     for root in roots:
         for record in _walk(root):
             for spec in record.schema.fields:
-                if not isinstance(spec.kind, sc.Ref) or spec.name not in record.values:
+                if (not isinstance(spec.kind, sc.Ref) or spec.name not in record.values
+                        or spec.kind.registry in unread):
                     continue
                 value = record.values[spec.name]
                 for i, slug in enumerate(value if spec.many else [value]):
@@ -363,14 +477,14 @@ def _check_references(reader: _Reader, catalog: Catalog, source_files: list[Sour
                                        f"unknown {spec.kind.registry} {slug!r}")
 
 
-def _check_wikidata(reader: _Reader, catalog: Catalog) -> None:
+def _check_wikidata(reader: _Reader, catalog: Catalog, unread: set[str]) -> None:
     linked: dict[str, Record] = {}
     for record in list(catalog.actors.values()) + list(catalog.places.values()):
         qid = record.get("wikidata")
         if qid is None:
             continue
         where = (record.file, record.line_of("wikidata"), record.field_path("wikidata"))
-        if qid not in catalog.wikidata:
+        if qid not in catalog.wikidata and "wikidata" not in unread:
             reader.problem(*where, f"{qid} is not in the verified list data/{WIKIDATA_FILE}; "
                                    "leave the link out until it is checked")
         elif qid in linked:
@@ -392,7 +506,7 @@ def _check_sources(reader: _Reader, catalog: Catalog) -> None:
                                "is required (only a summary may lack it, and must then name what it summarizes)")
 
 
-def _check_attributions(reader: _Reader, catalog: Catalog, source_files: list[SourceFile]) -> None:
+def _check_attributions(reader: _Reader, catalog: Catalog, source_files: list[SourceFile], unread: set[str]) -> None:
     asserted: set[str] = set()
     seen: dict[tuple, Record] = {}
     for sf in source_files:
@@ -406,6 +520,8 @@ def _check_attributions(reader: _Reader, catalog: Catalog, source_files: list[So
             seen[key] = attribution
             if attribution.get("stance") == "asserts":
                 asserted.add(allegation_id)
+    if "allegation" in unread:  # the asserting attribution may be in the source file that could not be read
+        return
     for allegation_id, (record, _) in catalog.allegations.items():
         if allegation_id not in asserted:
             reader.problem(record.file, record.line_of("attributions"), record.field_path("attributions"),

@@ -1,11 +1,24 @@
-"""Writes a build: dumps, ontology files, the query store and a manifest, swapped in atomically.
+"""Writes a build as an immutable release and publishes it by moving one pointer; finds the current one.
 
-Everything is written to a temporary sibling of the output directory first; only a complete,
-validated build replaces the previous one, so a failed build leaves the old one untouched.
+A build root (``build/``, ``kg build --out``) holds::
+
+    releases/<build-id>/     one complete build each: dumps, manifest.json, search.sqlite, store/
+    current -> releases/<build-id>     the published release: a symbolic link, replaced with rename(2)
+    manifest.json -> current/manifest.json, soles.trig -> current/soles.trig, ...   links for people
+
+A build is written into a hidden directory under ``releases/``, renamed to its build id once complete
+and valid, and published by pointing ``current`` at it atomically: a reader sees the old release or
+the new one, never a mixture, and a failed build leaves the published one untouched. The last
+``keep`` releases are kept (never the current one or the one it replaced), so that a server still
+answering a request from the previous release keeps its files.
+
+Code that reads a build calls ``resolve(build_root)`` once and reads everything from the release it
+returns; ``read_manifest`` and ``kg.store.open_store`` do.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import itertools
@@ -14,6 +27,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +43,47 @@ from kg.validate import ontology_triples
 
 MANIFEST = "manifest.json"
 STORE_DIR = "store"
+RELEASES_DIR = "releases"
+CURRENT = "current"
+DEFAULT_KEEP = 3  # releases kept in a build root, the current one and the one before it always among them
+
+
+@dataclass(frozen=True)
+class Release:
+    """One published build: the directory holding its files, and its build id.
+
+    The id is the release directory's name, ``<UTC time>-<hash of the manifest>`` (sortable by time):
+    ``20250101T120000.123456Z-0123456789ab``. A build directory of the layout before releases (files
+    directly in it) is a release too, with id ``unversioned-<hash of the manifest>``.
+    """
+
+    path: Path
+    id: str
+
+
+def resolve(build_root: Path) -> Release:
+    """The release ``build_root`` publishes: where ``current`` points; one readlink, nothing cached.
+
+    ``build_root`` may also be a release directory itself, or a build of the layout before releases.
+    Raises FileNotFoundError if it holds no build.
+    """
+    root = Path(build_root)
+    try:
+        target = os.readlink(root / CURRENT)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as error:  # EINVAL: ``current`` is not a link
+        raise FileNotFoundError(f"{root / CURRENT} is not a link to a release") from error
+    else:
+        return Release(root / target, Path(target).name)
+    manifest = root / MANIFEST
+    if root.parent.name == RELEASES_DIR and manifest.is_file():
+        return Release(root, root.name)
+    try:
+        digest = hashlib.sha256(manifest.read_bytes()).hexdigest()
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileNotFoundError(f"{root} holds no build ({MANIFEST} missing): run 'kg build' first") from None
+    return Release(root, f"unversioned-{digest[:12]}")
 
 
 @dataclass(frozen=True)
@@ -148,9 +203,89 @@ def _sha256(path: Path) -> str:
 
 
 def _check_replaceable(out_dir: Path) -> None:
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).exists():
+    """Refuse an output directory that holds anything but a build (or the releases dir of a failed first one)."""
+    if not out_dir.exists() or (out_dir / CURRENT).is_symlink() or (out_dir / MANIFEST).exists():
+        return
+    if {entry.name for entry in out_dir.iterdir()} - {RELEASES_DIR}:
         raise FileExistsError(f"{out_dir} exists and is not a soles build (no {MANIFEST}); "
                               "refusing to replace it")
+
+
+def _build_id(manifest_path: Path) -> str:
+    """``<UTC time to the microsecond>-<hash of the manifest>``: sortable, and names what it holds."""
+    now = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1_000_000):06d}Z"
+    return f"{stamp}-{_sha256(manifest_path)[:12]}"
+
+
+def _replace_link(link: Path, target: str) -> None:
+    """Make ``link`` a symbolic link to ``target`` atomically: a new link, renamed over the old one."""
+    temporary = link.with_name(f".{link.name}.link-{os.getpid()}-{time.monotonic_ns()}")
+    os.symlink(target, temporary)
+    try:
+        os.replace(temporary, link)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _link_entries(out_dir: Path, release_dir: Path, attic: Path) -> None:
+    """Give each file of the release a link ``out_dir/<name> -> current/<name>``, for people and scripts.
+
+    A build of the layout before releases had those files in ``out_dir`` itself: they are moved to
+    ``attic`` (deleted by the caller) once ``current`` is published, since readers resolve it first.
+    """
+    for entry in sorted(release_dir.iterdir()):
+        link = out_dir / entry.name
+        target = f"{CURRENT}/{entry.name}"
+        if link.is_symlink() and os.readlink(link) == target:
+            continue
+        if link.is_dir() and not link.is_symlink():  # a rename cannot put a link over a directory
+            attic.mkdir(exist_ok=True)
+            os.rename(link, attic / entry.name)
+        _replace_link(link, target)
+
+
+def _releases(out_dir: Path) -> list[str]:
+    """The ids of the complete releases of ``out_dir``, oldest first (hidden ones are being written or deleted)."""
+    folder = out_dir / RELEASES_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(entry.name for entry in folder.iterdir() if not entry.name.startswith(".") and entry.is_dir())
+
+
+def prune(out_dir: Path, keep: int = DEFAULT_KEEP, protect: Iterable[str] = ()) -> list[str]:
+    """Delete all but the newest ``keep`` releases, never the current one nor any in ``protect``.
+
+    Each is renamed to a hidden name first, so that a half-deleted release is never taken for one.
+    Returns the ids deleted.
+    """
+    out_dir = Path(out_dir)
+    spared = set(protect)
+    try:
+        spared.add(Path(os.readlink(out_dir / CURRENT)).name)
+    except OSError:
+        pass
+    releases = _releases(out_dir)
+    doomed = [name for name in releases[:max(len(releases) - keep, 0)] if name not in spared]
+    for name in doomed:
+        retired = out_dir / RELEASES_DIR / f".deleting-{name}-{os.getpid()}"
+        os.rename(out_dir / RELEASES_DIR / name, retired)
+        shutil.rmtree(retired, ignore_errors=True)
+    for leftover in (out_dir / RELEASES_DIR).glob(".*"):  # of builds that were killed while writing or deleting
+        if not leftover.name.startswith(".staging-") or not _running(int(leftover.name.split("-")[1])):
+            shutil.rmtree(leftover, ignore_errors=True)
+    return doomed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Progress:
@@ -185,17 +320,20 @@ def _check_imports(store: Store, paths: list[Path]) -> None:
 
 
 def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tuple[Path, ...] = (),
-            progress: bool = False) -> dict:
-    """Write every output for the curated quads and imported files, then swap them in place of ``out_dir``.
+            progress: bool = False, keep: int = DEFAULT_KEEP) -> dict:
+    """Write every output for the curated quads and imported files as a new release of the build root
+    ``out_dir``, publish it (``current`` points to it) and prune old releases down to ``keep``.
 
     Imported files are checked against the shapes, compiled to SPARQL, once everything is loaded.
-    Returns the manifest.
+    Returns the manifest; ``resolve(out_dir).id`` is the new release's build id.
     """
+    if keep < 1:
+        raise ValueError(f"keep must be at least 1 release, not {keep}")
     out_dir = Path(out_dir).resolve()
     _check_replaceable(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
+    created = [folder for folder in (out_dir, out_dir / RELEASES_DIR) if not folder.exists()]
+    (out_dir / RELEASES_DIR).mkdir(parents=True, exist_ok=True)
+    staging = out_dir / RELEASES_DIR / f".staging-{os.getpid()}-{time.monotonic_ns()}"
     staging.mkdir()
     report = Progress(progress)
     try:
@@ -238,19 +376,35 @@ def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tup
         store.flush()
         del store
         shutil.rmtree(work)
+        build_id = _build_id(staging / MANIFEST)
+        os.rename(staging, out_dir / RELEASES_DIR / build_id)  # complete: it may now be published
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        for folder in reversed(created):  # a first build that failed leaves no empty build root behind
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
-    retired = out_dir.with_name(f".{out_dir.name}.retired-{os.getpid()}")
-    if out_dir.exists():
-        os.rename(out_dir, retired)
-    os.rename(staging, out_dir)
-    shutil.rmtree(retired, ignore_errors=True)
+    _publish(out_dir, build_id, keep)
     return manifest
 
 
+def _publish(out_dir: Path, build_id: str, keep: int) -> None:
+    """Point ``current`` at the release ``build_id``, link its files, and prune the releases."""
+    try:
+        previous = Path(os.readlink(out_dir / CURRENT)).name
+    except OSError:
+        previous = None
+    _replace_link(out_dir / CURRENT, f"{RELEASES_DIR}/{build_id}")  # the one atomic step that publishes it
+    attic = out_dir / RELEASES_DIR / f".unversioned-{os.getpid()}-{time.monotonic_ns()}"
+    _link_entries(out_dir, out_dir / RELEASES_DIR / build_id, attic)
+    shutil.rmtree(attic, ignore_errors=True)
+    prune(out_dir, keep, protect=(build_id, *([previous] if previous else [])))
+
+
 def read_manifest(build_dir: Path) -> dict:
-    path = Path(build_dir) / MANIFEST
-    if not path.exists():
-        raise FileNotFoundError(f"{build_dir} holds no build ({MANIFEST} missing): run 'kg build' first")
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The manifest of the release ``build_dir`` publishes (see ``resolve``)."""
+    path = resolve(build_dir).path / MANIFEST
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{build_dir} holds no build ({MANIFEST} missing): run 'kg build' first") from None

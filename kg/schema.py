@@ -1,8 +1,10 @@
-"""The shape of the YAML in data/, as data: one table of fields per kind of record.
+"""The shape of the YAML in data/, as data: one table of fields per kind of record and per file.
 
 Each field says what values it takes, whether it is required or repeated, and which predicate
 it becomes in the graph. The loader (kg.curation) checks records against these tables and the
 builder (kg.build) turns them into triples, so a new field is added here and nowhere else.
+Every file has a table too, so every key anywhere in data/, top level included, is one the
+tables name; any other key is reported as unknown.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from pyoxigraph import Literal, NamedNode
 
@@ -148,14 +149,15 @@ class Qid(Kind):
 
 @dataclass(frozen=True)
 class Amount(Kind):
+    """A sum written out in digits, as xsd:decimal wants it: no sign, exponent, NaN or infinity."""
+
     def parse(self, raw):
-        try:
-            value = Decimal(str(raw))
-        except InvalidOperation:
-            raise ValueError(f"{raw!r} is not a number") from None
-        if value < 0:
+        text = str(raw).strip()
+        if text.startswith("-"):
             raise ValueError("must not be negative")
-        return str(value)
+        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+            raise ValueError(f"{text!r} is not an amount: write it in digits, such as 50000000 or 1.5")
+        return text
 
     def term(self, value, resolve):
         return Literal(value, datatype=XSD.decimal)
@@ -340,5 +342,17 @@ DATASET = Schema("dataset", (
     Field("curation", Nested(schema="curation"), required=True),
 ))
 
+ACTOR_LIST = Schema("actor list", (
+    Field("actors", Nested(schema="actor"), required=True, many=True),
+), help="an 'actors:' list")
+
+PLACE_LIST = Schema("place list", (
+    Field("places", Nested(schema="place"), required=True, many=True),
+), help="a 'places:' list")
+
+WIKIDATA_LIST = Schema("wikidata list", (
+    Field("verified", Nested(schema="wikidata"), required=True, many=True),
+), help="a 'verified:' list of checked Wikidata ids")
+
 SCHEMAS = {s.name: s for s in (ACTOR, PLACE, WIKIDATA_LINK, ATTRIBUTION, ALLEGATION, EVENT, SOURCE,
-                               CURATION, SOURCE_FILE, DATASET)}
+                               CURATION, SOURCE_FILE, DATASET, ACTOR_LIST, PLACE_LIST, WIKIDATA_LIST)}

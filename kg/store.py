@@ -7,14 +7,16 @@ from pathlib import Path
 from pyoxigraph import QueryBoolean, QuerySolutions, QueryTriples, Store
 
 from kg import formats
-from kg.release import STORE_DIR, read_manifest
+from kg.release import STORE_DIR, read_manifest, resolve
 from kg.ids import PREFIXES
 
 
 def open_store(build_dir: Path) -> Store:
-    """The store of a build, read-only: many processes may open it at once."""
-    read_manifest(build_dir)
-    return Store.read_only(str(Path(build_dir) / STORE_DIR))
+    """The store of the release a build root publishes (or of a release directory), read-only: many
+    processes may open it at once. It stays that release's store when a newer build is published."""
+    release = resolve(build_dir)
+    read_manifest(release.path)  # a clear error if there is no build
+    return Store.read_only(str(release.path / STORE_DIR))
 
 
 def run_query(store: Store, query: str, **options):

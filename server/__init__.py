@@ -16,7 +16,15 @@ DEFAULT_CONFIG = {
     "QUERY_TIMEOUT": 10.0,  # seconds a SPARQL query may run before it is stopped
     "MAX_QUERY_BYTES": 100_000,
     "SERVICE_ALLOWLIST": (),  # SPARQL endpoints SERVICE may reach, e.g. ("https://query.wikidata.org/sparql",)
-    "QUERY_WORKERS": 2,  # query processes per web worker
+    "MAX_QUERY_MEMORY": 1 << 30,  # bytes of private memory a query process may use before it is stopped
+    # Fair admission (server.admission): queries running at once in the whole server (each web worker keeps
+    # up to this many query processes), the share of them one client may hold, how long a query waits for
+    # a slot before a 503, and how many queries one web worker lets wait (its other threads serve pages).
+    "QUERY_SLOTS": 4,
+    "QUERY_SLOTS_PER_CLIENT": 2,
+    "QUERY_QUEUE_WAIT": 1.0,
+    "WORKER_THREADS": 16,
+    "QUERY_WAITING_PER_WORKER": 8,
     # A SPARQL 1.1 query endpoint to query instead of the build's embedded store (kg serve --store URL);
     # the build still provides the manifest and the dumps.
     "REMOTE_STORE": None,

@@ -1,17 +1,18 @@
 """The files of the build: the ``/downloads`` list, each file, and the VoID description.
 
-Only files named in the build's manifest are served, so no request can reach any other path.
+Only files named in the manifest of the request's release are served, so no request can reach any other
+path, and the list, each file, its ETag and the VoID description always come from one release.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file, url_for
 from pyoxigraph import parse, serialize
 
 from kg import formats, void
 from kg.release import VOID_DUMP
 from server import negotiate
-from server.db import get_manifest
+from server.db import current_release, get_manifest
 
 bp = Blueprint("downloads", __name__)
 
@@ -68,7 +69,7 @@ def download(filename: str):
     entry = _manifest_entry(filename)
     if entry is None:
         abort(404, description=f"There is no file {filename!r} to download: see /downloads.")
-    return send_file(current_app.config["BUILD_DIR"] / entry["name"], mimetype=entry["media_type"],
+    return send_file(current_release().path / entry["name"], mimetype=entry["media_type"],
                      as_attachment=True, download_name=entry["name"], conditional=True, etag=entry["sha256"])
 
 
@@ -78,7 +79,7 @@ def void_description():
     """The VoID description written by the build, in the RDF format the client asks for."""
     fmt = negotiate.choose(formats.RDF_FORMATS, VOID_DUMP.format)
     entry = _manifest_entry(VOID_DUMP.filename)
-    data = (current_app.config["BUILD_DIR"] / entry["name"]).read_bytes()
+    data = (current_release().path / entry["name"]).read_bytes()
     if fmt != VOID_DUMP.format:
         data = serialize(parse(data, format=VOID_DUMP.format.rdf), format=fmt.rdf, prefixes=void.PREFIXES)
     response = Response(data, mimetype=fmt.media_type)

@@ -30,9 +30,9 @@ class ForwardingRunner:
         self.session.headers["User-Agent"] = USER_AGENT
         self.prologue = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in ids.PREFIXES.items())
 
-    def run(self, job: dict) -> Iterator[bytes]:
+    def run(self, job: dict, deadline: float | None = None) -> Iterator[bytes]:
         fmt = formats.by_name(job["format"])
-        deadline = time.monotonic() + self.timeout
+        deadline = deadline or time.monotonic() + self.timeout
         form = {"query": self.prologue + job["query"], "default-graph-uri": job["default_graph"],
                 "named-graph-uri": job["named_graphs"]}
         try:

@@ -19,13 +19,14 @@ def _media_types(candidates) -> list[str]:
     return [media for fmt in candidates for media in (fmt.media_type, *fmt.aliases)]
 
 
-def choose(candidates: tuple[formats.Format, ...], default: formats.Format, suffix: str | None = None) -> formats.Format:
+def choose(candidates: tuple[formats.Format, ...], default: formats.Format, suffix: str | None = None,
+           params=None) -> formats.Format:
     """The format to answer in, among ``candidates``; 406 when the client accepts none of them.
 
-    Precedence: ``?format=`` (a name, extension or media type), then the URL suffix, then Accept.
-    A missing or ``*/*`` Accept header gets ``default``.
+    Precedence: a ``format`` parameter (a name, extension or media type; from ``params``, the query string
+    by default), then the URL suffix, then Accept. A missing or ``*/*`` Accept header gets ``default``.
     """
-    explicit = request.args.get("format") or request.form.get("format")
+    explicit = (request.args if params is None else params).get("format")
     if explicit:
         fmt = _lookup(explicit)
         if fmt is None or fmt not in candidates:

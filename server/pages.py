@@ -10,7 +10,7 @@ import itertools
 import json
 import re
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import cached_property
 from decimal import Decimal
 from types import MappingProxyType
 from urllib.parse import urlencode
@@ -24,7 +24,7 @@ from kg.search import SEARCH_INDEX, find_names, folded
 from kg.store import run_query
 from kg.vocab import DCTERMS, RDFS, SCHEMA, SKOS, SOL, WIKIDATA_ENTITY
 from server import negotiate
-from server.db import get_manifest, get_store, per_process
+from server.db import current_release, get_manifest, get_store, per_process
 
 bp = Blueprint("pages", __name__)
 
@@ -847,7 +847,7 @@ def search_results(query: str) -> list[dict]:
     if not words:
         return []
     matches: dict[str, tuple] = {}
-    for name, iri, kind, original in find_names(current_app.config["BUILD_DIR"] / SEARCH_INDEX, words):
+    for name, iri, kind, original in find_names(current_release().path / SEARCH_INDEX, words):
         rank = 0 if name == " ".join(words) else 1 if name.startswith(words[0]) else 2
         if iri not in matches or rank < matches[iri][0]:
             matches[iri] = (rank, name, iri, kind, original)
@@ -962,5 +962,5 @@ def ontology():
 @bp.get(f"/{ONTOLOGY_PATH}.<any({', '.join(ONTOLOGY_FILES)}):suffix>")
 def ontology_file(suffix: str):
     """An ontology file of the build, as it was written (the Turtle keeps its comments)."""
-    path = current_app.config["BUILD_DIR"] / f"{ONTOLOGY_PATH}.{suffix}"
+    path = current_release().path / f"{ONTOLOGY_PATH}.{suffix}"
     return Response(path.read_bytes(), mimetype=ONTOLOGY_FILES[suffix].media_type)

@@ -8,6 +8,12 @@ When the time limit passes, the executor is killed (a response not yet begun bec
 under way is cut short) and a fresh one is forked the next time one is needed; the web worker
 itself is free again at once.
 
+Each executor is confined by the kernel before it opens the store (kg.sandbox): it cannot open a
+network connection except to an allow-listed SERVICE endpoint, and its memory is capped; it runs at a
+lower CPU priority than the web workers, so that pages stay quick while queries run. An executor that
+dies mid-query is told apart by how it died: out of memory (503 naming the limit) or a crash of the
+engine on that query (400); it is not retried.
+
 Protocol: the parent writes a job (4-byte length, then JSON); the executor answers with frames
 (1-byte tag, 4-byte length, payload): any number of DATA frames, then END, or an error frame.
 """
@@ -15,23 +21,27 @@ Protocol: the parent writes a job (4-byte length, then JSON); the executor answe
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import select
 import signal
+import socket
 import struct
 import threading
 import time
 import weakref
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from flask import Flask, current_app
 from pyoxigraph import NamedNode
 
-from kg import formats
+from kg import formats, sandbox
 from kg.store import open_store, run_query, write_result
+from server.db import current_release
 
 if TYPE_CHECKING:
     from server.forwarding import ForwardingRunner
@@ -40,25 +50,68 @@ _KEY = "soles.query_runner"
 
 JOB_HEADER = struct.Struct(">I")
 FRAME_HEADER = struct.Struct(">cI")
-DATA, END, SYNTAX_ERROR, FAILURE = b"D", b"Z", b"S", b"F"
+DATA, END, SYNTAX_ERROR, FAILURE, NETWORK_REFUSED, OUT_OF_MEMORY, CRASH = b"D", b"Z", b"S", b"F", b"N", b"M", b"C"
 READ_SIZE = 1 << 16
 STREAM_AFTER_BYTES = 1 << 16  # smaller results are sent whole, with a Content-Length
+EXECUTOR_NICENESS = 10  # added to the web worker's: queries take the CPU only when pages do not need it
+RUNNERS_KEPT = 2  # the current release's and the previous one's, for queries still streaming from it
+STDERR_KEPT = 4096  # the last bytes an executor wrote to stderr, read to tell why it died
+log = logging.getLogger(__name__)
 
 
-class QueryTimeout(Exception):
+class QueryFailed(Exception):
+    """A query that got no result; ``status`` is the HTTP status that says why."""
+
+    status = 500
+
+
+class QueryTimeout(QueryFailed):
     """The query ran past the time limit (or waited that long for an executor) and was stopped."""
+
+    status = 503
 
     @classmethod
     def after(cls, limit: float) -> QueryTimeout:
         return cls(f"query stopped after {limit:g} s: the limit is {limit:g} s")
 
 
-class QueryError(Exception):
+class QueryError(QueryFailed):
     """The engine refused or failed the query; ``syntax`` tells a malformed query from other failures."""
 
     def __init__(self, message: str, syntax: bool):
         super().__init__(message)
         self.syntax = syntax
+        self.status = 400 if syntax else 500
+
+
+class QueryRefused(QueryFailed):
+    """The query tried to open a network connection the sandbox does not allow."""
+
+    status = 403
+
+
+class QueryOutOfMemory(QueryFailed):
+    """The query needed more memory than one query may have, and was stopped."""
+
+    status = 503
+
+
+class QueryCrashed(QueryFailed):
+    """The engine crashed on this query (its parser or planner ran out of stack, or panicked)."""
+
+    status = 400
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What confines an executor: the time per query, the memory per process, the endpoints SERVICE may call."""
+
+    timeout: float
+    memory: int | None = None
+    allowed_services: tuple[str, ...] = ()
+
+    def memory_text(self) -> str:
+        return f"{self.memory / (1 << 20):g} MiB" if self.memory else "the machine's memory"
 
 
 def init_app(app: Flask) -> None:
@@ -66,34 +119,50 @@ def init_app(app: Flask) -> None:
 
 
 def get_runner() -> QueryRunner | ForwardingRunner:
-    """This process's runner, created on first use: gunicorn forks its workers before any request."""
+    """This process's runner for this request's release, created on first use (gunicorn forks its workers
+    before any request). A new release gets a new runner, whose query processes open its store; the
+    previous one is kept for the requests still streaming from it."""
     slot = current_app.extensions[_KEY]
+    config = current_app.config
+    release = current_release().path
     with slot.lock:
-        if slot.runner is None or slot.runner.pid != os.getpid():
-            config = current_app.config
+        if slot.pid != os.getpid():
+            slot.pid, slot.runners = os.getpid(), {}
+        runner = slot.runners.get(release)
+        if runner is None:
             if config["REMOTE_STORE"]:
                 from server.forwarding import ForwardingRunner
 
-                slot.runner = ForwardingRunner(config["REMOTE_STORE"], config["QUERY_TIMEOUT"])
+                runner = ForwardingRunner(config["REMOTE_STORE"], config["QUERY_TIMEOUT"])
             else:
-                slot.runner = QueryRunner(config["BUILD_DIR"], config["QUERY_WORKERS"], config["QUERY_TIMEOUT"])
-        return slot.runner
+                runner = QueryRunner(release, config["QUERY_SLOTS"], limits_from(config))
+            slot.runners[release] = runner
+            while len(slot.runners) > RUNNERS_KEPT:
+                del slot.runners[next(iter(slot.runners))]
+        return runner
 
 
 class _RunnerSlot:
     def __init__(self):
         self.lock = threading.Lock()
-        self.runner: QueryRunner | None = None
+        self.pid: int | None = None
+        self.runners: dict[Path, QueryRunner | ForwardingRunner] = {}
+
+
+def limits_from(config) -> Limits:
+    return Limits(timeout=config["QUERY_TIMEOUT"], memory=config["MAX_QUERY_MEMORY"],
+                  allowed_services=tuple(config["SERVICE_ALLOWLIST"]))
 
 
 class QueryRunner:
-    """A pool of at most ``size`` executors for one process, each query limited to ``timeout`` seconds."""
+    """A pool of at most ``size`` executors for one process, each confined by ``limits``."""
 
-    def __init__(self, build_dir: Path, size: int, timeout: float):
+    def __init__(self, build_dir: Path, size: int, limits: Limits):
         self.pid = os.getpid()
         self.build_dir = Path(build_dir)
         self.size = size
-        self.timeout = timeout
+        self.limits = limits
+        self.timeout = limits.timeout
         self._idle: list[Executor] = []
         self._executors: set[Executor] = set()
         self._reserved = 0  # executors being forked, counted against size
@@ -101,14 +170,15 @@ class QueryRunner:
         # Runs when the runner is garbage-collected or at interpreter exit, whichever comes first.
         weakref.finalize(self, _kill_all, self._executors, self.pid)
 
-    def run(self, job: dict) -> list[bytes] | Iterator[bytes]:
+    def run(self, job: dict, deadline: float | None = None) -> list[bytes] | Iterator[bytes]:
         """Run a query; return its serialized result, whole if it is small, else as a stream of chunks.
 
         ``job`` holds ``query``, ``format`` (a kg.formats name), ``default_graph`` and ``named_graphs``
-        (lists of IRIs, empty for the union of all graphs). Raises QueryTimeout or QueryError before
-        returning; a stream that times out or fails ends with that exception, cutting the response short.
+        (lists of IRIs, empty for the union of all graphs). ``deadline`` (time.monotonic) defaults to the
+        time limit from now. Raises a QueryFailed before returning; a stream that times out or fails ends
+        with that exception, cutting the response short.
         """
-        deadline = time.monotonic() + self.timeout
+        deadline = deadline or time.monotonic() + self.timeout
         executor = self._checkout(deadline)
         streaming = False
         try:
@@ -159,7 +229,7 @@ class QueryRunner:
             self._reserved += 1
         executor = None
         try:
-            executor = Executor(self.build_dir)  # forked outside the lock: other requests go on meanwhile
+            executor = Executor(self.build_dir, self.limits)  # forked outside the lock: other requests go on meanwhile
             return executor
         finally:
             with self._changed:
@@ -188,23 +258,53 @@ def _kill_all(executors: set[Executor], owner_pid: int) -> None:
 
 
 class Executor:
-    """One child process with the store open, answering one job at a time."""
+    """One confined child process with the store open, answering one job at a time."""
 
-    def __init__(self, build_dir: Path):
+    def __init__(self, build_dir: Path, limits: Limits):
+        self.limits = limits
         job_read, self._jobs = os.pipe()
         self._results, result_write = os.pipe()
+        self._stderr, stderr_write = os.pipe()
+        ready, child_ready = socket.socketpair()
         self.pid = os.fork()
         if self.pid == 0:
-            _executor_main(job_read, result_write, build_dir)
-        os.close(job_read)
-        os.close(result_write)
-        os.set_blocking(self._jobs, False)  # so that handing over a job can time out too
+            ready.close()
+            _executor_main(job_read, result_write, stderr_write, child_ready, build_dir, limits)
+        child_ready.close()
+        for descriptor in (job_read, result_write, stderr_write):
+            os.close(descriptor)
+        self.reaped = False
         self.idle = True
+        try:
+            self._await_confinement(ready)
+        except BaseException:
+            self.kill()
+            raise
+        finally:
+            ready.close()
+        os.set_blocking(self._jobs, False)  # so that handing over a job can time out too
+        os.set_blocking(self._stderr, False)
+        self._stderr_tail = b""
         self._buffer = bytearray()
         self._writable = select.poll()
         self._writable.register(self._jobs, select.POLLOUT)
         self._readable = select.poll()
         self._readable.register(self._results, select.POLLIN)
+
+    def _await_confinement(self, ready: socket.socket) -> None:
+        """Wait for the child to say it is confined; supervise its connections if it may make some."""
+        ready.settimeout(10)
+        message, descriptors, _, _ = socket.recv_fds(ready, 256, 1)
+        if not message.startswith(b"ok"):
+            raise QueryFailed(f"a query process could not be confined, so none is run: "
+                              f"{message.decode(errors='replace') or 'it ended'}")
+        if descriptors:
+            endpoints = [sandbox.Endpoint.from_url(url) for url in self.limits.allowed_services]
+            sandbox.ConnectSupervisor(descriptors[0], endpoints, on_refused=self._log_refused)
+
+    def _log_refused(self, destination) -> None:
+        log.warning("query process %d: refused a connection to %s (not an allowed SERVICE endpoint)",
+                    self.pid, destination)
 
     def send(self, job: dict, deadline: float) -> None:
         """Hand over a job; TimeoutError if the executor has not taken it by ``deadline``."""
@@ -217,7 +317,7 @@ class Executor:
             except BlockingIOError:  # a long query fills the pipe: wait until the executor reads
                 self._wait(self._writable, deadline)
             except BrokenPipeError:
-                raise QueryError(f"query process {self.pid} ended unexpectedly", syntax=False) from None
+                raise self._death() from None
 
     def read_chunk(self, deadline: float) -> bytes | None:
         """The next chunk of the result, or None at its end; TimeoutError past ``deadline``."""
@@ -231,15 +331,37 @@ class Executor:
         self.idle = True  # after END or an error, the executor waits for its next job
         if tag == END:
             return None
-        raise QueryError(payload.decode(), syntax=tag == SYNTAX_ERROR)
+        raise _failure(tag, payload.decode(errors="replace"), self.limits)
 
     def _fill(self, size: int, deadline: float) -> None:
         while len(self._buffer) < size:
             self._wait(self._readable, deadline)
             data = os.read(self._results, READ_SIZE)
             if not data:
-                raise QueryError(f"query process {self.pid} ended unexpectedly", syntax=False)
+                raise self._death()
             self._buffer += data
+
+    def _death(self) -> QueryFailed:
+        """Why the executor ended mid-query, read from its exit status and the last words on its stderr."""
+        _, status = os.waitpid(self.pid, 0)
+        self.reaped = True
+        self._drain_stderr()
+        said = self._stderr_tail.decode(errors="replace")
+        signum = -os.waitstatus_to_exitcode(status)
+        if "memory allocation of" in said or "bad_alloc" in said or signum == signal.SIGKILL:
+            return QueryOutOfMemory(f"query stopped: it needed more than the {self.limits.memory_text()} "
+                                    "of memory a query may use")
+        if signum in (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE):
+            return QueryCrashed("the engine could not process this query (it crashed on it, most likely "
+                                "from nesting too deep for its parser): simplify the query")
+        return QueryError(f"query process {self.pid} ended unexpectedly (exit status {status})", syntax=False)
+
+    def _drain_stderr(self) -> None:
+        try:
+            while data := os.read(self._stderr, READ_SIZE):
+                self._stderr_tail = (self._stderr_tail + data)[-STDERR_KEPT:]
+        except BlockingIOError:
+            pass
 
     @staticmethod
     def _wait(pipe: select.poll, deadline: float) -> None:
@@ -248,17 +370,48 @@ class Executor:
             raise TimeoutError
 
     def kill(self) -> None:
-        os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
-        os.close(self._jobs)
-        os.close(self._results)
+        if not self.reaped:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.reaped = True
+        for descriptor in (self._jobs, self._results, self._stderr):
+            os.close(descriptor)
 
 
-def _executor_main(job_read: int, result_write: int, build_dir: Path) -> None:
+def _failure(tag: bytes, message: str, limits: Limits) -> QueryFailed:
+    if tag == NETWORK_REFUSED:
+        allowed = ", ".join(f"<{url}>" for url in limits.allowed_services) or "no endpoint"
+        return QueryRefused(f"the query tried to open a network connection, which this endpoint does not "
+                            f"allow (SERVICE may call {allowed}): {message}")
+    if tag == OUT_OF_MEMORY:
+        return QueryOutOfMemory(f"query stopped: it needed more than the {limits.memory_text()} of memory "
+                                "a query may use")
+    if tag == CRASH:
+        return QueryCrashed(f"the engine failed on this query: {message}")
+    return QueryError(message, syntax=tag == SYNTAX_ERROR)
+
+
+def _executor_main(job_read: int, result_write: int, stderr_write: int, ready: socket.socket, build_dir: Path,
+                   limits: Limits) -> None:
     """The executor process: never returns into the code of the web worker it was forked from."""
     status = 1
     try:
-        _forget_parent_state(keep=(job_read, result_write))
+        for standard in (1, 2):  # the engine's last words come to the parent; the server's output is not held
+            os.dup2(stderr_write, standard)
+        _forget_parent_state(keep=(job_read, result_write, ready.fileno()))
+        # Confined before anything else runs, and before any thread starts: a filter binds the thread that
+        # installs it and the threads it starts later (the engine's and the store's included).
+        os.environ["RUST_BACKTRACE"] = "0"  # a backtrace takes seconds to print as a query dies of memory
+        os.nice(EXECUTOR_NICENESS)
+        try:
+            listener = sandbox.confine(supervised=bool(limits.allowed_services), memory_limit=limits.memory)
+        except sandbox.SandboxUnavailable as error:
+            ready.sendall(str(error).encode()[:255])
+            return
+        socket.send_fds(ready, [b"ok"], [listener] if listener is not None else [])
+        if listener is not None:
+            os.close(listener)
+        ready.close()
         _exit_with_parent(result_write)
         _answer_jobs(open_store(build_dir), os.fdopen(job_read, "rb"), os.fdopen(result_write, "wb"))
         status = 0
@@ -268,16 +421,17 @@ def _executor_main(job_read: int, result_write: int, build_dir: Path) -> None:
         os._exit(status)
 
 
-def _forget_parent_state(keep: tuple[int, int]) -> None:
+def _forget_parent_state(keep: tuple[int, ...]) -> None:
     """Drop the web worker's signal handlers and open files (its sockets must close when it closes them)."""
     signal.set_wakeup_fd(-1)
     for signum in signal.valid_signals():
         if callable(signal.getsignal(signum)):
             signal.signal(signum, signal.SIG_DFL)
-    low, high = sorted(keep)
-    os.closerange(3, low)
-    os.closerange(low + 1, high)
-    os.closerange(high + 1, os.sysconf("SC_OPEN_MAX"))
+    previous = 2  # standard input, output and error stay
+    for descriptor in sorted(keep):
+        os.closerange(previous + 1, descriptor)
+        previous = descriptor
+    os.closerange(previous + 1, os.sysconf("SC_OPEN_MAX"))
 
 
 def _exit_with_parent(result_write: int) -> None:
@@ -305,8 +459,18 @@ def _answer_jobs(store, jobs, results) -> None:
             write_result(result, formats.by_name(job["format"]), frames)
         except SyntaxError as error:
             frames.error(SYNTAX_ERROR, str(error))
+        except PermissionError as error:  # the sandbox refused a connection the query asked for
+            frames.error(NETWORK_REFUSED, str(error))
+        except MemoryError:
+            frames.error(OUT_OF_MEMORY, "")
+        except BrokenPipeError:
+            raise
         except Exception as error:  # whatever the engine raises is this job's failure, not the executor's
             frames.error(FAILURE, str(error))
+        except BaseException as error:  # pyo3 raises an engine panic as a BaseException: the query crashed it
+            if isinstance(error, (SystemExit, KeyboardInterrupt)):
+                raise
+            frames.error(CRASH, str(error))
         else:
             frames.end()
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
-from kg.release import MANIFEST
+from kg.release import resolve
+from kg.sandbox import check_available
 from server import DEFAULT_CONFIG, create_app
 
 
@@ -29,7 +30,9 @@ class _Gunicorn(BaseApplication):
 
 def serve(args) -> int:
     build_dir = Path(args.build).resolve()
-    if not (build_dir / MANIFEST).exists():
+    try:
+        resolve(build_dir)  # requests follow build_dir's current release: kg build may publish new ones meanwhile
+    except FileNotFoundError:
         from kg.pipeline import build
 
         print(f"no build in {build_dir}: building it from {Path(args.data).resolve()} first", flush=True)
@@ -38,19 +41,23 @@ def serve(args) -> int:
     options = {
         "bind": f"{host}:{args.port}",
         "workers": args.workers,
-        # One thread per query process, so a request never waits for a query process while its worker has one.
+        # Threads wait on query processes without holding the GIL; enough of them that pages never wait
+        # behind queries (server.admission caps how many may wait for a query slot).
         "worker_class": "gthread",
-        "threads": DEFAULT_CONFIG["QUERY_WORKERS"],
+        "threads": DEFAULT_CONFIG["WORKER_THREADS"],
         # A GET may carry a query up to MAX_QUERY_BYTES, percent-encoded; /sparql answers 413 beyond that.
         "limit_request_line": 0,
         # Several servers may run side by side (tests, staging); none needs gunicorn's control socket.
         "control_socket_disable": True,
         "preload_app": True,
     }
+    if not args.store:
+        check_available()  # queries are never run unconfined: refuse to serve rather than serve unsafely
     engine = f"the SPARQL engine at {args.store}" if args.store else "its embedded store"
     print(f"soles serving {build_dir} from {engine} at http://{host}:{args.port}/ (SPARQL at /sparql), "
           f"{args.workers} workers, queries stopped after {args.timeout:g} s", flush=True)
     app_config = {"BUILD_DIR": build_dir, "QUERY_TIMEOUT": args.timeout, "REMOTE_STORE": args.store,
-                  "SERVICE_ALLOWLIST": tuple(args.allow_service)}
+                  "SERVICE_ALLOWLIST": tuple(args.allow_service), "MAX_QUERY_MEMORY": args.max_query_memory,
+                  "QUERY_SLOTS": args.query_slots, "QUERY_SLOTS_PER_CLIENT": args.query_slots_per_client}
     _Gunicorn(app_config, options).run()
     return 0  # not reached in practice: gunicorn ends the process itself, with its own exit status

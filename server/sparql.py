@@ -1,37 +1,60 @@
 """The read-only SPARQL 1.1 endpoint at /sparql: queries by GET and POST, results in every format.
 
-Queries run in killable child processes (server.query_runner) so that the time limit holds. Before a
-query reaches the engine it is read once, token by token, for what the engine must never see: SPARQL
-Update, and SERVICE calls to endpoints outside the allowlist (the engine would make those requests).
+Queries run in killable, confined child processes (server.query_runner, kg.sandbox): the kernel stops
+any network connection but to an allow-listed SERVICE endpoint, and caps each query's memory. They are
+admitted fairly (server.admission): a bounded number at once, a bounded share per client.
+
+Before a query reaches the engine it is read once, token by token, for SPARQL Update and SERVICE calls
+outside the allowlist, to answer those at once with a clear 403. That reading is a courtesy, not the
+guard: a spelling it misreads still cannot make a connection.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from contextlib import ExitStack
+from io import BytesIO
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterator
 
 from flask import Blueprint, Response, current_app, request
+from gunicorn.http.errors import ParseException
 from pyoxigraph import BlankNode, NamedNode, Triple, serialize
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import (BadRequest, Forbidden, HTTPException, InternalServerError,
-                                 RequestEntityTooLarge, ServiceUnavailable, UnsupportedMediaType)
+from werkzeug.formparser import FormDataParser
+from werkzeug.exceptions import (BadRequest, Forbidden, HTTPException, RequestEntityTooLarge, UnsupportedMediaType,
+                                 default_exceptions)
 
 from kg import formats, ids
 from kg.vocab import RDF, SD
 from kg.void import SPARQL_ENDPOINT
 from server import query_runner
+from server.admission import Admission, Refused
 from server.db import get_store
 from server.negotiate import choose
 from server.query_ui import render_page
 
 bp = Blueprint("sparql", __name__)
-bp.record_once(lambda state: query_runner.init_app(state.app))
+_ADMISSION = "soles.admission"
+
+
+@bp.record_once
+def _init_app(state) -> None:
+    app = state.app
+    query_runner.init_app(app)
+    config = app.config
+    app.extensions[_ADMISSION] = Admission(config["QUERY_SLOTS"], config["QUERY_SLOTS_PER_CLIENT"],
+                                           config["QUERY_QUEUE_WAIT"], config["QUERY_WAITING_PER_WORKER"])
+
 
 UPDATE_REFUSED = "SPARQL Update is not allowed on this read-only endpoint"
 GRAPH_FORMS = frozenset({"CONSTRUCT", "DESCRIBE"})
 UPDATE_OPERATIONS = frozenset({"INSERT", "DELETE", "WITH", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD"})
 FORM_ENCODINGS = ("application/x-www-form-urlencoded", "multipart/form-data")
+FORM_BYTES_PER_QUERY_BYTE = 3  # a query's bytes, percent-encoded in a form, take up to three times as many
+FORM_OTHER_FIELDS_BYTES = 16_384  # room for the protocol's other fields (graph IRIs, format)
 # SPARQLWrapper, the common Python client, sends its own format names as format= (beside a right Accept
 # header); for results they match ours, for a graph they are these.
 CLIENT_GRAPH_FORMAT_NAMES = {"xml": "rdfxml", "rdf+xml": "rdfxml", "rdf": "rdfxml", "json": "jsonld",
@@ -150,37 +173,63 @@ def endpoint():
     if shape.is_update:
         raise Forbidden(UPDATE_REFUSED)
     _check_services(shape)
-    fmt = _result_format(graph=shape.form in GRAPH_FORMS)
+    fmt = _result_format(params, graph=shape.form in GRAPH_FORMS)
     job = {"query": query, "format": fmt.name,
            "default_graph": _graph_iris(params, "default-graph-uri"),
            "named_graphs": _graph_iris(params, "named-graph-uri")}
-    try:
-        chunks = query_runner.get_runner().run(job)
-    except query_runner.QueryTimeout as error:
-        current_app.logger.warning("%s: %.200r", error, query)
-        raise ServiceUnavailable(str(error)) from None
-    except query_runner.QueryError as error:
-        raise (BadRequest if error.syntax else InternalServerError)(str(error)) from None
-    return Response(chunks, mimetype=fmt.media_type)
+    return Response(_run_admitted(job), mimetype=fmt.media_type)
 
 
-def _result_format(graph: bool) -> formats.Format:
+def _run_admitted(job: dict) -> list[bytes] | Iterator[bytes]:
+    """Run the job in a query slot held until its result has been sent (or the client has gone)."""
+    deadline = time.monotonic() + current_app.config["QUERY_TIMEOUT"]
+    with ExitStack() as held:
+        try:
+            held.enter_context(current_app.extensions[_ADMISSION].slot(request.remote_addr or "", deadline))
+            chunks = query_runner.get_runner().run(job, deadline)
+        except Refused as error:
+            raise _refusal(error) from None
+        except query_runner.QueryFailed as error:
+            if error.status >= 500 or error.status == 403:
+                current_app.logger.warning("%s: %.200r", error, job["query"])
+            raise _http_error(error.status, str(error)) from None
+        if isinstance(chunks, list):
+            return chunks
+        return _released_after(chunks, held.pop_all())
+
+
+def _released_after(chunks: Iterator[bytes], held: ExitStack) -> Iterator[bytes]:
+    with held:
+        yield from chunks
+
+
+def _refusal(refused: Refused) -> HTTPException:
+    return default_exceptions[refused.status](str(refused), retry_after=refused.retry_after)
+
+
+def _http_error(status: int, message: str) -> HTTPException:
+    return default_exceptions[status](message)
+
+
+def _result_format(params: MultiDict, graph: bool) -> formats.Format:
     if not graph:
-        return choose(formats.RESULTS_FORMATS, formats.by_name("json"))
-    client_name = CLIENT_GRAPH_FORMAT_NAMES.get(request.values.get("format", ""))
+        return choose(formats.RESULTS_FORMATS, formats.by_name("json"), params=params)
+    client_name = CLIENT_GRAPH_FORMAT_NAMES.get(params.get("format", ""))
     if client_name:
         return formats.by_name(client_name)
-    return choose(formats.RDF_FORMATS, formats.by_name("turtle"))
+    return choose(formats.RDF_FORMATS, formats.by_name("turtle"), params=params)
 
 
 def _protocol_request() -> tuple[str | None, MultiDict]:
     """The query and the parameters that come with it, as the SPARQL 1.1 Protocol passes them."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # Flask answers HEAD with the GET view, without the body
         params, query = request.args, request.args.get("query")
     elif request.mimetype == "application/sparql-query":
-        params, query = request.args, _read_query_body()
+        params, query = request.args, _decoded(_read_body(current_app.config["MAX_QUERY_BYTES"]))
     elif request.mimetype in FORM_ENCODINGS:
-        params, query = request.form, request.form.get("query")
+        body = _read_body(FORM_BYTES_PER_QUERY_BYTE * current_app.config["MAX_QUERY_BYTES"] + FORM_OTHER_FIELDS_BYTES)
+        _, params, _ = FormDataParser().parse(BytesIO(body), request.mimetype, len(body), request.mimetype_params)
+        query = params.get("query")
     elif request.mimetype == "application/sparql-update":
         raise Forbidden(UPDATE_REFUSED)
     else:
@@ -194,10 +243,22 @@ def _protocol_request() -> tuple[str | None, MultiDict]:
     return query, params
 
 
-def _read_query_body() -> str:
-    limit = current_app.config["MAX_QUERY_BYTES"]
-    body = request.stream.read(limit + 1)  # never more than the limit into memory
-    _refuse_if_too_large(len(body))
+def _read_body(limit: int) -> bytes:
+    """The whole request body, at most ``limit`` bytes (413 past it), refused with 400 if the client sent it
+    badly: a broken chunked encoding, or fewer bytes than its Content-Length announced."""
+    try:
+        body = request.stream.read(limit + 1)  # never more than the limit into memory
+    except (ParseException, OSError) as error:
+        raise BadRequest(f"the request body could not be read: {error or type(error).__name__}") from None
+    if len(body) > limit:
+        raise RequestEntityTooLarge(f"the request body is longer than the limit of {limit} bytes")
+    if request.content_length is not None and len(body) < request.content_length:
+        raise BadRequest(f"the request body ended after {len(body)} of the {request.content_length} bytes "
+                         "its Content-Length announced")
+    return body
+
+
+def _decoded(body: bytes) -> str:
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -252,8 +313,10 @@ def _service_triples() -> list[Triple]:
 
 @bp.errorhandler(HTTPException)
 def _plain_text_error(error: HTTPException) -> Response:
-    """Errors as one line of text, for the programs that call the endpoint."""
-    return Response(f"{error.code} {error.name}: {error.description}\n", status=error.code, mimetype="text/plain")
+    """Errors as one line of text, for the programs that call the endpoint (with Retry-After where it applies)."""
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    return Response(f"{error.code} {error.name}: {error.description}\n", status=error.code, mimetype="text/plain",
+                    headers=headers)
 
 
 @bp.after_request

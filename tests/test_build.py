@@ -1,8 +1,9 @@
-"""kg build: dumps with one named graph per source, PROV-O, determinism and atomic replacement."""
+"""kg build: dumps with one named graph per source, PROV-O, determinism and atomic replacement (see test_release)."""
 
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 
 import pytest
@@ -67,22 +68,33 @@ def test_two_builds_are_byte_identical(fixture_data, tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
     build(fixture_data, first, reason=False)
     build(fixture_data, second, reason=False)
-    files = sorted(p.name for p in first.iterdir() if p.is_file())
-    assert files == sorted(p.name for p in second.iterdir() if p.is_file())
-    for name in files:
-        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    build(fixture_data, second, reason=False)  # a second release of the same data in the same build root
+    directories = [root / release.RELEASES_DIR / name for root in (first, second)
+                   for name in sorted(os.listdir(root / release.RELEASES_DIR))]
+    assert len(directories) == 3
+    files = sorted(p.name for p in directories[0].iterdir() if p.is_file())
+    for directory in (*directories, first, second):  # the build roots hold links to the current release's files
+        assert sorted(p.name for p in directory.iterdir() if p.is_file()) == files, directory
+    for name in files:  # the manifest too: a build's id and time are in its release's name only
+        assert len({(directory / name).read_bytes() for directory in directories}) == 1, name
+    ids = [directory.name for directory in directories]
+    assert len(set(ids)) == 3 and len({build_id.rsplit("-", 1)[1] for build_id in ids}) == 1  # same content hash
 
 
 def test_a_failed_build_leaves_the_previous_build_untouched(fixture_data, tmp_path):
     out = tmp_path / "build"
     build(fixture_data, out, reason=False)
+    published = release.resolve(out)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert set(before) >= {release.MANIFEST, "soles.trig"}
     broken = tmp_path / "broken"
     shutil.copytree(fixture_data, broken)
     (broken / "actors.yaml").write_text("actors: [", encoding="utf-8")
     with pytest.raises(curation.DataError):
         build(broken, out, reason=False)
+    assert release.resolve(out) == published
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert os.listdir(out / release.RELEASES_DIR) == [published.id]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

@@ -89,7 +89,7 @@ def test_query_processes_are_replaced_not_piled_up_and_end_with_the_server(fixtu
         workers = children(server.process.pid)
         for worker in workers:
             executors = [pid for pid, (parent, _, _) in table.items() if parent == worker]
-            assert len(executors) <= DEFAULT_CONFIG["QUERY_WORKERS"]
+            assert len(executors) <= DEFAULT_CONFIG["QUERY_SLOTS"]
             assert all(table[pid][2] != "Z" for pid in executors)  # stopped ones are reaped
     finally:
         stop_and_read_output(server)

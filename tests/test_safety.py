@@ -92,9 +92,13 @@ def test_no_spelling_of_service_reaches_the_network(fixture_build, listener):
     try:
         queries = attack_queries(listener.iri)
         assert len(queries) > 70
+        statuses = []
         for query, how in itertools.product(queries, ("get", "form", "body")):
             response = send(server, query, how)
             assert response.status_code in (200, 400, 403), (how, query, response.text)
+            statuses.append(response.status_code)
+        print(f"{len(statuses)} SERVICE attacks: " + ", ".join(f"{statuses.count(code)} answered {code}"
+                                                               for code in sorted(set(statuses))))
         assert send(server, ASK_EMPTY, "get").status_code == 200
     finally:
         server_log(server)
@@ -188,6 +192,8 @@ def test_a_query_past_the_memory_ceiling_is_stopped_and_the_server_goes_on(fixtu
         response = send(server, concat_bomb(), "form")
         elapsed = time.monotonic() - started
         peak = sampler.stop()
+        print(f"CONCAT bomb under a 256 MiB ceiling: {response.status_code} after {elapsed:.2f} s, "
+              f"peak resident memory of any server process {peak / (1 << 20):.0f} MiB")
         assert response.status_code == 503, response.text
         assert "256 MiB" in response.text
         assert elapsed < 20  # stopped by the memory ceiling, not by the time limit

@@ -12,6 +12,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 from kg import ids
 from kg import schema as sc
 from kg.curation import Catalog, Record, SourceFile
+from kg.history import StatusStep, current_statuses
 from kg.vocab import PROV, RDF, RDFS, SOL, XSD
 
 
@@ -22,6 +23,7 @@ class GraphBuilder:
     quads: list[Quad] = field(default_factory=list)
     origins: dict[str, tuple[str, int]] = field(default_factory=dict)
     catalog: Catalog | None = None
+    quote_language: str = "en"  # the language of the source being built: its quotes are tagged with it
 
     def add(self, subject, predicate, obj, graph) -> None:
         self.quads.append(Quad(subject, predicate, obj, graph))
@@ -39,7 +41,9 @@ class GraphBuilder:
                 continue
             value = record.values[spec.name]
             for item in value if spec.many else [value]:
-                self.add(subject, spec.predicate, spec.kind.term(item, self.resolve), graph)
+                term = (Literal(item, language=self.quote_language) if isinstance(spec.kind, sc.Quote)
+                        else spec.kind.term(item, self.resolve))
+                self.add(subject, spec.predicate, term, graph)
 
 
 def actor_iri(record: Record) -> NamedNode:
@@ -76,14 +80,51 @@ def _reference_graph(builder: GraphBuilder, catalog: Catalog) -> None:
         builder.add(subject, RDF.type, SOL.Place, graph)
         builder.add(subject, RDF.type, dict(sc.PLACE_TYPES)[record.values["type"]], graph)
         builder.fields(subject, record, graph)
+    for record in catalog.periods.values():
+        subject = ids.entity("period", record.id)
+        builder.add(subject, RDF.type, SOL.Period, graph)
+        builder.fields(subject, record, graph)
     sources = [ids.entity("source", source_id) for source_id in sorted(catalog.sources)]
-    _describe_graph(builder, graph, "Reference data: actors and places named by the sources", sources,
+    _describe_graph(builder, graph, "Reference data: actors, places and periods named by the sources", sources,
                     catalog.dataset.values["curation"])
+
+
+def status_steps(catalog: Catalog) -> list[StatusStep]:
+    """Every status statement: those written as status changes, and the status an allegation's defining
+    source reports (dated with that source's date, if it has one)."""
+    steps = []
+    for sf in catalog.sources.values():
+        for record in sf.status_changes:
+            superseded = record.get("supersedes")
+            steps.append(StatusStep(ids.entity("status", record.id).value, record.values["allegation"],
+                                    record.values["status"], record.values["date"],
+                                    ids.entity("status", superseded).value if superseded else None))
+        for record in sf.allegations:
+            if record.get("status"):
+                steps.append(StatusStep(_reported_status_iri(record, sf).value, record.id, record.values["status"],
+                                        sf.source.get("date")))
+    return steps
+
+
+def _reported_status_iri(allegation: Record, sf: SourceFile) -> NamedNode:
+    return ids.entity("status", f"{allegation.id}-{allegation.values['status']}-in-{sf.id}")
+
+
+def _status_statement(builder: GraphBuilder, subject: NamedNode, status: str, allegation_id: str,
+                      day: str | None, source: NamedNode, graph: NamedNode) -> None:
+    allegation_label = builder.catalog.allegations[allegation_id][0].values["label"]
+    status_label = status.replace("-", " ")
+    when = f" ({day})" if day else ""
+    builder.add(subject, RDF.type, SOL.StatusStatement, graph)
+    builder.add(subject, RDFS.label, Literal(f"{status_label.capitalize()}{when}: {allegation_label}", language="en"),
+                graph)
+    builder.add(subject, SOL.source, source, graph)
 
 
 def _source_graph(builder: GraphBuilder, sf: SourceFile) -> None:
     graph = ids.graph(sf.id)
     source = ids.entity("source", sf.id)
+    builder.quote_language = sf.source.get("language", "en")
     builder.add(source, RDF.type, SOL.Source, graph)
     builder.add(source, RDF.type, dict(sc.SOURCE_TYPES)[sf.source.values["type"]], graph)
     builder.fields(source, sf.source, graph)
@@ -92,6 +133,20 @@ def _source_graph(builder: GraphBuilder, sf: SourceFile) -> None:
     for record in sf.allegations:
         subject = ids.entity("allegation", record.id)
         builder.add(subject, RDF.type, SOL.Allegation, graph)
+        builder.fields(subject, record, graph)
+        if record.get("status"):  # the status this source reports: a status statement of its own
+            statement = _reported_status_iri(record, sf)
+            status = record.values["status"]
+            _status_statement(builder, statement, status, record.id, sf.source.get("date"), source, graph)
+            builder.add(statement, SOL.statusOf, subject, graph)
+            builder.add(statement, SOL.statusValue, dict(sc.ALLEGATION_STATUSES)[status], graph)
+            if sf.source.get("date"):
+                builder.add(statement, SOL.date, sc.Date().term(sf.source.values["date"], builder.resolve), graph)
+            builder.origins.setdefault(statement.value, (record.file, record.line_of("status")))
+    for record in sf.status_changes:
+        subject = ids.entity("status", record.id)
+        _status_statement(builder, subject, record.values["status"], record.values["allegation"],
+                          record.values["date"], source, graph)
         builder.fields(subject, record, graph)
     for record in sf.events:
         subject = ids.entity("event", record.id)
@@ -113,12 +168,28 @@ def _source_graph(builder: GraphBuilder, sf: SourceFile) -> None:
         builder.fields(subject, record, graph)
 
 
+def _derived_graph(builder: GraphBuilder, catalog: Catalog) -> None:
+    """Each allegation's current status, derived from its status statements, in a graph of its own: the
+    sources' graphs hold only what the sources say."""
+    graph = ids.DERIVED_GRAPH
+    steps = status_steps(catalog)
+    for allegation_id, step in sorted(current_statuses(steps).items()):
+        builder.add(ids.entity("allegation", allegation_id), SOL.status, dict(sc.ALLEGATION_STATUSES)[step.status],
+                    graph)
+    sources = sorted({ids.entity("source", sf.id) for sf in catalog.sources.values()
+                      if sf.status_changes or any(a.get("status") for a in sf.allegations)}, key=str)
+    _describe_graph(builder, graph, "Derived by the build: each allegation's current status, from the latest "
+                                    "status statement that no other supersedes", sources,
+                    catalog.dataset.values["curation"])
+
+
 def catalog_quads(catalog: Catalog) -> tuple[list[Quad], dict[str, tuple[str, int]]]:
     """All quads of the curated data, sorted, and the file and line each subject came from."""
     builder = GraphBuilder(catalog=catalog)
     _reference_graph(builder, catalog)
     for source_id in sorted(catalog.sources):
         _source_graph(builder, catalog.sources[source_id])
+    _derived_graph(builder, catalog)
     return sort_quads(builder.quads), builder.origins
 
 

@@ -101,8 +101,9 @@ def cmd_query(args) -> int:
         name = "turtle" if graph else "json"
     limits = Limits(timeout=args.timeout, memory=args.max_query_memory, allowed_services=tuple(args.allow_service))
     runner = QueryRunner(args.build, 1, limits)
+    graphs = [graph.value for graph in _graphs_as_of(args.build, args.as_of)] if args.as_of else []
     try:
-        output = b"".join(runner.run({"query": query, "format": name, "default_graph": [], "named_graphs": []}))
+        output = b"".join(runner.run({"query": query, "format": name, "default_graph": graphs, "named_graphs": graphs}))
     except QueryFailed as error:
         raise QueryCommandError(str(error)) from None
     if args.format == "table" and not graph:
@@ -111,6 +112,18 @@ def cmd_query(args) -> int:
         sys.stdout.buffer.write(output)
         sys.stdout.flush()
     return 0
+
+
+def _graphs_as_of(build: Path, text: str):
+    """The graphs of the record as it stood on a day (kg.history): our own query, run in-process."""
+    from kg.history import DATED_SOURCE_GRAPHS, graphs_as_of, parse_as_of
+    from kg.store import open_store, run_query
+
+    try:
+        day = parse_as_of(text)
+    except ValueError as error:
+        raise QueryCommandError(f"--as-of: {error}") from None
+    return graphs_as_of(run_query(open_store(build), DATED_SOURCE_GRAPHS), day)
 
 
 class QueryCommandError(Exception):
@@ -200,6 +213,8 @@ def parser() -> argparse.ArgumentParser:
     query.add_argument("--build", type=Path, default=DEFAULT_BUILD_DIR)
     query.add_argument("--format", choices=QUERY_FORMATS, default="table")
     query.add_argument("--timeout", type=float, default=60.0, help="stop the query after this many seconds (default 60)")
+    query.add_argument("--as-of", metavar="DATE", help="query the record as it stood on DATE (YYYY-MM-DD): only "
+                                                       "the sources published by then, with the reference data")
     _add_query_limits(query)
     query.set_defaults(run=cmd_query)
 

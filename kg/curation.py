@@ -16,12 +16,14 @@ from typing import Any
 
 import yaml
 
+from kg import ids
 from kg import schema as sc
 
 DATASET_FILE = "dataset.yaml"
 ACTORS_FILE = "actors.yaml"
 PLACES_FILE = "places.yaml"
 WIKIDATA_FILE = "wikidata.yaml"
+PERIODS_FILE = "periods.yaml"  # optional: periods the sources name in words
 SOURCES_DIR = "sources"
 
 MEBIBYTE = 1024 * 1024
@@ -228,6 +230,7 @@ class SourceFile:
     allegations: list[Record]
     events: list[Record]
     attributions: list[tuple[str, Record]]  # (allegation id, attribution), nested ones included
+    status_changes: list[Record] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -244,8 +247,10 @@ class Catalog:
     places: dict[str, Record]
     wikidata: dict[str, Record]
     sources: dict[str, SourceFile]
+    periods: dict[str, Record] = field(default_factory=dict)
     allegations: dict[str, tuple[Record, SourceFile]] = field(default_factory=dict)
     events: dict[str, tuple[Record, SourceFile]] = field(default_factory=dict)
+    statuses: dict[str, tuple[Record, SourceFile]] = field(default_factory=dict)
 
     def unlinked(self) -> list[Record]:
         """Named actors and places with no confirmed Wikidata id: the reconciliation backlog.
@@ -372,7 +377,7 @@ class _Reader:
             else:
                 attributions.append((attribution.values["allegation"], attribution))
         return SourceFile(name, source, whole.values["curation"], whole.many("allegations"),
-                          whole.many("events"), attributions)
+                          whole.many("events"), attributions, whole.many("status_changes"))
 
 
 def _join(path: str, name: str) -> str:
@@ -409,6 +414,8 @@ def load(data_dir: Path) -> Catalog:
     actor_list = reader.listed(sc.ACTOR_LIST, data_dir / ACTORS_FILE, "actors")
     place_list = reader.listed(sc.PLACE_LIST, data_dir / PLACES_FILE, "places")
     wikidata_list = reader.listed(sc.WIKIDATA_LIST, data_dir / WIKIDATA_FILE, "verified")
+    period_list = (reader.listed(sc.PERIOD_LIST, data_dir / PERIODS_FILE, "periods")
+                   if (data_dir / PERIODS_FILE).exists() else [])
     actors = reader.registry(actor_list or [], "actor")
     places = reader.registry(place_list or [], "place")
     wikidata = reader.registry(wikidata_list or [], "Wikidata", key=lambda r: r.get("qid"))
@@ -420,20 +427,26 @@ def load(data_dir: Path) -> Catalog:
     # Registries whose file could not be read: a reference into one is not checked, since every
     # such reference would be reported as unknown and bury the one problem that matters.
     unread = {registry for registry, found in (("actor", actor_list), ("place", place_list),
-                                               ("wikidata", wikidata_list)) if found is None}
+                                               ("wikidata", wikidata_list), ("period", period_list)) if found is None}
     if None in read_sources:
-        unread |= {"source", "allegation", "event"}
+        unread |= {"source", "allegation", "event", "status"}
     sources = {}
     for sf in source_files:
         if sf.source.get("id"):
             sources.setdefault(sf.id, sf)
     reader.registry([sf.source for sf in source_files], "source")
 
-    catalog = Catalog(data_dir, dataset, actors, places, wikidata, sources)
+    periods = reader.registry(period_list or [], "period")
+    catalog = Catalog(data_dir, dataset, actors, places, wikidata, sources, periods)
     allegation_records = [(a, sf) for sf in source_files for a in sf.allegations]
     event_records = [(e, sf) for sf in source_files for e in sf.events]
+    status_records = [(c, sf) for sf in source_files for c in sf.status_changes]
     reader.registry([a for a, _ in allegation_records], "allegation")
     reader.registry([e for e, _ in event_records], "event")
+    reader.registry([c for c, _ in status_records], "status change")
+    for record, sf in status_records:
+        if record.get("id"):
+            catalog.statuses.setdefault(record.id, (record, sf))
     for record, sf in allegation_records:
         if record.get("id"):
             catalog.allegations.setdefault(record.id, (record, sf))
@@ -445,6 +458,7 @@ def load(data_dir: Path) -> Catalog:
     _check_wikidata(reader, catalog, unread)
     _check_sources(reader, catalog)
     _check_attributions(reader, catalog, source_files, unread)
+    _check_dates_and_corrections(reader, catalog)
     if reader.problems:
         raise DataError(reader.problems)
     return catalog
@@ -457,11 +471,14 @@ def _check_references(reader: _Reader, catalog: Catalog, source_files: list[Sour
         "source": catalog.sources,
         "allegation": catalog.allegations,
         "event": catalog.events,
+        "period": catalog.periods,
+        "status": catalog.statuses,
     }
     roots = list(catalog.actors.values()) + list(catalog.places.values())
     roots += [catalog.dataset] if catalog.dataset else []
     roots += [sf.source for sf in source_files] + [sf.curation for sf in source_files]
-    roots += [r for sf in source_files for r in sf.allegations + sf.events]
+    roots += [r for sf in source_files for r in sf.allegations + sf.events + sf.status_changes]
+    roots += list(catalog.periods.values())
     roots += [a for sf in source_files for _, a in sf.attributions if a.get("allegation")]
     for root in roots:
         for record in _walk(root):
@@ -492,9 +509,27 @@ def _check_wikidata(reader: _Reader, catalog: Catalog, unread: set[str]) -> None
         linked[qid] = record
 
 
+def _quotes(sf: SourceFile) -> list[Record]:
+    """The records of a source file that carry words quoted from it."""
+    return [r for r in [a for _, a in sf.attributions] + sf.events + sf.status_changes if r.get("quote")]
+
+
 def _check_sources(reader: _Reader, catalog: Catalog) -> None:
     for sf in catalog.sources.values():
         source = sf.source
+        if sf.id in ids.RESERVED_GRAPH_NAMES:
+            reader.problem(source.file, source.line_of("id"), source.field_path("id"),
+                           f"{sf.id!r} is the name of a graph the build makes itself: choose another id")
+        if _quotes(sf) and source.get("type") != "summary":
+            # Where the words were read is what lets a reader check them; the summary is the one text
+            # the editors were handed rather than found, and says so in its access note.
+            for name in ("seen_at", "read_on"):
+                if not source.get(name):
+                    reader.problem(source.file, source.line, source.field_path(name),
+                                   "is required for a source that is quoted: where and when the quotes were read")
+        if source.get("reproduces") and source.get("reproduces") == sf.id:
+            reader.problem(source.file, source.line_of("reproduces"), source.field_path("reproduces"),
+                           "a source cannot reproduce itself")
         if source.get("type") == "summary":
             if not source.get("summarizes"):
                 reader.problem(source.file, source.line, source.field_path("summarizes"),
@@ -511,7 +546,7 @@ def _check_attributions(reader: _Reader, catalog: Catalog, source_files: list[So
     seen: dict[tuple, Record] = {}
     for sf in source_files:
         for allegation_id, attribution in sf.attributions:
-            key = (sf.id, allegation_id, attribution.get("claimant"), attribution.get("stance"))
+            key = (sf.file, allegation_id, attribution.get("claimant"), attribution.get("stance"))
             if key in seen:
                 first = seen[key]
                 reader.problem(attribution.file, attribution.line, attribution.field_path("claimant"),
@@ -520,9 +555,30 @@ def _check_attributions(reader: _Reader, catalog: Catalog, source_files: list[So
             seen[key] = attribution
             if attribution.get("stance") == "asserts":
                 asserted.add(allegation_id)
+            if sf.source.get("language", "en") != "en" and not attribution.get("translation"):
+                reader.problem(attribution.file, attribution.line, attribution.field_path("translation"),
+                               f"is required: the quote is in {sf.source.get('language')!r}; give our English "
+                               "rendering beside it")
     if "allegation" in unread:  # the asserting attribution may be in the source file that could not be read
         return
     for allegation_id, (record, _) in catalog.allegations.items():
         if allegation_id not in asserted:
             reader.problem(record.file, record.line_of("attributions"), record.field_path("attributions"),
                            "an allegation needs at least one attribution whose stance is 'asserts'")
+
+
+def _check_dates_and_corrections(reader: _Reader, catalog: Catalog) -> None:
+    """Every event is dated or says why not; a correction names what it corrects and why."""
+    for record, _ in catalog.events.values():
+        if not any(name in record.lines for name in ("date", "start_date", "undated_reason")):  # a bad one is reported
+            reader.problem(record.file, record.line, record.field_path("date"),
+                           "an event needs a date (or start_date), or an undated_reason saying why none is known")
+    for record, _ in catalog.statuses.values():
+        superseded, reason = record.get("supersedes"), record.get("correction_reason")
+        if bool(superseded) != bool(reason):
+            missing = "correction_reason" if superseded else "supersedes"
+            reader.problem(record.file, record.line, record.field_path(missing),
+                           "supersedes and correction_reason go together: name the record found wrong and why")
+        if superseded and superseded == record.get("id"):
+            reader.problem(record.file, record.line_of("supersedes"), record.field_path("supersedes"),
+                           "a status statement cannot supersede itself")

@@ -15,7 +15,8 @@ REFERENCE_GRAPH_NAME = "reference"
 ONTOLOGY_GRAPH = NamedNode(BASE + "ontology")
 DATASET = NamedNode(BASE + "dataset")
 
-ENTITY_KINDS = ("person", "organization", "group", "place", "allegation", "attribution", "event", "source")
+ENTITY_KINDS = ("person", "organization", "group", "place", "allegation", "attribution", "event", "source", "status",
+                "period")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -46,6 +47,9 @@ def graph(source_slug: str) -> NamedNode:
 
 
 REFERENCE_GRAPH = graph(REFERENCE_GRAPH_NAME)
+DERIVED_GRAPH_NAME = "derived"
+DERIVED_GRAPH = graph(DERIVED_GRAPH_NAME)  # what the build derives: each allegation's current status
+RESERVED_GRAPH_NAMES = (REFERENCE_GRAPH_NAME, DERIVED_GRAPH_NAME)
 
 
 def local_path(iri: str) -> str | None:

@@ -207,15 +207,27 @@ SOURCE_TYPES = (
     ("summary", SOL.Summary),
     ("indictment", SOL.Indictment),
     ("official-statement", SOL.OfficialStatement),
+    ("press-release", SOL.PressRelease),
+    ("court-record", SOL.CourtRecord),
+    ("government-notice", SOL.GovernmentNotice),
+    ("analysis", SOL.Analysis),
+    ("legislation", SOL.Legislation),
 )
-STANCES = (("asserts", SOL.Asserts), ("denies", SOL.Denies))
+STANCES = (("asserts", SOL.Asserts), ("denies", SOL.Denies), ("disputes", SOL.Disputes))
 ALLEGATION_STATUSES = (
     ("alleged", SOL.Alleged),
     ("reported", SOL.Reported),
     ("charged", SOL.Charged),
-    ("sanctioned", SOL.Sanctioned),
+    ("arrested", SOL.Arrested),
+    ("extradited", SOL.Extradited),
+    ("pleaded-not-guilty", SOL.PleadedNotGuilty),
     ("pleaded-guilty", SOL.PleadedGuilty),
     ("convicted", SOL.Convicted),
+    ("sentenced", SOL.Sentenced),
+    ("sanctioned", SOL.Sanctioned),
+    ("designated", SOL.Designated),
+    ("reward-offered", SOL.RewardOffered),
+    ("charge-dropped", SOL.ChargeDropped),
     ("acquitted", SOL.Acquitted),
 )
 ALLEGATION_TYPES = (
@@ -236,6 +248,12 @@ EVENT_TYPES = (
     ("military-operation", SOL.MilitaryOperation),
     ("strike", SOL.Strike),
     ("statement", SOL.Statement),
+    ("extradition", SOL.Extradition),
+    ("plea", SOL.Plea),
+    ("sentencing", SOL.Sentencing),
+    ("charge-dropped", SOL.ChargeDropping),
+    ("rejection", SOL.Rejection),
+    ("publication", SOL.Publication),
 )
 
 ACTOR = Schema("actor", (
@@ -271,6 +289,8 @@ ATTRIBUTION = Schema("attribution", (
     Field("claimant", Ref(registry="actor"), required=True),
     Field("stance", Choice(STANCES), required=True),
     Field("quote", Quote(), required=True, predicate=SOL.quote),
+    Field("translation", Text("en"), predicate=SOL.translation,
+          help="our English rendering of a quote that is not in English"),
     Field("note", Text("en"), predicate=RDFS.comment, help="the editors' note, in our own words"),
 ), entity_kind="attribution", help="one actor's stance on one allegation, with the source's words")
 
@@ -279,11 +299,13 @@ ALLEGATION = Schema("allegation", (
     Field("label", Text("en"), required=True, predicate=RDFS.label),
     Field("summary", Text("en"), required=True, predicate=DCTERMS.description),
     Field("types", Choice(ALLEGATION_TYPES), required=True, many=True, predicate=SOL.allegationType),
-    Field("status", Choice(ALLEGATION_STATUSES), required=True, predicate=SOL.status),
+    Field("status", Choice(ALLEGATION_STATUSES),
+          help="the status this source reports, as a status statement dated with the source's date"),
     Field("accused", Ref(registry="actor"), required=True, many=True, predicate=SOL.accused),
     Field("involves", Ref(registry="actor"), many=True, predicate=SOL.involves),
     Field("places", Ref(registry="place"), many=True, predicate=SOL.place),
     Field("timeframe", Text("en"), predicate=SOL.timeframe),
+    Field("during", Ref(registry="period"), many=True, predicate=SOL.during),
     Field("start_date", Date(), predicate=SOL.startDate),
     Field("end_date", Date(), predicate=SOL.endDate),
     Field("attributions", Nested(schema="attribution"), required=True, many=True),
@@ -298,6 +320,9 @@ EVENT = Schema("event", (
     Field("start_date", Date(), predicate=SOL.startDate),
     Field("end_date", Date(), predicate=SOL.endDate),
     Field("timeframe", Text("en"), predicate=SOL.timeframe),
+    Field("undated_reason", Text("en"), predicate=SOL.undatedReason,
+          help="why no date is known, when the event has none"),
+    Field("during", Ref(registry="period"), many=True, predicate=SOL.during),
     Field("performed_by", Ref(registry="actor"), many=True, predicate=SOL.performedBy),
     Field("involves", Ref(registry="actor"), many=True, predicate=SOL.involves),
     Field("places", Ref(registry="place"), many=True, predicate=SOL.place),
@@ -317,8 +342,38 @@ SOURCE = Schema("source", (
     Field("date", Date(), predicate=DCTERMS.issued, help="only where the source gives it"),
     Field("language", Text(), predicate=DCTERMS.language),
     Field("summarizes", Ref(registry="source"), predicate=SOL.summarizes),
+    Field("reproduces", Ref(registry="source"), predicate=SOL.reproduces,
+          help="for a reprint: the source id of the document it reproduces"),
+    Field("reports_on", Ref(registry="source"), many=True, predicate=SOL.reportsOn,
+          help="for a news report: the documents it reports on"),
+    Field("seen_at", Url(), predicate=SOL.seenAt, help="the address of the copy the quotes were read in"),
+    Field("read_on", Date(), predicate=SOL.readOn, help="when the quotes were read there"),
     Field("access_note", Text("en"), predicate=SOL.accessNote),
 ), entity_kind="source", help="the document itself")
+
+STATUS_CHANGE = Schema("status change", (
+    Field("id", Slug(), required=True),
+    Field("allegation", Ref(registry="allegation"), required=True, predicate=SOL.statusOf),
+    Field("status", Choice(ALLEGATION_STATUSES), required=True, predicate=SOL.statusValue),
+    Field("date", Date(), required=True, predicate=SOL.date, help="as precise as the source: YYYY, YYYY-MM or YYYY-MM-DD"),
+    Field("concerns", Ref(registry="actor"), many=True, predicate=SOL.concerns),
+    Field("case", Text(), predicate=SOL.caseName),
+    Field("detail", Text("en"), predicate=SOL.detail),
+    Field("quote", Quote(), predicate=SOL.quote),
+    Field("supersedes", Ref(registry="status"), predicate=SOL.supersedes,
+          help="the id of an earlier status statement found wrong (it is kept, marked superseded)"),
+    Field("correction_reason", Text("en"), predicate=SOL.correctionReason, help="why the superseded one was wrong"),
+), entity_kind="status", help="one dated step in how an allegation was taken up")
+
+PERIOD = Schema("period", (
+    Field("id", Slug(), required=True),
+    Field("label", Text("en"), required=True, predicate=RDFS.label),
+    Field("description", Text("en"), predicate=DCTERMS.description),
+    Field("start", Date(), required=True, predicate=SOL.startDate),
+    Field("end", Date(), predicate=SOL.endDate),
+    Field("belongs_to", Ref(registry="actor"), many=True, predicate=SOL.belongsTo),
+    Field("seen_in", Text(), required=True, predicate=SOL.datesSeenIn, help="where the dates were read"),
+), entity_kind="period", help="a span of time the sources name in words")
 
 CURATION = Schema("curation", (
     Field("curated_by", Ref(registry="actor"), required=True, many=True),
@@ -332,6 +387,8 @@ SOURCE_FILE = Schema("source file", (
     Field("attributions", Nested(schema="attribution"), many=True,
           help="stances on allegations recorded from other sources"),
     Field("events", Nested(schema="event"), many=True),
+    Field("status_changes", Nested(schema="status change"), many=True,
+          help="steps in the course of allegations (this source's or others')"),
 ))
 
 DATASET = Schema("dataset", (
@@ -350,9 +407,14 @@ PLACE_LIST = Schema("place list", (
     Field("places", Nested(schema="place"), required=True, many=True),
 ), help="a 'places:' list")
 
+PERIOD_LIST = Schema("period list", (
+    Field("periods", Nested(schema="period"), required=True, many=True),
+), help="a 'periods:' list")
+
 WIKIDATA_LIST = Schema("wikidata list", (
     Field("verified", Nested(schema="wikidata"), required=True, many=True),
 ), help="a 'verified:' list of checked Wikidata ids")
 
-SCHEMAS = {s.name: s for s in (ACTOR, PLACE, WIKIDATA_LINK, ATTRIBUTION, ALLEGATION, EVENT, SOURCE,
-                               CURATION, SOURCE_FILE, DATASET, ACTOR_LIST, PLACE_LIST, WIKIDATA_LIST)}
+SCHEMAS = {s.name: s for s in (ACTOR, PLACE, WIKIDATA_LINK, ATTRIBUTION, ALLEGATION, EVENT, SOURCE, STATUS_CHANGE,
+                               PERIOD, CURATION, SOURCE_FILE, DATASET, ACTOR_LIST, PLACE_LIST, PERIOD_LIST,
+                               WIKIDATA_LIST)}

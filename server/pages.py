@@ -15,11 +15,14 @@ from decimal import Decimal
 from types import MappingProxyType
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 from pyoxigraph import Literal, NamedNode, serialize
 
 from kg import formats, ids
+from kg.history import (DATED_SOURCE_GRAPHS, STATUS_NAMES, STATUS_ORDER, StatusStep, current_statuses, end_of,
+                        graphs_as_of, parse_as_of)
+from kg.schema import ALLEGATION_STATUSES as SCHEMA_STATUSES
 from kg.search import SEARCH_INDEX, find_names, folded
 from kg.store import run_query
 from kg.vocab import DCTERMS, RDFS, SCHEMA, SKOS, SOL, WIKIDATA_ENTITY
@@ -188,7 +191,28 @@ def query_about(query: str, this: str | None = None):
         marker = "WHERE {" if "WHERE {" in query else "{"
         head, _, rest = query.partition(marker)
         query = f"{head}{marker} VALUES ?this {{ {NamedNode(this)} }} {rest}"
-    return run_query(get_store(), query)
+    return run_query(get_store(), query, **record_as_of())
+
+
+def as_of_day() -> str | None:
+    """The day of ``?as_of=`` (kg.history.parse_as_of), or None; 400 if it is no date."""
+    text = request.args.get("as_of")
+    if not text:
+        return None
+    try:
+        return parse_as_of(text)
+    except ValueError as error:
+        abort(400, description=f"as_of: {error}")
+
+
+def record_as_of() -> dict:
+    """The dataset a page reads: the whole record, or with ``?as_of=`` the record as it stood that day."""
+    day = as_of_day()
+    if day is None:
+        return {}
+    if "as_of_graphs" not in g:
+        g.as_of_graphs = graphs_as_of(run_query(get_store(), DATED_SOURCE_GRAPHS), day)
+    return {"use_default_graph_as_union": False, "default_graph": g.as_of_graphs, "named_graphs": g.as_of_graphs}
 
 
 def terms_of(query: str, this: str | None = None) -> list[dict]:
@@ -378,29 +402,78 @@ class Stances:
     attributions: list[dict] = field(default_factory=list)
 
     @cached_property
-    def asserting(self) -> list[dict]:
-        return self._side(denying=False)
+    def denying(self) -> list[dict]:
+        return self._side(SOL.Denies)
 
     @cached_property
-    def denying(self) -> list[dict]:
-        return self._side(denying=True)
+    def disputing(self) -> list[dict]:
+        """Those who contest the claim or its framing without being accused of it."""
+        return self._side(SOL.Disputes)
 
-    def _side(self, denying: bool) -> list[dict]:
-        return sorted((row for row in self.attributions if (row["stance"].iri == SOL.Denies.value) == denying),
+    @property
+    def asserting(self) -> list[dict]:
+        return self._side(SOL.Asserts)
+
+    def _side(self, stance: NamedNode) -> list[dict]:
+        return sorted((row for row in self.attributions if row["stance"].iri == stance.value),
                       key=lambda row: reading_order(row["claimant"]))
 
 
 STANCES_QUERY = """
-SELECT ?this ?allegation ?status ?attribution ?claimant ?stance ?quote ?source ?note WHERE {
+SELECT ?this ?allegation ?status ?attribution ?claimant ?stance ?quote ?translation ?source ?note WHERE {
   %s
-  ?allegation sol:status ?status .
   ?attribution sol:allegation ?allegation ; sol:claimant ?claimant ; sol:stance ?stance ; sol:source ?source .
+  OPTIONAL { ?allegation sol:status ?status }
   OPTIONAL { ?attribution sol:quote ?quote }
+  OPTIONAL { ?attribution sol:translation ?translation }
   OPTIONAL { ?attribution rdfs:comment ?note }
 }"""
-# Status and attributions are joined, not OPTIONAL: the shapes guarantee every allegation has both, and
-# an OPTIONAL group makes the engine read every attribution of the graph before joining. Only allegations
-# have a status, so the pattern need not say again that ?allegation is one.
+# The attributions are joined first: an OPTIONAL group around them makes the engine read every attribution
+# of the graph before joining. The current status is optional: the record as of a past day leaves out the
+# graph that holds it, and the status as of that day is worked out from the statements (status_as_of).
+
+STATUS_COURSE_QUERY = """
+SELECT ?statement ?allegation ?status ?date ?source ?case ?detail ?quote ?supersedes ?reason WHERE {
+  %s
+  ?statement sol:statusOf ?allegation ; sol:statusValue ?status ; sol:source ?source .
+  OPTIONAL { ?statement sol:date ?date }
+  OPTIONAL { ?statement sol:caseName ?case }
+  OPTIONAL { ?statement sol:detail ?detail }
+  OPTIONAL { ?statement sol:quote ?quote }
+  OPTIONAL { ?statement sol:supersedes ?supersedes . OPTIONAL { ?statement sol:correctionReason ?reason } }
+}"""
+
+
+def status_course(allegations: list[str]) -> list[dict]:
+    """The status statements of ``allegations`` on record (as of ``?as_of=``), in date order, each marked
+    ``superseded`` (by the statement that corrects it) or not."""
+    rows = terms_of(STATUS_COURSE_QUERY % iri_values("allegation", allegations))
+    corrected_by = {row["supersedes"].value: row["statement"] for row in rows if row["supersedes"] is not None}
+    day = as_of_day()
+    course = []
+    for row in rows:
+        date = row["date"].value if row["date"] is not None else None
+        if day and not (date and end_of(date) <= day):
+            continue
+        item = readable([row])[0]
+        item["superseded_by"] = readable_term(corrected_by[row["statement"].value]) if row["statement"].value in corrected_by else None
+        item["step"] = _status_step(row)
+        course.append(item)
+    return sorted(course, key=lambda item: (item["step"].date or "", STATUS_ORDER[item["step"].status],
+                                            item["step"].iri))
+
+
+def _status_step(row: dict) -> StatusStep:
+    return StatusStep(row["statement"].value, row["allegation"].value, STATUS_NAMES[row["status"].value],
+                      row["date"].value if row["date"] is not None else None,
+                      row["supersedes"].value if row["supersedes"] is not None else None)
+
+
+def status_as_of(allegations: list[str]) -> dict[str, Ref]:
+    """The status of each of ``allegations`` as of ``?as_of=``: the latest statement on record by then."""
+    steps = [item["step"] for item in status_course(allegations)]
+    return {allegation: readable_term(NamedNode(dict(SCHEMA_STATUSES)[step.status].value))
+            for allegation, step in current_statuses(steps).items()}
 
 
 def sectioned(lists: dict[str, str], this: str | None) -> str:
@@ -453,9 +526,14 @@ def _stances_by_allegation(pattern: str, this: str | None) -> dict[str, Stances]
     grouped: dict[str, Stances] = {}
     notes = ontology_comments()
     for row in select(STANCES_QUERY % pattern, this):
-        item = grouped.setdefault(row["allegation"].iri,
-                                  Stances(row["allegation"], row["status"], notes.get(row["status"].iri)))
+        item = grouped.setdefault(row["allegation"].iri, Stances(row["allegation"], row["status"], None))
         item.attributions.append(row)
+    if as_of_day():
+        statuses = status_as_of(sorted(grouped))
+        for iri, item in grouped.items():
+            item.status = statuses.get(iri)
+    for item in grouped.values():
+        item.status_note = notes.get(item.status.iri) if item.status else None
     return grouped
 
 
@@ -586,10 +664,13 @@ def actor_page(resource: Resource) -> dict:
 
 def allegation_page(resource: Resource) -> dict:
     iri = resource.ref.iri
-    found = stances(iri_values("allegation", [iri]), iri)[0]
-    attributions = found.asserting + found.denying
+    found = next(iter(stances(iri_values("allegation", [iri]), iri)), None)
+    if found is None:  # on record, but not yet as of ?as_of=
+        found = Stances(resource.ref, None, None)
+    attributions = found.asserting + found.denying + found.disputing
     return {
         "stances": found,
+        "course": status_course([iri]),
         **paged("related_events", paged_events({"events": "?event sol:relatedAllegation ?this ."}, iri)["events"]),
         "json_ld": schema_thing(
             resource, "Claim",
@@ -742,7 +823,7 @@ def json_ld_script(data: dict) -> Markup:
 
 def render_page(template: str, json_ld: dict | None = None, twins: list | None = None, **context) -> str:
     return render_template(template, json_ld=json_ld and json_ld_script(json_ld), twins=twins or [],
-                           dataset=get_manifest()["dataset"], **context)
+                           dataset=get_manifest()["dataset"], as_of=as_of_day(), **context)
 
 
 def twins_of(path: str) -> list[tuple[formats.Format, str]]:

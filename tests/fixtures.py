@@ -77,6 +77,8 @@ source:
   url: https://news.example.org/generals-accused
   date: 2024-05-01
   language: en
+  seen_at: https://archive.example.org/news.example.org/generals-accused
+  read_on: 2024-06-01
 curation:
   curated_by: [fixture-editors]
   curated_on: 2024-06-01

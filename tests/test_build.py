@@ -43,7 +43,7 @@ def test_build_writes_every_output(fixture_build):
 def test_one_named_graph_per_source_with_provenance(fixture_build):
     quads = quads_in(fixture_build / "soles.trig", RdfFormat.TRIG)
     graph_names = {q.graph_name.value for q in quads}
-    assert graph_names == {str(GRAPH), "https://w3id.org/soles/graph/reference"}
+    assert graph_names == {str(GRAPH), "https://w3id.org/soles/graph/reference", "https://w3id.org/soles/graph/derived"}
     graph = merged_graph(q for q in quads if q.graph_name.value == str(GRAPH))
     assert (GRAPH, PROV.wasDerivedFrom, SOURCE) in graph
     assert graph.value(GRAPH, PROV.generatedAtTime) is not None

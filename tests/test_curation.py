@@ -109,9 +109,9 @@ def test_wikidata_id_used_twice(data):
 
 
 def test_missing_required_field(data):
-    edit(data, SOURCE_FILE, "    status: alleged\n", "")
+    edit(data, SOURCE_FILE, "    types: [bribery]\n", "")
     error = refused(data)
-    assert error.field == "allegations[1].status"
+    assert error.field == "allegations[1].types"
     assert error.line == line_of(data, SOURCE_FILE, "id: mallory-takes-bribes")
     assert "is required" in str(error)
 

@@ -1,0 +1,89 @@
+"""How the record moved over time: an allegation's current status, and the record as it stood on a date.
+
+One rule for both, used by the build (the current status it derives), ``kg query --as-of`` and the pages'
+``?as_of=``:
+
+- A status statement is superseded when a statement the record holds names it in ``sol:supersedes``.
+  An allegation's status is its latest statement not superseded: latest by date (a date of any precision
+  sorts by its text, so a year comes before its months; undated statements come first), and on the same
+  date the one further along the course of a case.
+- The record as of a day holds what the sources published by then say: each source's graph whose
+  source date ends on or before that day ("2020" ends on 2020-12-31: only what was certainly on record),
+  with the reference data and the ontology. Undated sources are left out, and so is the graph the build
+  derives, which holds the current statuses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from pyoxigraph import NamedNode
+
+from kg import ids
+from kg import schema as sc
+
+STATUS_ORDER = {name: rank for rank, (name, _) in enumerate(sc.ALLEGATION_STATUSES)}
+STATUS_NAMES = {concept.value: name for name, concept in sc.ALLEGATION_STATUSES}
+AS_OF_PATTERN = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+DATED_SOURCE_GRAPHS = """
+SELECT DISTINCT ?graph ?issued WHERE {
+  GRAPH ?graph { ?graph a sol:SourceGraph ; prov:wasDerivedFrom ?source . ?source a sol:Source ; dcterms:issued ?issued }
+}"""
+
+
+@dataclass(frozen=True)
+class StatusStep:
+    """One status statement, with what is needed to order the course of an allegation."""
+
+    iri: str
+    allegation: str
+    status: str  # its name in kg.schema.ALLEGATION_STATUSES
+    date: str | None
+    supersedes: str | None = None
+
+
+def current_statuses(steps: list[StatusStep]) -> dict[str, StatusStep]:
+    """Each allegation's latest status statement that no other one of ``steps`` supersedes."""
+    superseded = {step.supersedes for step in steps if step.supersedes}
+    latest: dict[str, StatusStep] = {}
+    for step in sorted(steps, key=lambda s: (s.date or "", STATUS_ORDER[s.status], s.iri)):
+        if step.iri not in superseded:
+            latest[step.allegation] = step
+    return latest
+
+
+def on_record_by(steps: list[StatusStep], day: str) -> list[StatusStep]:
+    """The statements whose date ends on or before ``day`` (an undated one is not known to be)."""
+    return [step for step in steps if step.date and end_of(step.date) <= day]
+
+
+def end_of(day: str) -> str:
+    """The last day a date of any precision may mean, as text that sorts in time order."""
+    if len(day) == 4:
+        return f"{day}-12-31"
+    if len(day) == 7:
+        return f"{day}-31"  # compared as text only: no month has a later day
+    return day
+
+
+def parse_as_of(text: str) -> str:
+    """A day to read the record as of: YYYY-MM-DD, or YYYY / YYYY-MM for the end of that year or month."""
+    text = text.strip()
+    if not AS_OF_PATTERN.match(text):
+        raise ValueError(f"{text!r} is not a date: write YYYY-MM-DD (or YYYY, YYYY-MM)")
+    day = end_of(text)
+    try:
+        date.fromisoformat(day if len(text) != 7 else f"{text}-01")
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date") from None
+    return day
+
+
+def graphs_as_of(rows, day: str) -> list[NamedNode]:
+    """The graphs that make up the record as of ``day``, from the rows of DATED_SOURCE_GRAPHS."""
+    graphs = {row["graph"].value for row in rows if end_of(row["issued"].value) <= day}
+    graphs |= {ids.REFERENCE_GRAPH.value, ids.ONTOLOGY_GRAPH.value}
+    return [NamedNode(iri) for iri in sorted(graphs)]

@@ -63,3 +63,44 @@ def test_every_example_query_runs_and_answers(real_build):
 def test_the_compiled_shapes_find_nothing_in_the_real_build(real_build):
     """The SPARQL form of the shapes, which checks imports, accepts what pyshacl accepted."""
     assert shacl.violations(open_store(real_build)) == []
+
+
+# --- the public record (sources with where their words were read, dated history, dissent) --------------------
+
+
+def quoted_records(source):
+    return [r for r in [a for _, a in source.attributions] + source.events + source.status_changes if r.get("quote")]
+
+
+def test_every_quote_is_within_the_limit_and_every_quoted_source_says_where_it_was_read(catalog):
+    for source in catalog.sources.values():
+        for record in quoted_records(source):
+            assert 0 < len(record.values["quote"].split()) <= MAX_QUOTE_WORDS, (record.file, record.line)
+        if quoted_records(source) and source.source.values["type"] != "summary":
+            assert source.source.get("seen_at") and source.source.get("read_on"), source.file
+
+
+def test_the_public_record_is_curated(catalog):
+    read = [s for s in catalog.sources.values() if s.source.get("seen_at") and quoted_records(s)]
+    assert len(read) >= 15, f"{len(read)} sources read and quoted"
+    stances = [a.values["stance"] for s in catalog.sources.values() for _, a in s.attributions]
+    assert stances.count("disputes") >= 2 and stances.count("denies") >= 10
+    assert len(catalog.statuses) >= 10
+
+
+def test_every_event_is_dated_or_says_why_not(catalog):
+    for record, _ in catalog.events.values():
+        assert record.get("date") or record.get("start_date") or record.get("undated_reason"), record.id
+
+
+def test_no_actor_is_left_unconnected(real_build):
+    """Every actor is tied to something a source says: as claimant, accused, involved, concerned, performer,
+    publisher, author, curator, or holder of a period."""
+    unconnected = run_query(open_store(real_build), """
+        SELECT ?actor WHERE {
+          GRAPH graph:reference { ?actor a sol:Actor }
+          FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?actor } FILTER(?g != graph:reference) }
+          FILTER NOT EXISTS { GRAPH graph:reference { ?period sol:belongsTo ?actor } }
+          FILTER NOT EXISTS { GRAPH graph:reference { ?member sol:memberOf ?actor . ?x ?q ?member } }
+        }""")
+    assert [row["actor"].value for row in unconnected] == []

@@ -1,0 +1,62 @@
+"""The course of a case, dissent and the record as of a date, in a real browser at desktop and phone widths."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import LiveServer
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (the browser fixture's settings)
+from tests.test_browser import browser  # noqa: F401  (the module's browser, reused)
+from tests.test_history import ALLEGATION_PAGE, history_build  # noqa: F401  (the history fixture build)
+
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
+@pytest.fixture(scope="module")
+def history_server(history_build):  # noqa: F811
+    server = LiveServer(history_build)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=sorted(WIDTHS))
+def page(request, browser, history_server):  # noqa: F811
+    width = WIDTHS[request.param]
+    context = browser.new_context(base_url=history_server.url, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+def no_horizontal_scroll(page: Page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways"
+
+
+def test_the_course_of_a_case_and_its_dissent(page: Page, tmp_path):
+    assert page.goto(ALLEGATION_PAGE).status == 200
+    course = page.locator("ol.course > li")
+    expect(course).to_have_count(4)
+    expect(course.nth(1)).to_have_class("course-step superseded")
+    expect(course.nth(1)).to_contain_text("corrected by")
+    expect(page.get_by_role("region", name="Disputing")).to_contain_text("no hay pruebas de una red")
+    expect(page.get_by_role("region", name="Disputing")).to_contain_text("there is no evidence of a network")
+    no_horizontal_scroll(page)
+    page.screenshot(path=tmp_path / "allegation.png", full_page=True)
+
+
+def test_reading_the_record_as_of_a_date(page: Page):
+    page.goto(ALLEGATION_PAGE)
+    page.locator("#as-of").fill("2024-12-31")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**as_of=2024-12-31")
+    expect(page.get_by_role("status")).to_contain_text("2024-12-31")
+    expect(page.locator("ol.course > li")).to_have_count(1)
+    expect(page.get_by_role("region", name="Disputing")).to_have_count(0)
+    no_horizontal_scroll(page)
+    page.get_by_role("link", name="See the record today").click()
+    expect(page.locator("ol.course > li")).to_have_count(4)

@@ -408,7 +408,9 @@ def load(data_dir: Path) -> Catalog:
     data_dir = Path(data_dir).resolve()
     reader = _Reader(data_dir)
     if not data_dir.is_dir():
-        raise DataError([Problem(str(data_dir), None, "(directory)", "data directory does not exist")])
+        raise DataError([Problem(str(data_dir), None, "(directory)",
+                                 "data directory does not exist: give the curated data with --data DIR (a folder "
+                                 "holding dataset.yaml, actors.yaml, places.yaml, wikidata.yaml and sources/)")])
 
     dataset = reader.read_file(sc.DATASET, data_dir / DATASET_FILE)
     actor_list = reader.listed(sc.ACTOR_LIST, data_dir / ACTORS_FILE, "actors")

@@ -16,7 +16,7 @@ from kg.vocab import SOL
 QUERY_FORMATS = ("table", "json", "xml", "csv", "tsv", "turtle", "ntriples", "jsonld", "rdfxml", "trig", "nquads")
 
 COUNTED_CLASSES = ("Actor", "Allegation", "Attribution", "Event", "Group", "Organization", "Person", "Place", "Source")
-COUNTED_STANCES = ("Asserts", "Denies")
+COUNTED_STANCES = ("Asserts", "Denies", "Disputes")
 UNLINKED = """
 SELECT ?entity ?label ?class WHERE {
   VALUES ?class { sol:Person sol:Organization sol:Place }
@@ -39,7 +39,7 @@ def _local_name(term) -> str:
 
 def cmd_build(args) -> int:
     from kg.pipeline import build
-    from kg.release import resolve
+    from kg.layout import resolve
 
     manifest = build(args.data, args.out, reason=not args.no_reason, import_paths=tuple(args.imports), progress=True,
                      keep=args.keep)
@@ -131,7 +131,7 @@ class QueryCommandError(Exception):
 
 
 def cmd_stats(args) -> int:
-    from kg.release import read_manifest
+    from kg.layout import read_manifest
     from kg.store import open_store, run_query
 
     store = open_store(args.build)
@@ -250,11 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except DataError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except (InconsistentError, RemoteError, QueryCommandError, FileNotFoundError, FileExistsError, SyntaxError,
-            ValueError) as error:
+    except (DataError, InconsistentError, RemoteError, QueryCommandError, FileNotFoundError, FileExistsError,
+            SyntaxError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

@@ -241,7 +241,6 @@ class SourceFile:
 class Catalog:
     """Everything in data/, checked and cross-referenced."""
 
-    data_dir: Path
     dataset: Record
     actors: dict[str, Record]
     places: dict[str, Record]
@@ -439,7 +438,7 @@ def load(data_dir: Path) -> Catalog:
     reader.registry([sf.source for sf in source_files], "source")
 
     periods = reader.registry(period_list or [], "period")
-    catalog = Catalog(data_dir, dataset, actors, places, wikidata, sources, periods)
+    catalog = Catalog(dataset, actors, places, wikidata, sources, periods)
     allegation_records = [(a, sf) for sf in source_files for a in sf.allegations]
     event_records = [(e, sf) for sf in source_files for e in sf.events]
     status_records = [(c, sf) for sf in source_files for c in sf.status_changes]
@@ -537,10 +536,15 @@ def _check_sources(reader: _Reader, catalog: Catalog) -> None:
                 reader.problem(source.file, source.line, source.field_path("summarizes"),
                                "a summary must name the source it summarizes")
             continue
-        for name in ("publisher", "url"):
-            if not source.get(name):
-                reader.problem(source.file, source.line, source.field_path(name),
-                               "is required (only a summary may lack it, and must then name what it summarizes)")
+        if not source.get("publisher"):
+            reader.problem(source.file, source.line, source.field_path("publisher"),
+                           "is required (only a summary may lack it, and must then name what it summarizes)")
+        if not source.get("url") and (_quotes(sf) or not source.get("access_note")):
+            # A document known only from a reprint or report may have no known address: it is then never
+            # quoted, and its access note must say so. Inventing an address is worse than having none.
+            reader.problem(source.file, source.line, source.field_path("url"),
+                           "is required, unless the source is not quoted and its access_note says why no "
+                           "address is known")
 
 
 def _check_attributions(reader: _Reader, catalog: Catalog, source_files: list[SourceFile], unread: set[str]) -> None:

@@ -20,11 +20,6 @@ class Format:
     results: QueryResultsFormat | None = None
     aliases: tuple[str, ...] = ()
 
-    @property
-    def holds_graphs(self) -> bool:
-        """Whether the format can carry named graphs (quads)."""
-        return self.rdf is not None and self.rdf.supports_datasets
-
 
 FORMATS: tuple[Format, ...] = (
     Format("turtle", "Turtle", "text/turtle", "ttl", rdf=RdfFormat.TURTLE, aliases=("application/x-turtle",)),

@@ -39,51 +39,12 @@ from kg import formats, ids, imports, shacl, void
 from kg.build import relabel_blank_nodes
 from kg.curation import DataError, Problem
 from kg.paths import ONTOLOGY_FILE
+from kg.layout import CURRENT, MANIFEST, RELEASES_DIR, STORE_DIR, Release, read_manifest, resolve  # noqa: F401
+from kg.overview import overview
+from kg.search import SEARCH_INDEX, write_index
 from kg.validate import ontology_triples
 
-MANIFEST = "manifest.json"
-STORE_DIR = "store"
-RELEASES_DIR = "releases"
-CURRENT = "current"
 DEFAULT_KEEP = 3  # releases kept in a build root, the current one and the one before it always among them
-
-
-@dataclass(frozen=True)
-class Release:
-    """One published build: the directory holding its files, and its build id.
-
-    The id is the release directory's name, ``<UTC time>-<hash of the manifest>`` (sortable by time):
-    ``20250101T120000.123456Z-0123456789ab``. A build directory of the layout before releases (files
-    directly in it) is a release too, with id ``unversioned-<hash of the manifest>``.
-    """
-
-    path: Path
-    id: str
-
-
-def resolve(build_root: Path) -> Release:
-    """The release ``build_root`` publishes: where ``current`` points; one readlink, nothing cached.
-
-    ``build_root`` may also be a release directory itself, or a build of the layout before releases.
-    Raises FileNotFoundError if it holds no build.
-    """
-    root = Path(build_root)
-    try:
-        target = os.readlink(root / CURRENT)
-    except (FileNotFoundError, NotADirectoryError):
-        pass
-    except OSError as error:  # EINVAL: ``current`` is not a link
-        raise FileNotFoundError(f"{root / CURRENT} is not a link to a release") from error
-    else:
-        return Release(root / target, Path(target).name)
-    manifest = root / MANIFEST
-    if root.parent.name == RELEASES_DIR and manifest.is_file():
-        return Release(root, root.name)
-    try:
-        digest = hashlib.sha256(manifest.read_bytes()).hexdigest()
-    except (FileNotFoundError, NotADirectoryError):
-        raise FileNotFoundError(f"{root} holds no build ({MANIFEST} missing): run 'kg build' first") from None
-    return Release(root, f"unversioned-{digest[:12]}")
 
 
 @dataclass(frozen=True)
@@ -364,8 +325,6 @@ def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tup
         void_path = staging / VOID_DUMP.filename
         files.append(_file_entry(VOID_DUMP, void_path, _write_void(store, summary["dataset"], void_path)))
         # Both query through kg.store, which imports this module.
-        from kg.overview import overview
-        from kg.search import SEARCH_INDEX, write_index
 
         report.stage("counting for the overview and indexing names for search")
         write_index(store, staging / SEARCH_INDEX)
@@ -399,12 +358,3 @@ def _publish(out_dir: Path, build_id: str, keep: int) -> None:
     _link_entries(out_dir, out_dir / RELEASES_DIR / build_id, attic)
     shutil.rmtree(attic, ignore_errors=True)
     prune(out_dir, keep, protect=(build_id, *([previous] if previous else [])))
-
-
-def read_manifest(build_dir: Path) -> dict:
-    """The manifest of the release ``build_dir`` publishes (see ``resolve``)."""
-    path = resolve(build_dir).path / MANIFEST
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{build_dir} holds no build ({MANIFEST} missing): run 'kg build' first") from None

@@ -65,9 +65,9 @@ class RemoteStore:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
 
-    def post(self, query: str, accept: str, stream: bool = False) -> requests.Response:
+    def post(self, query: str, accept: str) -> requests.Response:
         try:
-            response = self.session.post(self.endpoint, data={"query": query}, stream=stream, timeout=self.timeout,
+            response = self.session.post(self.endpoint, data={"query": query}, timeout=self.timeout,
                                          headers={"Accept": accept})
         except requests.RequestException as error:
             raise RemoteError(f"query to {self.endpoint}: {error}") from None

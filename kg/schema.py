@@ -192,7 +192,6 @@ class Field:
 class Schema:
     name: str
     fields: tuple[Field, ...]
-    entity_kind: str | None = None
     help: str = ""
     by_name: dict = field(init=False, compare=False, repr=False)
 
@@ -275,7 +274,7 @@ PLACE = Schema("place", (
     Field("description", Text("en"), predicate=DCTERMS.description),
     Field("part_of", Ref(registry="place"), many=True, predicate=SOL.partOf),
     Field("wikidata", Qid(), predicate=OWL.sameAs),
-), entity_kind="place", help="a place")
+), help="a place")
 
 WIKIDATA_LINK = Schema("wikidata", (
     Field("qid", Qid(), required=True),
@@ -292,7 +291,7 @@ ATTRIBUTION = Schema("attribution", (
     Field("translation", Text("en"), predicate=SOL.translation,
           help="our English rendering of a quote that is not in English"),
     Field("note", Text("en"), predicate=RDFS.comment, help="the editors' note, in our own words"),
-), entity_kind="attribution", help="one actor's stance on one allegation, with the source's words")
+), help="one actor's stance on one allegation, with the source's words")
 
 ALLEGATION = Schema("allegation", (
     Field("id", Slug(), required=True),
@@ -309,7 +308,7 @@ ALLEGATION = Schema("allegation", (
     Field("start_date", Date(), predicate=SOL.startDate),
     Field("end_date", Date(), predicate=SOL.endDate),
     Field("attributions", Nested(schema="attribution"), required=True, many=True),
-), entity_kind="allegation", help="an accusation, with who asserts and who denies it")
+), help="an accusation, with who asserts and who denies it")
 
 EVENT = Schema("event", (
     Field("id", Slug(), required=True),
@@ -330,7 +329,8 @@ EVENT = Schema("event", (
     Field("amount", Amount(), predicate=SOL.amount),
     Field("currency", Currency(), predicate=SOL.currency),
     Field("quote", Quote(), predicate=SOL.quote),
-), entity_kind="event", help="a dated happening")
+    Field("translation", Text("en"), predicate=SOL.translation, help="our English rendering of a quote not in English"),
+), help="a dated happening")
 
 SOURCE = Schema("source", (
     Field("id", Slug(), required=True),
@@ -349,7 +349,7 @@ SOURCE = Schema("source", (
     Field("seen_at", Url(), predicate=SOL.seenAt, help="the address of the copy the quotes were read in"),
     Field("read_on", Date(), predicate=SOL.readOn, help="when the quotes were read there"),
     Field("access_note", Text("en"), predicate=SOL.accessNote),
-), entity_kind="source", help="the document itself")
+), help="the document itself")
 
 STATUS_CHANGE = Schema("status change", (
     Field("id", Slug(), required=True),
@@ -360,10 +360,11 @@ STATUS_CHANGE = Schema("status change", (
     Field("case", Text(), predicate=SOL.caseName),
     Field("detail", Text("en"), predicate=SOL.detail),
     Field("quote", Quote(), predicate=SOL.quote),
+    Field("translation", Text("en"), predicate=SOL.translation, help="our English rendering of a quote not in English"),
     Field("supersedes", Ref(registry="status"), predicate=SOL.supersedes,
           help="the id of an earlier status statement found wrong (it is kept, marked superseded)"),
     Field("correction_reason", Text("en"), predicate=SOL.correctionReason, help="why the superseded one was wrong"),
-), entity_kind="status", help="one dated step in how an allegation was taken up")
+), help="one dated step in how an allegation was taken up")
 
 PERIOD = Schema("period", (
     Field("id", Slug(), required=True),
@@ -373,7 +374,7 @@ PERIOD = Schema("period", (
     Field("end", Date(), predicate=SOL.endDate),
     Field("belongs_to", Ref(registry="actor"), many=True, predicate=SOL.belongsTo),
     Field("seen_in", Text(), required=True, predicate=SOL.datesSeenIn, help="where the dates were read"),
-), entity_kind="period", help="a span of time the sources name in words")
+), help="a span of time the sources name in words")
 
 CURATION = Schema("curation", (
     Field("curated_by", Ref(registry="actor"), required=True, many=True),

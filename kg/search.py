@@ -47,6 +47,10 @@ def write_index(store: Store, path: Path) -> int:
 
 def find_names(path: Path, words: list[str]) -> list[tuple[str, str, str, str]]:
     """(folded name, IRI, kind IRI, name) of every name holding each of the folded ``words``."""
+    # No name holds a control character, and SQLite ends a MATCH phrase at a NUL: drop them.
+    words = [cleaned for word in words if (cleaned := "".join(c for c in word if c.isprintable()))]
+    if not words:
+        return []
     indexed = [word for word in words if len(word) >= TRIGRAM]
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as index:
         if indexed:

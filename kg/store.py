@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pyoxigraph import QueryBoolean, QuerySolutions, QueryTriples, Store
+from pyoxigraph import QueryBoolean, QuerySolutions, Store
 
 from kg import formats
-from kg.release import STORE_DIR, read_manifest, resolve
+from kg.layout import STORE_DIR, read_manifest, resolve
 from kg.ids import PREFIXES
 
 
@@ -23,10 +23,6 @@ def run_query(store: Store, query: str, **options):
     """Run a SPARQL query with our prefixes predeclared and the union of all graphs as default graph."""
     options.setdefault("use_default_graph_as_union", True)
     return store.query(query, prefixes=PREFIXES, **options)
-
-
-def is_graph_result(result) -> bool:
-    return isinstance(result, QueryTriples)
 
 
 def write_result(result, fmt: formats.Format, output=None):

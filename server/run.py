@@ -47,6 +47,9 @@ def serve(args) -> int:
         "threads": DEFAULT_CONFIG["WORKER_THREADS"],
         # A GET may carry a query up to MAX_QUERY_BYTES, percent-encoded; /sparql answers 413 beyond that.
         "limit_request_line": 0,
+        # gunicorn would let any client on loopback set SCRIPT_NAME and PATH_INFO by header, rerouting
+        # requests (or failing them with a 500): the app reads no proxy header, so none is taken.
+        "forwarder_headers": "",
         # Several servers may run side by side (tests, staging); none needs gunicorn's control socket.
         "control_socket_disable": True,
         "preload_app": True,

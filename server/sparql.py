@@ -11,6 +11,7 @@ guard: a spelling it misreads still cannot make a connection.
 
 from __future__ import annotations
 
+import errno
 import re
 import time
 from contextlib import ExitStack
@@ -195,12 +196,24 @@ def _run_admitted(job: dict) -> list[bytes] | Iterator[bytes]:
             raise _http_error(error.status, str(error)) from None
         if isinstance(chunks, list):
             return chunks
-        return _released_after(chunks, held.pop_all())
+        return _released_after(chunks, held.pop_all(), current_app.logger)
 
 
-def _released_after(chunks: Iterator[bytes], held: ExitStack) -> Iterator[bytes]:
+def _released_after(chunks: Iterator[bytes], held: ExitStack, logger) -> Iterator[bytes]:
+    """The chunks, then the slot released; ``logger`` is the app's (a stream runs outside the app context)."""
     with held:
-        yield from chunks
+        try:
+            yield from chunks
+        except query_runner.QueryFailed as error:
+            logger.warning("response cut short: %s", error)
+            # The status line has gone out: the response can only end without its last chunk, so that the
+            # client sees it is incomplete. A broken pipe is how the WSGI server is told to drop the
+            # connection; it is the query's limit, not a fault of the server, so no traceback is logged.
+            raise ResponseCutShort(errno.EPIPE, f"response cut short: {error}") from None
+
+
+class ResponseCutShort(BrokenPipeError):
+    """A streamed result stopped by its limit after it had begun: the connection is dropped."""
 
 
 def _refusal(refused: Refused) -> HTTPException:

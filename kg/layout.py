@@ -1,0 +1,66 @@
+"""The build folder's layout: where a build's files are, which release is current, and its manifest.
+
+A build root holds ``releases/<build-id>/`` (each an immutable build: dumps, ``manifest.json``,
+``search.sqlite``, ``store/``) and ``current``, a link to the published release (kg.release writes them).
+Everything that reads a build finds its files through ``resolve`` here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+STORE_DIR = "store"
+RELEASES_DIR = "releases"
+CURRENT = "current"
+
+
+@dataclass(frozen=True)
+class Release:
+    """One published build: the directory holding its files, and its build id.
+
+    The id is the release directory's name, ``<UTC time>-<hash of the manifest>`` (sortable by time):
+    ``20250101T120000.123456Z-0123456789ab``. A build directory of the layout before releases (files
+    directly in it) is a release too, with id ``unversioned-<hash of the manifest>``.
+    """
+
+    path: Path
+    id: str
+
+
+def resolve(build_root: Path) -> Release:
+    """The release ``build_root`` publishes: where ``current`` points; one readlink, nothing cached.
+
+    ``build_root`` may also be a release directory itself, or a build of the layout before releases.
+    Raises FileNotFoundError if it holds no build.
+    """
+    root = Path(build_root)
+    try:
+        target = os.readlink(root / CURRENT)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as error:  # EINVAL: ``current`` is not a link
+        raise FileNotFoundError(f"{root / CURRENT} is not a link to a release") from error
+    else:
+        return Release(root / target, Path(target).name)
+    manifest = root / MANIFEST
+    if root.parent.name == RELEASES_DIR and manifest.is_file():
+        return Release(root, root.name)
+    try:
+        digest = hashlib.sha256(manifest.read_bytes()).hexdigest()
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileNotFoundError(f"{root} holds no build ({MANIFEST} missing): run 'kg build' first") from None
+    return Release(root, f"unversioned-{digest[:12]}")
+
+
+def read_manifest(build_dir: Path) -> dict:
+    """The manifest of the release ``build_dir`` publishes (see ``resolve``)."""
+    path = resolve(build_dir).path / MANIFEST
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{build_dir} holds no build ({MANIFEST} missing): run 'kg build' first") from None

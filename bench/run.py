@@ -30,7 +30,8 @@ from pyoxigraph import RdfFormat, serialize
 from bench.generate import HUB_ACTOR, TYPICAL_ACTOR, generate
 from kg.build import sort_quads
 from kg.paths import DEFAULT_DATA_DIR, PROJECT_ROOT
-from kg.release import STORE_DIR, ontology_quads
+from kg.layout import STORE_DIR
+from kg.release import ontology_quads
 from server import DEFAULT_CONFIG
 
 BENCH_DIR = Path(__file__).resolve().parent

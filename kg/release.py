@@ -35,12 +35,11 @@ from pathlib import Path
 from pyoxigraph import Quad, RdfFormat, Store, parse, serialize
 from tqdm import tqdm
 
-from kg import formats, ids, imports, shacl, void
+from kg import formats, ids, imports, overview, shacl, void
 from kg.build import relabel_blank_nodes
 from kg.curation import DataError, Problem
 from kg.paths import ONTOLOGY_FILE
 from kg.layout import CURRENT, MANIFEST, RELEASES_DIR, STORE_DIR, Release, read_manifest, resolve  # noqa: F401
-from kg.overview import overview
 from kg.search import SEARCH_INDEX, write_index
 from kg.validate import ontology_triples
 
@@ -328,7 +327,7 @@ def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tup
 
         report.stage("counting for the overview and indexing names for search")
         write_index(store, staging / SEARCH_INDEX)
-        manifest = {"files": files, "quads": count, "overview": overview(store), **summary}
+        manifest = {"files": files, "quads": count, "overview": overview.overview(store), **summary}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
         store.optimize()

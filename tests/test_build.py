@@ -11,7 +11,7 @@ import rdflib
 from pyoxigraph import RdfFormat, parse, serialize
 from rdflib.compare import isomorphic
 
-from kg import curation, release
+from kg import curation, layout
 from kg.pipeline import build
 from tests.fixtures import SOURCE_ID
 
@@ -33,11 +33,11 @@ def merged_graph(quads) -> rdflib.Graph:
 
 
 def test_build_writes_every_output(fixture_build):
-    names = {entry["name"] for entry in release.read_manifest(fixture_build)["files"]}
+    names = {entry["name"] for entry in layout.read_manifest(fixture_build)["files"]}
     assert {"soles.trig", "soles.nq.gz", "soles.ttl", "soles.jsonld", "ontology.ttl", "ontology.owl"} <= names
     for name in names:
         assert (fixture_build / name).stat().st_size > 0
-    assert (fixture_build / release.STORE_DIR).is_dir()
+    assert (fixture_build / layout.STORE_DIR).is_dir()
 
 
 def test_one_named_graph_per_source_with_provenance(fixture_build):
@@ -69,8 +69,8 @@ def test_two_builds_are_byte_identical(fixture_data, tmp_path):
     build(fixture_data, first, reason=False)
     build(fixture_data, second, reason=False)
     build(fixture_data, second, reason=False)  # a second release of the same data in the same build root
-    directories = [root / release.RELEASES_DIR / name for root in (first, second)
-                   for name in sorted(os.listdir(root / release.RELEASES_DIR))]
+    directories = [root / layout.RELEASES_DIR / name for root in (first, second)
+                   for name in sorted(os.listdir(root / layout.RELEASES_DIR))]
     assert len(directories) == 3
     files = sorted(p.name for p in directories[0].iterdir() if p.is_file())
     for directory in (*directories, first, second):  # the build roots hold links to the current release's files
@@ -84,17 +84,17 @@ def test_two_builds_are_byte_identical(fixture_data, tmp_path):
 def test_a_failed_build_leaves_the_previous_build_untouched(fixture_data, tmp_path):
     out = tmp_path / "build"
     build(fixture_data, out, reason=False)
-    published = release.resolve(out)
+    published = layout.resolve(out)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
-    assert set(before) >= {release.MANIFEST, "soles.trig"}
+    assert set(before) >= {layout.MANIFEST, "soles.trig"}
     broken = tmp_path / "broken"
     shutil.copytree(fixture_data, broken)
     (broken / "actors.yaml").write_text("actors: [", encoding="utf-8")
     with pytest.raises(curation.DataError):
         build(broken, out, reason=False)
-    assert release.resolve(out) == published
+    assert layout.resolve(out) == published
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
-    assert os.listdir(out / release.RELEASES_DIR) == [published.id]
+    assert os.listdir(out / layout.RELEASES_DIR) == [published.id]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

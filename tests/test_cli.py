@@ -70,5 +70,5 @@ def test_stats_counts_classes_stances_and_backlog(fixture_build):
     assert result.returncode == 0, result.stderr
     lines = result.stdout
     assert "Allegation    2" in lines and "Attribution   3" in lines and "Event         1" in lines
-    assert "Asserts  2" in lines and "Denies   1" in lines
+    assert "Asserts   2" in lines and "Denies    1" in lines and "Disputes  0" in lines
     assert "reconciliation backlog: 4" in lines

@@ -13,7 +13,8 @@ from rdflib.namespace import DCTERMS, RDF, VOID, XSD
 
 from kg import ids
 from kg.pipeline import build
-from kg.release import DUMPS, VOID_DUMP, read_manifest
+from kg.layout import read_manifest
+from kg.release import DUMPS, VOID_DUMP
 from kg.store import open_store, run_query
 
 # rdflib's own TriG and JSON-LD parsers call its deprecated APIs; only warnings raised there are ignored.

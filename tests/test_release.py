@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from kg import curation, release
+from kg import curation, layout, release
 from kg.pipeline import build
 from kg.store import open_store, run_query
 from server import create_app
@@ -44,7 +44,7 @@ def newer_data(tmp_path_factory) -> Path:
 
 
 def releases(out: Path) -> list[str]:
-    return sorted(entry.name for entry in (out / release.RELEASES_DIR).iterdir())
+    return sorted(entry.name for entry in (out / layout.RELEASES_DIR).iterdir())
 
 
 def files_of(directory: Path) -> dict[str, bytes]:
@@ -52,25 +52,25 @@ def files_of(directory: Path) -> dict[str, bytes]:
 
 
 def manifest_of(out: Path, build_id: str) -> dict:
-    return json.loads((out / release.RELEASES_DIR / build_id / release.MANIFEST).read_text(encoding="utf-8"))
+    return json.loads((out / layout.RELEASES_DIR / build_id / layout.MANIFEST).read_text(encoding="utf-8"))
 
 
 def test_a_build_is_a_release_behind_the_current_pointer(fixture_build):
-    current = fixture_build / release.CURRENT
-    assert current.is_symlink() and os.readlink(current) == f"{release.RELEASES_DIR}/{release.resolve(fixture_build).id}"
-    found = release.resolve(fixture_build)
-    assert found.path == fixture_build / release.RELEASES_DIR / found.id
+    current = fixture_build / layout.CURRENT
+    assert current.is_symlink() and os.readlink(current) == f"{layout.RELEASES_DIR}/{layout.resolve(fixture_build).id}"
+    found = layout.resolve(fixture_build)
+    assert found.path == fixture_build / layout.RELEASES_DIR / found.id
     # Sortable by time, named by what it holds: the hash of its manifest ends the id.
-    assert found.id.endswith("-" + hashlib.sha256((found.path / release.MANIFEST).read_bytes()).hexdigest()[:12])
-    assert release.resolve(found.path) == found  # a release directory resolves to itself
+    assert found.id.endswith("-" + hashlib.sha256((found.path / layout.MANIFEST).read_bytes()).hexdigest()[:12])
+    assert layout.resolve(found.path) == found  # a release directory resolves to itself
     # The files are there for people too, as links through the pointer.
     assert os.readlink(fixture_build / "soles.trig") == "current/soles.trig"
-    assert release.read_manifest(fixture_build) == release.read_manifest(found.path)
+    assert layout.read_manifest(fixture_build) == layout.read_manifest(found.path)
 
 
 def test_no_build_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="run 'kg build' first"):
-        release.resolve(tmp_path)
+        layout.resolve(tmp_path)
     with pytest.raises(FileNotFoundError, match="run 'kg build' first"):
         open_store(tmp_path / "nothing")
 
@@ -78,10 +78,10 @@ def test_no_build_is_a_clear_error(tmp_path):
 def test_a_new_build_moves_the_pointer_and_keeps_the_old_release_whole(fixture_data, newer_data, tmp_path):
     out = tmp_path / "build"
     build(fixture_data, out, reason=False)
-    old = release.resolve(out)
+    old = layout.resolve(out)
     old_files = files_of(old.path)
     build(newer_data, out, reason=False)
-    new = release.resolve(out)
+    new = layout.resolve(out)
     assert new.id > old.id and new.path != old.path
     assert files_of(old.path) == old_files  # immutable: in-flight readers of the old release see it unchanged
     assert b"zed-newcomer" in (new.path / "soles.trig").read_bytes()
@@ -100,8 +100,8 @@ def test_the_pointer_is_never_missing_nor_pointing_at_a_partial_release(fixture_
     def read():
         while not stop.is_set():
             try:
-                found = release.resolve(out)
-                digest = hashlib.sha256((found.path / release.MANIFEST).read_bytes()).hexdigest()
+                found = layout.resolve(out)
+                digest = hashlib.sha256((found.path / layout.MANIFEST).read_bytes()).hexdigest()
                 if not found.id.endswith(digest[:12]):
                     problems.append(f"{found.id} holds another manifest")
                 seen.add(found.id)
@@ -125,12 +125,12 @@ def test_old_releases_are_pruned_keeping_the_newest(fixture_data, tmp_path):
     published = []
     for _ in range(5):
         build(fixture_data, out, reason=False, keep=3)
-        published.append(release.resolve(out).id)
+        published.append(layout.resolve(out).id)
     assert releases(out) == published[-3:]
-    assert release.resolve(out).id == published[-1]
+    assert layout.resolve(out).id == published[-1]
 
     build(fixture_data, out, reason=False, keep=1)  # the one it replaced is kept too: requests may still use it
-    assert releases(out) == [published[-1], release.resolve(out).id]
+    assert releases(out) == [published[-1], layout.resolve(out).id]
 
 
 def test_pruning_never_deletes_the_current_release(fixture_data, tmp_path):
@@ -138,11 +138,11 @@ def test_pruning_never_deletes_the_current_release(fixture_data, tmp_path):
     for _ in range(3):
         build(fixture_data, out, reason=False)
     oldest, middle, newest = releases(out)
-    (out / "rollback").symlink_to(f"{release.RELEASES_DIR}/{oldest}")
-    os.replace(out / "rollback", out / release.CURRENT)  # an operator rolls back by hand
+    (out / "rollback").symlink_to(f"{layout.RELEASES_DIR}/{oldest}")
+    os.replace(out / "rollback", out / layout.CURRENT)  # an operator rolls back by hand
     assert release.prune(out, keep=1) == [middle]
     assert releases(out) == [oldest, newest]
-    assert release.resolve(out).id == oldest
+    assert layout.resolve(out).id == oldest
 
 
 def test_keep_must_be_positive(fixture_data, tmp_path):
@@ -155,7 +155,7 @@ def test_a_failed_build_leaves_the_current_release_untouched(fixture_data, newer
                                                                 failure):
     out = tmp_path / "build"
     build(fixture_data, out, reason=False)
-    before = release.resolve(out)
+    before = layout.resolve(out)
     files = files_of(before.path)
     if failure == "bad data":
         broken = tmp_path / "broken"
@@ -172,7 +172,7 @@ def test_a_failed_build_leaves_the_current_release_untouched(fixture_data, newer
         monkeypatch.setattr(kg.overview, "overview", fail)
         with pytest.raises(OSError, match="disk full"):
             build(newer_data, out, reason=False)
-    assert release.resolve(out) == before
+    assert layout.resolve(out) == before
     assert releases(out) == [before.id]  # nothing half-written left behind, not even hidden
     assert files_of(before.path) == files
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
@@ -189,23 +189,23 @@ def test_a_first_build_that_fails_leaves_no_build_root(fixture_data, tmp_path, m
 
 def test_a_build_of_the_layout_before_releases_is_served_then_converted(fixture_data, fixture_build, tmp_path):
     legacy = tmp_path / "build"
-    shutil.copytree(release.resolve(fixture_build).path, legacy)  # its files right in the directory
-    found = release.resolve(legacy)
+    shutil.copytree(layout.resolve(fixture_build).path, legacy)  # its files right in the directory
+    found = layout.resolve(legacy)
     assert found.path == legacy and found.id.startswith("unversioned-")
     assert len(open_store(legacy)) > 0
     build(fixture_data, legacy, reason=False)
-    converted = release.resolve(legacy)
-    assert converted.path.parent == legacy / release.RELEASES_DIR
+    converted = layout.resolve(legacy)
+    assert converted.path.parent == legacy / layout.RELEASES_DIR
     assert all((legacy / name).is_symlink() for name in files_of(converted.path)) and (legacy / "store").is_symlink()
     assert files_of(legacy) == files_of(converted.path)
-    assert sorted(p.name for p in (legacy / release.RELEASES_DIR).iterdir()) == [converted.id]
+    assert sorted(p.name for p in (legacy / layout.RELEASES_DIR).iterdir()) == [converted.id]
 
 
 # The server
 
 
 def test_every_response_names_the_build_that_answered(client, fixture_build):
-    build_id = release.resolve(fixture_build).id
+    build_id = layout.resolve(fixture_build).id
     for path in ("/", "/downloads", "/downloads/soles.trig", "/void", "/search?q=alice", "/id/person/alice-example",
                  "/ontology", "/static/style.css", "/no/such/page", "/downloads/nothing.ttl"):
         with client.get(path) as response:
@@ -226,7 +226,7 @@ def test_a_request_stays_on_the_release_it_started_with(fixture_data, newer_data
         assert get_manifest() == manifest_of(out, started_on.id)
         assert not bool(run_query(get_store(), ASK_NEWCOMER))
     second = client.get("/downloads.json")  # the next request is answered by the new build
-    new_id = release.resolve(out).id
+    new_id = layout.resolve(out).id
     assert first.headers[BUILD_HEADER] == started_on.id != second.headers[BUILD_HEADER] == new_id
     assert second.get_json()["files"][0]["sha256"] == manifest_of(out, new_id)["files"][0]["sha256"]
     assert client.get("/id/person/zed-newcomer").status_code == 200
@@ -304,7 +304,7 @@ def test_a_live_server_moves_to_new_builds_without_errors_or_mixed_answers(fixtu
     stream of requests; every answer must be whole and consistent with the build its header names."""
     out = tmp_path / "build"
     build(fixture_data, out, reason=False)
-    first = release.resolve(out).id
+    first = layout.resolve(out).id
     server = LiveServer(out, workers=2)
     try:
         def publish():
@@ -353,5 +353,5 @@ def test_sparql_answers_from_the_build_named_in_the_header(fixture_data, newer_d
     finally:
         server.stop()
     assert before.json()["boolean"] is False
-    assert after.headers[BUILD_HEADER] == release.resolve(out).id
+    assert after.headers[BUILD_HEADER] == layout.resolve(out).id
     assert after.json()["boolean"] is True

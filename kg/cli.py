@@ -88,8 +88,10 @@ def _table(results: dict) -> str:
 
 def cmd_query(args) -> int:
     """Run the query in a confined query process, as the server does (same sandbox, memory and time limits)."""
-    from server.query_runner import Limits, QueryFailed, QueryRunner
-    from server.sparql import GRAPH_FORMS, MalformedQuery, inspect_query
+    from kg import formats
+    from server.engines.interface import QueryFailed, QueryJob
+    from server.engines.local import Limits, QueryRunner
+    from server.query_shape import GRAPH_FORMS, MalformedQuery, inspect_query
 
     query = sys.stdin.read() if args.query == "-" else args.query
     try:
@@ -101,9 +103,9 @@ def cmd_query(args) -> int:
         name = "turtle" if graph else "json"
     limits = Limits(timeout=args.timeout, memory=args.max_query_memory, allowed_services=tuple(args.allow_service))
     runner = QueryRunner(args.build, 1, limits)
-    graphs = [graph.value for graph in _graphs_as_of(args.build, args.as_of)] if args.as_of else []
+    graphs = tuple(graph.value for graph in _graphs_as_of(args.build, args.as_of)) if args.as_of else ()
     try:
-        output = b"".join(runner.run({"query": query, "format": name, "default_graph": graphs, "named_graphs": graphs}))
+        output = b"".join(runner.run(QueryJob(query, formats.by_name(name), graphs, graphs)))
     except QueryFailed as error:
         raise QueryCommandError(str(error)) from None
     if args.format == "table" and not graph:

@@ -1,4 +1,8 @@
-"""The soles web server: ``create_app(config)`` registers one blueprint per concern.
+"""The soles web server: ``create_app(config)`` registers one blueprint per concern and the HTTP rules app-wide.
+
+Where things are made: a page kind in server/pages/<kind>.py (its template in templates/<kind>.html), a
+page's queries in server/pages/queries/*.rq, an HTTP header in server/http.py, /sparql in server/sparql.py
+with its engines in server/engines/, the files of the build in server/downloads.py.
 
 Nothing happens at import time; the build is opened read-only, lazily, once per process.
 """
@@ -39,10 +43,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     app.config["BUILD_DIR"] = Path(app.config["BUILD_DIR"])
 
-    from server import db, downloads, pages, sparql
+    from server import db, downloads, engines, http, pages, sparql
 
     db.init_app(app)
+    http.init_app(app)
+    engines.init_app(app)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(downloads.bp)
-    app.register_blueprint(pages.bp)
+    pages.init_app(app)
     return app

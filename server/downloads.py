@@ -11,12 +11,11 @@ from pyoxigraph import parse, serialize
 
 from kg import formats, void
 from kg.release import VOID_DUMP
-from server import negotiate
 from server.db import current_release, get_manifest
+from server.http import HTML, choose, with_alternates
 
 bp = Blueprint("downloads", __name__)
 
-HTML = formats.by_name("html")
 JSON = formats.by_name("json")
 JSON_MEDIA_TYPE = "application/json"  # the listing is plain JSON, whatever the JSON format's own media type
 
@@ -42,26 +41,20 @@ def _listing() -> dict:
             "void": url_for("downloads.void_description", _external=True)}
 
 
-def _with_alternate(response: Response, endpoint: str, media_type: str) -> Response:
-    response.headers["Link"] = f'<{url_for(endpoint)}>; rel="alternate"; type="{media_type}"'
-    response.vary.add("Accept")
-    return response
-
-
 @bp.get("/downloads")
 def listing():
-    if negotiate.choose((HTML, JSON), HTML) == JSON:
+    if choose((HTML, JSON), HTML) == JSON:
         return listing_json()
     page = _listing()
     for entry in page["files"]:
         entry["size"] = _human_size(entry["bytes"])
-    return _with_alternate(Response(render_template("downloads.html", **page)),
-                           "downloads.listing_json", JSON_MEDIA_TYPE)
+    return with_alternates(Response(render_template("downloads.html", **page)),
+                           [(JSON_MEDIA_TYPE, url_for("downloads.listing_json"))])
 
 
 @bp.get("/downloads.json")
 def listing_json():
-    return _with_alternate(jsonify(_listing()), "downloads.listing", HTML.media_type)
+    return with_alternates(jsonify(_listing()), [(HTML.media_type, url_for("downloads.listing"))])
 
 
 @bp.get("/downloads/<filename>")
@@ -77,7 +70,7 @@ def download(filename: str):
 @bp.get("/void")  # registered first, so url_for() gives this address
 def void_description():
     """The VoID description written by the build, in the RDF format the client asks for."""
-    fmt = negotiate.choose(formats.RDF_FORMATS, VOID_DUMP.format)
+    fmt = choose(formats.RDF_FORMATS, VOID_DUMP.format)
     entry = _manifest_entry(VOID_DUMP.filename)
     data = (current_release().path / entry["name"]).read_bytes()
     if fmt != VOID_DUMP.format:

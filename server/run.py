@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
@@ -33,10 +35,13 @@ def serve(args) -> int:
     try:
         resolve(build_dir)  # requests follow build_dir's current release: kg build may publish new ones meanwhile
     except FileNotFoundError:
-        from kg.pipeline import build
-
         print(f"no build in {build_dir}: building it from {Path(args.data).resolve()} first", flush=True)
-        build(args.data, build_dir)
+        # In a process of its own: the build's writable store leaves engine threads and locks behind, and
+        # workers forked from a process holding them crash or hang when they exit.
+        built = subprocess.run([sys.executable, "-m", "kg.cli", "build", "--data", str(args.data),
+                                "--out", str(build_dir)])
+        if built.returncode != 0:
+            return built.returncode
     host = f"[{args.host}]" if ":" in args.host else args.host
     options = {
         "bind": f"{host}:{args.port}",

@@ -17,7 +17,8 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
 from server import create_app
-from server.sparql import UPDATE_REFUSED, inspect_query
+from server.query_shape import inspect_query
+from server.sparql import UPDATE_REFUSED
 
 REPORT_GRAPH = "https://w3id.org/soles/graph/fixture-report"
 REFERENCE_GRAPH = "https://w3id.org/soles/graph/reference"

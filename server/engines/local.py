@@ -1,4 +1,4 @@
-"""SPARQL queries run in child processes, so that a query running past its time limit can be stopped.
+"""The local engine: SPARQL queries run in child processes, so that one past its time limit can be stopped.
 
 A pyoxigraph query cannot be cancelled: it ends only with its process. So each web worker process
 keeps a small pool of executors, child processes forked from it that open the store read-only once
@@ -34,19 +34,14 @@ import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
-from flask import Flask, current_app
 from pyoxigraph import NamedNode
 
 from kg import formats, sandbox
 from kg.store import open_store, run_query, write_result
-from server.db import current_release
-
-if TYPE_CHECKING:
-    from server.forwarding import ForwardingRunner
-
-_KEY = "soles.query_runner"
+from server.engines.interface import (QueryCrashed, QueryError, QueryFailed, QueryJob, QueryOutOfMemory,
+                                      QueryRefused, QueryTimeout)
 
 JOB_HEADER = struct.Struct(">I")
 FRAME_HEADER = struct.Struct(">cI")
@@ -54,52 +49,8 @@ DATA, END, SYNTAX_ERROR, FAILURE, NETWORK_REFUSED, OUT_OF_MEMORY, CRASH = b"D", 
 READ_SIZE = 1 << 16
 STREAM_AFTER_BYTES = 1 << 16  # smaller results are sent whole, with a Content-Length
 EXECUTOR_NICENESS = 10  # added to the web worker's: queries take the CPU only when pages do not need it
-RUNNERS_KEPT = 2  # the current release's and the previous one's, for queries still streaming from it
 STDERR_KEPT = 4096  # the last bytes an executor wrote to stderr, read to tell why it died
 log = logging.getLogger(__name__)
-
-
-class QueryFailed(Exception):
-    """A query that got no result; ``status`` is the HTTP status that says why."""
-
-    status = 500
-
-
-class QueryTimeout(QueryFailed):
-    """The query ran past the time limit (or waited that long for an executor) and was stopped."""
-
-    status = 503
-
-    @classmethod
-    def after(cls, limit: float) -> QueryTimeout:
-        return cls(f"query stopped after {limit:g} s: the limit is {limit:g} s")
-
-
-class QueryError(QueryFailed):
-    """The engine refused or failed the query; ``syntax`` tells a malformed query from other failures."""
-
-    def __init__(self, message: str, syntax: bool):
-        super().__init__(message)
-        self.syntax = syntax
-        self.status = 400 if syntax else 500
-
-
-class QueryRefused(QueryFailed):
-    """The query tried to open a network connection the sandbox does not allow."""
-
-    status = 403
-
-
-class QueryOutOfMemory(QueryFailed):
-    """The query needed more memory than one query may have, and was stopped."""
-
-    status = 503
-
-
-class QueryCrashed(QueryFailed):
-    """The engine crashed on this query (its parser or planner ran out of stack, or panicked)."""
-
-    status = 400
 
 
 @dataclass(frozen=True)
@@ -110,55 +61,19 @@ class Limits:
     memory: int | None = None
     allowed_services: tuple[str, ...] = ()
 
+    @classmethod
+    def from_config(cls, config) -> Limits:
+        return cls(timeout=config["QUERY_TIMEOUT"], memory=config["MAX_QUERY_MEMORY"],
+                   allowed_services=tuple(config["SERVICE_ALLOWLIST"]))
+
     def memory_text(self) -> str:
         return f"{self.memory / (1 << 20):g} MiB" if self.memory else "the machine's memory"
 
 
-def init_app(app: Flask) -> None:
-    app.extensions[_KEY] = _RunnerSlot()
-
-
-def get_runner() -> QueryRunner | ForwardingRunner:
-    """This process's runner for this request's release, created on first use (gunicorn forks its workers
-    before any request). A new release gets a new runner, whose query processes open its store; the
-    previous one is kept for the requests still streaming from it."""
-    slot = current_app.extensions[_KEY]
-    config = current_app.config
-    release = current_release().path
-    with slot.lock:
-        if slot.pid != os.getpid():
-            slot.pid, slot.runners = os.getpid(), {}
-        runner = slot.runners.get(release)
-        if runner is None:
-            if config["REMOTE_STORE"]:
-                from server.forwarding import ForwardingRunner
-
-                runner = ForwardingRunner(config["REMOTE_STORE"], config["QUERY_TIMEOUT"])
-            else:
-                runner = QueryRunner(release, config["QUERY_SLOTS"], limits_from(config))
-            slot.runners[release] = runner
-            while len(slot.runners) > RUNNERS_KEPT:
-                del slot.runners[next(iter(slot.runners))]
-        return runner
-
-
-class _RunnerSlot:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.pid: int | None = None
-        self.runners: dict[Path, QueryRunner | ForwardingRunner] = {}
-
-
-def limits_from(config) -> Limits:
-    return Limits(timeout=config["QUERY_TIMEOUT"], memory=config["MAX_QUERY_MEMORY"],
-                  allowed_services=tuple(config["SERVICE_ALLOWLIST"]))
-
-
 class QueryRunner:
-    """A pool of at most ``size`` executors for one process, each confined by ``limits``."""
+    """The local engine of one process: a pool of at most ``size`` executors, each confined by ``limits``."""
 
     def __init__(self, build_dir: Path, size: int, limits: Limits):
-        self.pid = os.getpid()
         self.build_dir = Path(build_dir)
         self.size = size
         self.limits = limits
@@ -168,16 +83,10 @@ class QueryRunner:
         self._reserved = 0  # executors being forked, counted against size
         self._changed = threading.Condition()
         # Runs when the runner is garbage-collected or at interpreter exit, whichever comes first.
-        weakref.finalize(self, _kill_all, self._executors, self.pid)
+        weakref.finalize(self, _kill_all, self._executors, os.getpid())
 
-    def run(self, job: dict, deadline: float | None = None) -> list[bytes] | Iterator[bytes]:
-        """Run a query; return its serialized result, whole if it is small, else as a stream of chunks.
-
-        ``job`` holds ``query``, ``format`` (a kg.formats name), ``default_graph`` and ``named_graphs``
-        (lists of IRIs, empty for the union of all graphs). ``deadline`` (time.monotonic) defaults to the
-        time limit from now. Raises a QueryFailed before returning; a stream that times out or fails ends
-        with that exception, cutting the response short.
-        """
+    def run(self, job: QueryJob, deadline: float | None = None) -> list[bytes] | Iterator[bytes]:
+        """Run a query (server.engines.interface.Engine.run)."""
         deadline = deadline or time.monotonic() + self.timeout
         executor = self._checkout(deadline)
         streaming = False
@@ -306,9 +215,10 @@ class Executor:
         log.warning("query process %d: refused a connection to %s (not an allowed SERVICE endpoint)",
                     self.pid, destination)
 
-    def send(self, job: dict, deadline: float) -> None:
+    def send(self, job: QueryJob, deadline: float) -> None:
         """Hand over a job; TimeoutError if the executor has not taken it by ``deadline``."""
-        payload = json.dumps(job).encode()
+        payload = json.dumps({"query": job.query, "format": job.format.name, "default_graph": job.default_graph,
+                              "named_graphs": job.named_graphs}).encode()
         message = memoryview(JOB_HEADER.pack(len(payload)) + payload)
         self.idle = False
         while message:
@@ -455,7 +365,7 @@ def _answer_jobs(store, jobs, results) -> None:
         (length,) = JOB_HEADER.unpack(header)
         job = json.loads(jobs.read(length))
         try:
-            result = run_query(store, job["query"], **_dataset_options(job))
+            result = run_query(store, job["query"], **_dataset_options(job["default_graph"], job["named_graphs"]))
             write_result(result, formats.by_name(job["format"]), frames)
         except SyntaxError as error:
             frames.error(SYNTAX_ERROR, str(error))
@@ -475,14 +385,14 @@ def _answer_jobs(store, jobs, results) -> None:
             frames.end()
 
 
-def _dataset_options(job: dict) -> dict:
+def _dataset_options(default_graph: list[str], named_graphs: list[str]) -> dict:
     """The protocol's default-graph-uri and named-graph-uri: when either is given, they make the dataset."""
-    if not job["default_graph"] and not job["named_graphs"]:
+    if not default_graph and not named_graphs:
         return {}
     return {
         "use_default_graph_as_union": False,
-        "default_graph": [NamedNode(iri) for iri in job["default_graph"]],
-        "named_graphs": [NamedNode(iri) for iri in job["named_graphs"]],
+        "default_graph": [NamedNode(iri) for iri in default_graph],
+        "named_graphs": [NamedNode(iri) for iri in named_graphs],
     }
 
 

@@ -1,0 +1,60 @@
+"""The engines that run /sparql queries, behind one interface; ``get_engine()`` gives this request's.
+
+The local engine (server.engines.local) runs each query in a confined, killable child process on the
+build's store; the remote one (server.engines.remote) sends it to the SPARQL endpoint named by the
+REMOTE_STORE setting. Both take a QueryJob and give its serialized result, or raise a QueryFailed
+(server.engines.interface).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from server.db import current_release
+from server.engines.interface import Engine, QueryFailed, QueryJob
+from server.engines.local import Limits, QueryRunner
+from server.engines.remote import RemoteRunner
+
+__all__ = ["Engine", "QueryFailed", "QueryJob", "get_engine", "init_app"]
+
+_KEY = "soles.engines"
+ENGINES_KEPT = 2  # the current release's and the previous one's, for queries still streaming from it
+
+
+class _EnginesOfThisProcess:
+    """The engines this process has made, by release; forgotten after a fork (their processes stay the parent's)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pid: int | None = None
+        self.by_release: dict[Path, Engine] = {}
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[_KEY] = _EnginesOfThisProcess()
+
+
+def get_engine() -> Engine:
+    """This process's engine for this request's release, made on first use (gunicorn forks its workers
+    before any request). A new release gets a new engine, whose query processes open its store; the
+    previous one is kept for the requests still streaming from it."""
+    engines = current_app.extensions[_KEY]
+    config = current_app.config
+    release = current_release().path
+    with engines.lock:
+        if engines.pid != os.getpid():
+            engines.pid, engines.by_release = os.getpid(), {}
+        engine = engines.by_release.get(release)
+        if engine is None:
+            if config["REMOTE_STORE"]:
+                engine = RemoteRunner(config["REMOTE_STORE"], config["QUERY_TIMEOUT"])
+            else:
+                engine = QueryRunner(release, config["QUERY_SLOTS"], Limits.from_config(config))
+            engines.by_release[release] = engine
+            while len(engines.by_release) > ENGINES_KEPT:
+                del engines.by_release[next(iter(engines.by_release))]
+        return engine

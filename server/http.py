@@ -1,0 +1,119 @@
+"""HTTP rules shared by every view: content negotiation, twins (Link and Vary), security headers app-wide.
+
+Every format comes from the one table in kg.formats. A view picks its format with ``choose()``, names its
+other representations with ``with_alternates()``, and gets the security headers without asking for them:
+``init_app`` adds them to every response of the app, error pages and files included.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from types import MappingProxyType
+
+from flask import Flask, Response, request
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.exceptions import NotAcceptable
+from werkzeug.http import parse_accept_header
+
+from kg import formats
+
+HTML = formats.by_name("html")
+
+# JSON-LD blocks are data, never run, so scripts need nothing beyond our own files. The two style hashes
+# are the only inline styles the site allows: those the vendored Yasgui's column resizer adds to the query
+# page (its table layout, and its cursor while a column is dragged).
+YASGUI_STYLE_HASHES = "'sha256-zCK2EVMoPc04mRF/g5CotUvxbJPWS+8V0b+s9ptqQIk=' " \
+                      "'sha256-c0O6TmFAkgpNbHxKAa1BrveWHHopjEtC47i0PzMudxg='"
+CONTENT_SECURITY_POLICY = (f"default-src 'self'; script-src 'self'; style-src 'self' {YASGUI_STYLE_HASHES}; "
+                           "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                           "frame-ancestors 'none'")
+SECURITY_HEADERS = MappingProxyType({
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+})
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_add_security_headers)
+
+
+def _add_security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+# ---------------------------------------------------------------- content negotiation
+
+
+def choose(candidates: tuple[formats.Format, ...], default: formats.Format, suffix: str | None = None,
+           params=None) -> formats.Format:
+    """The format to answer in, among ``candidates``; 406 when the client accepts none of them.
+
+    Precedence: a ``format`` parameter (a name, extension or media type; from ``params``, the query string
+    by default), then the URL suffix, then Accept. A missing or ``*/*`` Accept header gets ``default``.
+    """
+    explicit = (request.args if params is None else params).get("format")
+    if explicit:
+        fmt = _by_any_name(explicit)
+        if fmt is None or fmt not in candidates:
+            raise NotAcceptable(f"format {explicit!r} is not available here; "
+                                f"available: {', '.join(f.name for f in candidates)}")
+        return fmt
+    if suffix:
+        fmt = formats.by_extension(suffix)
+        if fmt is None or fmt not in candidates:
+            raise NotAcceptable(f"no {suffix!r} representation here")
+        return fmt
+    return _by_accept_header(request.headers.get("Accept", ""), candidates, default)
+
+
+def split_suffix(path: str) -> tuple[str, str | None]:
+    """``id/person/x.ttl`` -> (``id/person/x``, ``ttl``); our slugs hold no dots, so a known extension is a suffix."""
+    stem, dot, extension = path.rpartition(".")
+    if dot and "/" not in extension and formats.by_extension(extension) is not None:
+        return stem, extension
+    return path, None
+
+
+def _media_types(candidates) -> list[str]:
+    return [media for fmt in candidates for media in (fmt.media_type, *fmt.aliases)]
+
+
+@lru_cache(maxsize=1024)  # clients send few distinct Accept headers, and parsing one costs more than the rest
+def _by_accept_header(header: str, candidates: tuple[formats.Format, ...], default: formats.Format) -> formats.Format:
+    accept = parse_accept_header(header, MIMEAccept)
+    if not accept or accept.best == "*/*" and len(accept) == 1:
+        return default
+    best = accept.best_match(_media_types(candidates))
+    if best is None:
+        raise NotAcceptable(f"none of the accepted media types can be produced; "
+                            f"available: {', '.join(_media_types(candidates))}")
+    if accept[best] <= accept["*/*"] and accept[default.media_type] >= accept[best]:
+        return default
+    return formats.by_media_type(best)
+
+
+def _by_any_name(name: str) -> formats.Format | None:
+    try:
+        return formats.by_name(name)
+    except KeyError:
+        return formats.by_extension(name) or formats.by_media_type(name)
+
+
+# ---------------------------------------------------------------- twins
+
+
+def twins_of(path: str, twin_formats: tuple[formats.Format, ...]) -> list[tuple[formats.Format, str]]:
+    """Every representation of the resource at ``/path``: the HTML page there, the others by suffix."""
+    return [(fmt, f"/{path}" if fmt is HTML else f"/{path}.{fmt.extension}") for fmt in twin_formats]
+
+
+def with_alternates(response: Response, alternates) -> Response:
+    """The response, saying that its address answers by Accept and where each of ``alternates``
+    (media type, address) is: one ``Link: <address>; rel="alternate"; type="media type"`` each."""
+    response.vary.add("Accept")
+    response.headers["Link"] = ", ".join(f'<{href}>; rel="alternate"; type="{media_type}"'
+                                         for media_type, href in alternates)
+    return response

@@ -1,0 +1,20 @@
+"""The linked-data pages: every IRI of ours as a page for people and RDF for programs; home, search, ontology.
+
+One blueprint per concern: ``dereference`` (a resource, whatever its kind: actor.py, allegation.py, ...),
+``home``, ``search`` and ``ontology``. Pages run only their own small, bounded queries (queries/*.rq,
+through record.py) on the read-only store, in-process.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from server.pages import dereference, home, ontology, record, search
+from server.pages.resources import link
+
+
+def init_app(app: Flask) -> None:
+    record.init_app(app)
+    app.add_template_global(link)
+    for blueprint in (home.bp, search.bp, ontology.bp, dereference.bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,50 @@
+"""The home page: counts and the head of each list, from the overview the build computed (kg.overview).
+
+Also /favicon.ico, which browsers ask for on every page that names no icon.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, request, url_for
+
+from kg.vocab import SOL
+from server.db import get_manifest
+from server.pages.lists import paged_events
+from server.pages.record import values
+from server.pages.render import render_page
+from server.pages.resources import ref
+from server.pages.stances import stances
+
+bp = Blueprint("home", __name__)
+
+COUNTED = (("actors", SOL.Actor), ("allegations", SOL.Allegation), ("asserting", SOL.Asserts),
+           ("denying", SOL.Denies), ("events", SOL.Event), ("sources", SOL.Source), ("places", SOL.Place))
+ACTOR_KINDS = (("People", SOL.Person), ("Organizations", SOL.Organization), ("Groups", SOL.Group))
+
+
+@bp.get("/")
+def home():
+    limit = current_app.config["PAGE_SIZE"]
+    manifest = get_manifest()
+    overview = manifest["overview"]
+    counts = {name: overview["counts"].get(term.value, 0) for name, term in COUNTED}
+    actor_groups = [(heading, overview["counts"].get(kind.value, 0),
+                     [{"item": ref(iri), "accusations": accusations}
+                      for iri, accusations in overview["most_accused"][kind.value][:limit]])
+                    for heading, kind in ACTOR_KINDS]
+    allegations = overview["allegations"][:limit]
+    events = overview["events"][:limit]
+    dataset = manifest["dataset"]
+    json_ld = {"@context": "https://schema.org", "@type": "Dataset", "name": dataset["title"],
+               "description": dataset["description"], "license": dataset["license"], "url": request.url_root}
+    return render_page(
+        "home.html", json_ld=json_ld, counts=counts, actor_groups=actor_groups,
+        allegations=stances(allegation=allegations, order=allegations) if allegations else [],
+        events=paged_events({"events": values("event", events)}, None)["events"][0] if events else [],
+        sources=[ref(iri) for iri in overview["sources"][:limit]])
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on every page that names no icon, such as a Turtle file they display."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)

@@ -1,0 +1,132 @@
+"""Long lists on a page, a page of them at a time: the Pager, and lists of events and of other resources.
+
+A page asks for all its lists of one kind in one query: each list is a pattern (its name -> SPARQL binding
+the list's variable from ?this), and ``sections()`` joins them into the #LISTS# of the query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from flask import current_app, request
+from pyoxigraph import Literal
+
+from kg.search import folded
+from server.pages.record import rows, values
+from server.pages.resources import Ref, readable, ref
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where one page of a long list sits: items ``first`` to ``last`` of ``total``, and its neighbours.
+
+    Each list on a page has its own query parameter (``?accused=2``), so its pages turn independently.
+    """
+
+    parameter: str
+    number: int
+    size: int
+    total: int
+
+    @classmethod
+    def of(cls, parameter: str, total: int) -> Pager:
+        size = current_app.config["PAGE_SIZE"]
+        asked = request.args.get(parameter, "1")
+        # Only a plain number of a sane length is a page number ("²" is a digit to str.isdigit).
+        number = int(asked) if asked.isascii() and asked.isdigit() and len(asked) <= 9 and int(asked) > 0 else 1
+        return cls(parameter, min(number, max(1, -(-total // size))), size, total)
+
+    @property
+    def start(self) -> int:
+        return (self.number - 1) * self.size
+
+    def window(self, items: list) -> list:
+        return items[self.start:self.start + self.size]
+
+    @property
+    def first(self) -> int:
+        return min(self.start + 1, self.total)
+
+    @property
+    def last(self) -> int:
+        return min(self.start + self.size, self.total)
+
+    @property
+    def split(self) -> bool:
+        return self.total > self.size
+
+    def href(self, number: int) -> str | None:
+        if not 1 <= number <= -(-self.total // self.size) or number == self.number:
+            return None
+        args = request.args.to_dict() | {self.parameter: str(number)}
+        if number == 1:
+            del args[self.parameter]
+        return request.path + ("?" + urlencode(sorted(args.items())) if args else "")
+
+    @property
+    def previous_href(self) -> str | None:
+        return self.href(self.number - 1)
+
+    @property
+    def next_href(self) -> str | None:
+        return self.href(self.number + 1)
+
+
+def paged(name: str, found: tuple[list, Pager]) -> dict:
+    """A page's list and its pager, as the template names them: ``name`` and ``name_pager``."""
+    items, pager = found
+    return {name: items, f"{name}_pager": pager}
+
+
+def sections(lists: dict[str, str], this: str | None) -> str:
+    """The #LISTS# of a query: the union of ``lists``' patterns, each binding ?section to its list's name.
+
+    The query binds ?this at its head (#VALUES#), so that the engine starts from it rather than from every
+    allegation or event of the graph; each branch binds it again, for the engine evaluates a UNION's
+    branches before joining them with the rest.
+    """
+    start = values("this", [this]) + " " if this is not None else ""
+    return "\n  UNION ".join(f'{{ {start}{pattern} BIND("{name}" AS ?section) }}' for name, pattern in lists.items())
+
+
+def paged_events(lists: dict[str, str], this: str | None) -> dict[str, tuple]:
+    """A page of events for each of ``lists`` (name -> pattern binding ?event), dated ones first in
+    date order (a year sorts before its months): for each list, its rows and its Pager."""
+    def date(row) -> str | None:
+        return row["date"].value if isinstance(row["date"], Literal) else None
+
+    found: dict[str, list] = {name: [] for name in lists}
+    for row in rows("event-lists", lists=sections(lists, this), this=this):
+        found[row.pop("section").value].append(row)
+    pages = {}
+    for name, events in found.items():
+        events.sort(key=lambda row: (date(row) is None, date(row) or "", row["event"].value))
+        pager = Pager.of(name, len(events))
+        pages[name] = (readable(pager.window(events)), pager)
+    return pages
+
+
+def subject_iris(lists: dict[str, str], this: str | None) -> dict[str, list[str]]:
+    """For each of ``lists`` (name -> pattern binding ?item), its resources in reading order, read from
+    the same query, so that only the resources a page shows need their labels looked up."""
+    names: dict[str, dict[str, str]] = {name: {} for name in lists}
+    for row in rows("subject-lists", lists=sections(lists, this), this=this):
+        iri, name, found = row["item"].value, row["name"], names[row["section"].value]
+        key = folded(name.value) if isinstance(name, Literal) else folded(iri.rsplit("/", 1)[-1])
+        found[iri] = min(key, found.get(iri, key))
+    return {name: sorted(found, key=lambda iri: (found[iri], iri)) for name, found in names.items()}
+
+
+def paged_subjects(lists: dict[str, str], this: str | None) -> dict[str, tuple]:
+    """A page of resources, in reading order, for each of ``lists``: its Refs and its Pager."""
+    pages = {}
+    for name, ordered in subject_iris(lists, this).items():
+        pager = Pager.of(name, len(ordered))
+        pages[name] = ([ref(iri) for iri in pager.window(ordered)], pager)
+    return pages
+
+
+def subjects(pattern: str, this: str) -> list[Ref]:
+    """Every resource ``pattern`` binds to ?item, in reading order: for lists that stay short."""
+    return [ref(iri) for iri in subject_iris({"all": pattern}, this)["all"]]

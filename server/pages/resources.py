@@ -1,0 +1,241 @@
+"""Reading one resource for a page: its statements, the labels of what it names, and links to follow.
+
+A page names dozens of resources: each becomes a Ref (a label to read, an address to follow), whose
+label is looked up in one query with every other label the page needs, when the page first reads one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from flask import g
+from markupsafe import Markup, escape
+from pyoxigraph import Literal, NamedNode
+
+from kg import ids
+from kg.search import folded
+from kg.store import run_query
+from kg.vocab import DCTERMS, RDFS, SKOS, WIKIDATA_ENTITY
+from server.db import get_store, per_process
+from server.pages.record import query_text, rows, run
+
+LABEL_PREDICATES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)  # in order of preference, as labels.rq reads them
+WIKIDATA_PAGE = "https://www.wikidata.org/wiki/"
+
+
+class Labels:
+    """What a person reads for each of our IRIs in one request: its preferred label, label or title,
+    else its last segment.
+
+    Labels are looked up when first read, in one query for every IRI met so far, and remembered for the
+    rest of the request. They come from the whole record, even on a page of the record as of a day.
+    """
+
+    def __init__(self, store, known: dict[str, str] | None = None):
+        self.store = store
+        self.known: dict[str, str] = dict(known or {})
+        self.waiting: set[str] = set()
+
+    def expect(self, iri: str) -> None:
+        if iri not in self.known:
+            self.waiting.add(iri)
+
+    def of(self, iri: str) -> str:
+        if iri not in self.known:
+            self.waiting.add(iri)
+            self.fetch(sorted(self.waiting))
+            self.waiting.clear()
+        return self.known[iri]
+
+    def fetch(self, missing: list[str]) -> None:
+        best: dict[str, tuple] = {}
+        graphs = [iri for iri in missing if iri.startswith(ids.GRAPH_BASE)]
+        others = [iri for iri in missing if not iri.startswith(ids.GRAPH_BASE)]
+        found = itertools.chain.from_iterable(
+            run_query(self.store, query_text(name, this=iris))
+            for name, iris in (("graph-labels", graphs), ("labels", others)) if iris)
+        for row in found:
+            label = row["label"]
+            # Preferred label before label before title; English or untagged before other languages.
+            rank = (LABEL_PREDICATES.index(row["predicate"]), label.language not in (None, "en"), label.value)
+            iri = row["this"].value
+            if iri not in best or rank < best[iri]:
+                best[iri] = rank
+        for iri in missing:
+            self.known[iri] = best[iri][2] if iri in best else last_segment(iri)
+
+
+def last_segment(iri: str) -> str:
+    return re.split(r"[/#]", iri.rstrip("/"))[-1]
+
+
+def request_labels() -> Labels:
+    if "labels" not in g:
+        g.labels = Labels(get_store(), ontology_labels())
+    return g.labels
+
+
+def ontology_labels() -> dict[str, str]:
+    """The labels of the ontology's terms (classes, statuses, stances, types), which most pages show:
+    looked up once per process."""
+    def compute():
+        terms = Labels(get_store())
+        named = run_query(get_store(), query_text("ontology-terms-named", this=ids.ONTOLOGY_GRAPH.value))
+        terms.fetch(sorted(row["term"].value for row in named))
+        return terms.known
+    return per_process("ontology labels", compute)
+
+
+def ontology_comments() -> dict[str, str]:
+    """What each ontology term means (a status: "charged", and what that does not mean), once per process."""
+    def compute():
+        found = run_query(get_store(), query_text("ontology-comments", this=ids.ONTOLOGY_GRAPH.value))
+        return {row["term"].value: row["comment"].value for row in found}
+    return per_process("ontology comments", compute)
+
+
+def label_of(iri: str) -> str:
+    return request_labels().of(iri)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A resource as a reader meets it: a label to read and an address to follow, if it has one."""
+
+    iri: str
+    href: str | None
+    given_label: str | None = field(default=None, compare=False)
+    labels: Labels | None = field(default=None, compare=False, repr=False)  # where our own IRIs' labels come from
+
+    @property
+    def label(self) -> str:
+        return self.labels.of(self.iri) if self.given_label is None else self.given_label
+
+    @property
+    def external(self) -> bool:
+        return self.href is not None and not self.href.startswith("/")
+
+
+def compact(iri: str) -> str:
+    """``sol:Allegation`` for an IRI in a namespace we have a prefix for; the IRI otherwise."""
+    matches = [(prefix, base) for prefix, base in ids.PREFIXES.items() if iri.startswith(base)]
+    if not matches:
+        return iri
+    prefix, base = max(matches, key=lambda match: len(match[1]))
+    return f"{prefix}:{iri[len(base):]}"
+
+
+def ref(iri: str) -> Ref:
+    local = ids.local_path(iri)
+    if local is not None:
+        labels = request_labels()
+        labels.expect(iri)
+        return Ref(iri, "/" + local, labels=labels)
+    if iri.startswith(WIKIDATA_ENTITY.base):
+        qid = iri[len(WIKIDATA_ENTITY.base):]
+        return Ref(iri, WIKIDATA_PAGE + qid, f"Wikidata {qid}")
+    # Only web addresses become links: an IRI such as "javascript:..." in data must not be followable.
+    return Ref(iri, iri if iri.startswith(("http://", "https://")) else None, compact(iri))
+
+
+def link(item: Ref) -> Markup:
+    """A resource as a link to follow (or its label alone): templates name hundreds, so it is not a macro."""
+    if not item.href:
+        return escape(item.label)
+    external = Markup(' rel="external noopener"') if item.external else ""
+    return Markup('<a href="{}"{}>{}</a>').format(item.href, external, item.label)
+
+
+def readable(found: list[dict]) -> list[dict]:
+    """Rows of terms made readable: IRIs as Refs, literals as their text, blank and unbound values as None."""
+    return [{name: readable_term(term) for name, term in row.items()} for row in found]
+
+
+def readable_term(term) -> Ref | str | None:
+    if isinstance(term, NamedNode):
+        return ref(term.value)
+    return term.value if isinstance(term, Literal) else None
+
+
+def select(name: str, **bound: str | list[str]) -> list[dict]:
+    """The rows of queries/``name``.rq, readable."""
+    return readable(rows(name, **bound))
+
+
+def reading_order(value) -> str:
+    return folded(value.label if isinstance(value, Ref) else str(value))
+
+
+def superclasses() -> dict[str, frozenset[str]]:
+    """Each class and every class above it, read from the store once per process."""
+    def compute():
+        above: dict[str, set[str]] = {}
+        for row in rows("superclasses"):
+            above.setdefault(row["class"].value, set()).add(row["super"].value)
+        return {name: frozenset(supers) for name, supers in above.items()}
+    return per_process("superclasses", compute)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource of ours and every value of every property it has, keyed by ``prefix:name``."""
+
+    ref: Ref
+    # RDF terms, made readable (and labelled) only when a page reads them: a graph's description names
+    # thousands of sources that its page shows a page of.
+    terms: dict[str, list]
+    _in_order: dict[str, list] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def load(cls, iri: str) -> Resource:
+        """Every statement about ``iri``; ValueError if it is no IRI."""
+        terms: dict[str, list] = {}
+        for row in rows("resource", this=iri):
+            if isinstance(row["o"], (NamedNode, Literal)):
+                terms.setdefault(compact(row["p"].value), []).append(row["o"])
+        return cls(ref(iri), terms)
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self.terms)
+
+    def values(self, key: str) -> list:
+        """The values of one property, readable, in reading order."""
+        if key not in self._in_order:
+            self._in_order[key] = sorted(map(readable_term, self.terms.get(key, [])), key=reading_order)
+        return self._in_order[key]
+
+    def value(self, key: str):
+        values = self.values(key)
+        return values[0] if values else None
+
+    def is_a(self, term: NamedNode) -> bool:
+        return term.value in self.types
+
+    @property
+    def types(self) -> set[str]:
+        return {kind.value for kind in self.terms.get("rdf:type", [])}
+
+    @property
+    def kinds(self) -> list[Ref]:
+        """Its most specific classes: person, not also actor."""
+        above = superclasses()
+        types = self.types
+        return [kind for kind in self.values("rdf:type")
+                if not any(kind.iri in above.get(other, ()) for other in types)]
+
+    @property
+    def wikidata(self) -> list[Ref]:
+        return [same for same in self.values("owl:sameAs") if same.iri.startswith(WIKIDATA_ENTITY.base)]
+
+
+def is_mentioned(iri: str) -> bool:
+    """Whether anything links to ``iri`` (a resource with no statements of its own still has a page)."""
+    return bool(run("mentioned", this=iri))
+
+
+def describe(iri: str) -> list:
+    """The RDF twin of a resource: its own triples and the links to it; a graph's twin is the graph."""
+    return sorted(set(run("graph-twin" if iri.startswith(ids.GRAPH_BASE) else "resource-twin", this=iri)), key=str)

@@ -106,7 +106,14 @@ EVENT_LABELS = {
     "military-operation": "Military operation against {name}",
     "strike": "Strike on a network tied to {name}",
     "statement": "{name} issues a statement",
+    "extradition": "{name} extradited",
+    "plea": "{name} enters a plea",
+    "sentencing": "{name} sentenced",
+    "charge-dropped": "Charges against {name} dropped",
+    "rejection": "{name} rejects the accusations",
+    "publication": "Report on {name} published",
 }
+UNDATED_REASON = "The report does not say when it happened."
 TITLE_TEMPLATES = (
     "How {name} {phrase}",
     "Prosecutors say {name} {phrase}",
@@ -464,6 +471,8 @@ class Generator:
             lines.append(q(subject, iri(SOL.date), literal(day[:7], datatype=XSD.gYearMonth), graph))
         elif precision < 0.9:
             lines.append(q(subject, iri(SOL.date), literal(str(year), datatype=XSD.gYear), graph))
+        else:  # an event with no date says why, as the shapes require
+            lines.append(q(subject, iri(SOL.undatedReason), literal(UNDATED_REASON, "en"), graph))
         return lines
 
     def write_reference_description(self) -> None:
@@ -509,9 +518,14 @@ def check_shapes(path: Path) -> tuple[bool, str]:
 
     from kg.paths import ONTOLOGY_FILE, SHAPES_FILE
 
-    data = rdflib.Graph()
-    for subject, predicate, obj, _ in rdflib.Dataset().parse(path, format="nquads").quads():
-        data.add((subject, predicate, obj))
-    data.parse(ONTOLOGY_FILE)
+    import pyoxigraph
+
+    # The graphs merged, as N-Triples written by the engine: rdflib's own N-Quads reading leaves the file
+    # open and warns of its deprecated default context.
+    with open(path, "rb") as quads:
+        triples = pyoxigraph.serialize((quad.triple for quad in pyoxigraph.parse(quads, pyoxigraph.RdfFormat.N_QUADS)),
+                                       format=pyoxigraph.RdfFormat.N_TRIPLES)
+    data = rdflib.Graph().parse(data=triples.decode(), format="nt")
+    data.parse(data=ONTOLOGY_FILE.read_text(encoding="utf-8"), format="turtle")
     conforms, _, text = validate(data, shacl_graph=rdflib.Graph().parse(SHAPES_FILE), inference="none")
     return conforms, text

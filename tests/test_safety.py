@@ -19,19 +19,12 @@ import pytest
 import requests
 
 from kg.cli import main as kg_main
-from tests.conftest import LiveServer
+from tests.conftest import Listener, LiveServer
 from tests.test_serve import processes, stop_and_read_output
-from tests.test_sparql import RUNAWAY, Listener, service_queries
+from tests.test_sparql import RUNAWAY, service_queries
 
 ASK_EMPTY = "ASK {}"
 ACTOR_PAGE = "/id/person/alice-example"
-
-
-@pytest.fixture()
-def listener():
-    listening = Listener()
-    yield listening
-    listening.close()
 
 
 @pytest.fixture()

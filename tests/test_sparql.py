@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -315,47 +313,6 @@ def test_sparqlwrapper_update_is_refused(live_server):
 
 
 # --- SERVICE never reaches the network unless allowed ---------------------------------------------------
-
-
-class Listener:
-    """A loopback socket that records whether anything connected, answering as a tiny SPARQL endpoint."""
-
-    ANSWER = (b'{"head":{"vars":["greeting"]},"results":{"bindings":'
-              b'[{"greeting":{"type":"literal","value":"hello from the listener"}}]}}')
-
-    def __init__(self):
-        self.socket = socket.create_server(("127.0.0.1", 0))
-        self.socket.settimeout(0.2)
-        self.iri = f"http://127.0.0.1:{self.socket.getsockname()[1]}/sparql"
-        self.connections = 0
-        self.running = True
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while self.running:
-            try:
-                connection, _ = self.socket.accept()
-            except TimeoutError:
-                continue
-            self.connections += 1
-            with connection:
-                connection.settimeout(5)
-                connection.recv(65536)
-                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
-                                   b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(self.ANSWER) + self.ANSWER)
-
-    def close(self):
-        self.running = False
-        self.thread.join()
-        self.socket.close()
-
-
-@pytest.fixture()
-def listener():
-    listening = Listener()
-    yield listening
-    listening.close()
 
 
 def service_queries(iri: str) -> list[str]:

@@ -45,19 +45,24 @@ class StatusStep:
     supersedes: str | None = None
 
 
+def course_order(step: StatusStep) -> tuple:
+    """The order of a case's course: by date, and on the same date the step further along."""
+    return step.date or "", STATUS_ORDER[step.status], step.iri
+
+
 def current_statuses(steps: list[StatusStep]) -> dict[str, StatusStep]:
     """Each allegation's latest status statement that no other one of ``steps`` supersedes."""
     superseded = {step.supersedes for step in steps if step.supersedes}
     latest: dict[str, StatusStep] = {}
-    for step in sorted(steps, key=lambda s: (s.date or "", STATUS_ORDER[s.status], s.iri)):
+    for step in sorted(steps, key=course_order):
         if step.iri not in superseded:
             latest[step.allegation] = step
     return latest
 
 
-def on_record_by(steps: list[StatusStep], day: str) -> list[StatusStep]:
-    """The statements whose date ends on or before ``day`` (an undated one is not known to be)."""
-    return [step for step in steps if step.date and end_of(step.date) <= day]
+def on_record_by(date: str | None, day: str) -> bool:
+    """Whether something of ``date`` was certainly on record by ``day`` (an undated thing is not known to be)."""
+    return bool(date) and end_of(date) <= day
 
 
 def end_of(day: str) -> str:
@@ -84,6 +89,6 @@ def parse_as_of(text: str) -> str:
 
 def graphs_as_of(rows, day: str) -> list[NamedNode]:
     """The graphs that make up the record as of ``day``, from the rows of DATED_SOURCE_GRAPHS."""
-    graphs = {row["graph"].value for row in rows if end_of(row["issued"].value) <= day}
+    graphs = {row["graph"].value for row in rows if on_record_by(row["issued"].value, day)}
     graphs |= {ids.REFERENCE_GRAPH.value, ids.ONTOLOGY_GRAPH.value}
     return [NamedNode(iri) for iri in sorted(graphs)]

@@ -39,7 +39,7 @@ from kg import formats, ids, imports, overview, shacl, void
 from kg.build import relabel_blank_nodes
 from kg.curation import DataError, Problem
 from kg.paths import ONTOLOGY_FILE
-from kg.layout import CURRENT, MANIFEST, RELEASES_DIR, STORE_DIR, Release, read_manifest, resolve  # noqa: F401
+from kg.layout import CURRENT, MANIFEST, RELEASES_DIR, STORE_DIR
 from kg.search import SEARCH_INDEX, write_index
 from kg.validate import ontology_triples
 

@@ -43,6 +43,7 @@ class Admission:
         self.per_client = min(per_client, slots)
         self.wait = wait
         self.directory = Path(tempfile.mkdtemp(prefix="soles-query-slots-"))
+        self.waiting_per_worker = waiting_per_worker
         self._waiting = threading.BoundedSemaphore(waiting_per_worker)
         self._waiting_pid = os.getpid()
         weakref.finalize(self, _remove_if_owner, self.directory, os.getpid())
@@ -61,8 +62,8 @@ class Admission:
             try:
                 slot_lock = self._take(self._slot_files(), deadline)
                 if slot_lock is None:
-                    raise Refused(503, f"all {self.slots} query slots stayed busy for {self._waited(deadline):g} s: "
-                                       "try again shortly", self._retry_after())
+                    raise Refused(503, f"all {self.slots} query slots stayed busy: try again shortly",
+                                  self._retry_after())
             except BaseException:
                 os.close(client_lock)
                 raise
@@ -76,7 +77,7 @@ class Admission:
 
     def _waiting_here(self) -> threading.BoundedSemaphore:
         if self._waiting_pid != os.getpid():  # a forked worker: its own threads, its own count
-            self._waiting = threading.BoundedSemaphore(self._waiting._initial_value)
+            self._waiting = threading.BoundedSemaphore(self.waiting_per_worker)
             self._waiting_pid = os.getpid()
         return self._waiting
 
@@ -102,9 +103,6 @@ class Admission:
             if time.monotonic() >= give_up:
                 return None
             time.sleep(POLL_INTERVAL)
-
-    def _waited(self, deadline: float) -> float:
-        return round(min(self.wait, max(0.0, deadline - time.monotonic() + self.wait)), 1)
 
     def _retry_after(self) -> int:
         return max(1, math.ceil(self.wait))

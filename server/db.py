@@ -21,7 +21,7 @@ import threading
 from flask import Flask, Response, current_app, g
 from pyoxigraph import Store
 
-from kg.release import Release, read_manifest, resolve
+from kg.layout import Release, read_manifest, resolve
 from kg.remote import RemoteStore
 from kg.store import open_store
 

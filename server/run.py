@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
-from kg.release import resolve
+from kg.layout import resolve
 from kg.sandbox import check_available
 from server import DEFAULT_CONFIG, create_app
 

@@ -11,8 +11,7 @@ from functools import cached_property
 
 from pyoxigraph import NamedNode
 
-from kg.history import STATUS_NAMES, STATUS_ORDER, StatusStep, current_statuses, end_of
-from kg.schema import ALLEGATION_STATUSES as SCHEMA_STATUSES
+from kg.history import STATUS_NAMES, StatusStep, course_order, current_statuses, on_record_by
 from kg.search import folded
 from kg.vocab import SOL
 from server.pages.lists import Pager, sections
@@ -109,7 +108,7 @@ def status_course(allegations: list[str]) -> list[dict]:
     course = []
     for row in found:
         date = row["date"].value if row["date"] is not None else None
-        if day and not (date and end_of(date) <= day):
+        if day and not on_record_by(date, day):
             continue
         item = readable([row])[0]
         correction = corrected_by.get(row["statement"].value)
@@ -117,12 +116,10 @@ def status_course(allegations: list[str]) -> list[dict]:
         item["step"] = StatusStep(row["statement"].value, row["allegation"].value, STATUS_NAMES[row["status"].value],
                                   date, row["supersedes"].value if row["supersedes"] is not None else None)
         course.append(item)
-    return sorted(course, key=lambda item: (item["step"].date or "", STATUS_ORDER[item["step"].status],
-                                            item["step"].iri))
+    return sorted(course, key=lambda item: course_order(item["step"]))
 
 
 def status_as_of(allegations: list[str]) -> dict[str, Ref]:
     """The status of each of ``allegations`` as of ``?as_of=``: the latest statement on record by then."""
-    steps = [item["step"] for item in status_course(allegations)]
-    return {allegation: readable_term(NamedNode(dict(SCHEMA_STATUSES)[step.status].value))
-            for allegation, step in current_statuses(steps).items()}
+    course = {item["step"]: item for item in status_course(allegations)}
+    return {allegation: course[step]["status"] for allegation, step in current_statuses(list(course)).items()}

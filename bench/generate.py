@@ -4,7 +4,7 @@ Everything is drawn from one seeded random stream and written as it is drawn, so
 seed give the same file byte for byte, in constant memory. Lines are formatted by hand (no rdflib):
 10M triples take under a minute.
 
-Shape of the data, per kg/build.py and ontology/shapes.ttl:
+Shape of the data, per kg/quads.py and ontology/shapes.ttl:
   * a reference graph (graph:synthetic-reference) holds actors (persons, organizations, groups)
     and places, with explicit sol:Actor / sol:Place types, labels drawn from name lists, and
     owl:sameAs links to Wikidata-like entity IRIs on a share of them;
@@ -476,7 +476,7 @@ class Generator:
         return lines
 
     def write_reference_description(self) -> None:
-        """The reference graph is derived from every source, as in kg/build.py's _reference_graph."""
+        """The reference graph is derived from every source, as in kg/quads.py's _reference_graph."""
         graph, q = REFERENCE_GRAPH, self.quad
         lines = [
             q(graph, A, iri(SOL.SourceGraph), graph),

@@ -15,7 +15,7 @@ from pathlib import Path
 from pyoxigraph import DefaultGraph, NamedNode, Quad, parse
 
 from kg import formats, ids
-from kg.build import relabel_blank_nodes
+from kg.quads import relabel_blank_nodes
 from kg.curation import DataError, Problem
 
 

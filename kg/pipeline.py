@@ -8,7 +8,7 @@ from pathlib import Path
 from pyoxigraph import Quad
 
 from kg import curation, release, validate, void
-from kg.build import catalog_quads
+from kg.quads import catalog_quads
 
 
 @dataclass

@@ -36,7 +36,7 @@ from pyoxigraph import Quad, RdfFormat, Store, parse, serialize
 from tqdm import tqdm
 
 from kg import formats, ids, imports, overview, shacl, void
-from kg.build import relabel_blank_nodes
+from kg.quads import relabel_blank_nodes
 from kg.curation import DataError, Problem
 from kg.paths import ONTOLOGY_FILE
 from kg.layout import CURRENT, MANIFEST, RELEASES_DIR, STORE_DIR

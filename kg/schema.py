@@ -2,7 +2,7 @@
 
 Each field says what values it takes, whether it is required or repeated, and which predicate
 it becomes in the graph. The loader (kg.curation) checks records against these tables and the
-builder (kg.build) turns them into triples, so a new field is added here and nowhere else.
+builder (kg.quads) turns them into triples, so a new field is added here and nowhere else.
 Every file has a table too, so every key anywhere in data/, top level included, is one the
 tables name; any other key is reported as unknown.
 """

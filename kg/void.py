@@ -13,7 +13,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Store, Triple
 
 from kg import ids
 from kg import schema as sc
-from kg.build import actor_iri
+from kg.quads import actor_iri
 from kg.curation import Catalog
 from kg.vocab import DCTERMS, FOAF, PREFIXES as VOCABULARY_PREFIXES, RDF, VOID, XSD
 

@@ -135,9 +135,12 @@ FILES = {
 }
 
 
-def write_fixture_data(directory: Path) -> Path:
-    """Write the fixture dataset into ``directory`` (which becomes a data/ folder) and return it."""
-    for name, text in FILES.items():
+def write_fixture_data(directory: Path, extra: dict[str, str] | None = None) -> Path:
+    """Write the fixture dataset into ``directory`` (which becomes a data/ folder) and return it.
+
+    ``extra`` adds or replaces files (name relative to data/ -> YAML text), for tests that need more.
+    """
+    for name, text in {**FILES, **(extra or {})}.items():
         path = directory / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -6,7 +6,7 @@ import pytest
 from pyoxigraph import NamedNode, Quad
 
 from kg import curation, ids
-from kg.build import catalog_quads
+from kg.quads import catalog_quads
 from kg.validate import InconsistentError, check_consistency
 from kg.vocab import RDF, SOL
 

@@ -8,7 +8,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from kg import ids, shacl
-from kg.build import catalog_quads
+from kg.quads import catalog_quads
 from kg.curation import DataError, load
 from kg.release import ontology_quads
 from kg.validate import check_shapes

@@ -6,7 +6,7 @@ import pytest
 from pyoxigraph import Literal, Quad, Store
 
 from kg import curation, ids, shacl
-from kg.build import catalog_quads
+from kg.quads import catalog_quads
 from kg.curation import DataError
 from kg.release import ontology_quads
 from kg.validate import check_shapes

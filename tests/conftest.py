@@ -15,6 +15,7 @@ import requests
 
 from kg.pipeline import build
 from server import create_app
+from tests.browsing import launched
 from tests.fixtures import write_fixture_data
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,13 @@ def fixture_build(fixture_data, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("fixture-build") / "build"
     build(fixture_data, out, reason=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One chromium for the whole run (tests.browsing opens a fresh context per test)."""
+    with launched() as browser:
+        yield browser
 
 
 @pytest.fixture()

@@ -7,50 +7,21 @@ leaves the machine: the site must work with no third-party host at all.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+from tests.browsing import browsing
+
 RESULT_ROWS = ".tabPanel.active .yasr_results table.dataTable tbody tr:not(:has(td.dt-empty))"
 SCRIPT_NAME = "Mallory <script>window.__xss = 1</script>"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()
 def page(browser, live_server):
     """A fresh page on the live server; the test fails on console errors and on requests to other hosts."""
-    context = browser.new_context(base_url=live_server.url)
-    page = context.new_page()
-    problems = []
-
-    def on_console(message):
-        if message.type == "error":
-            problems.append(f"console error on {page.url} from {message.location['url']}: {message.text}")
-
-    def on_request(request):
-        url = urlsplit(request.url)
-        if url.scheme not in ("data", "blob") and url.hostname not in LOCAL_HOSTS:
-            problems.append(f"request to another host: {request.method} {request.url}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(f"uncaught error on {page.url}: {error}"))
-    page.on("request", on_request)
-    yield page
-    context.close()
-    if problems:
-        pytest.fail("\n".join(problems))
+    with browsing(browser, live_server.url) as page:
+        yield page
 
 
 def test_the_home_page_loads(page: Page):

@@ -5,12 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browsing import WIDTHS, browsing, no_horizontal_scroll
 from tests.conftest import LiveServer
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (the browser fixture's settings)
-from tests.test_browser import browser  # noqa: F401  (the module's browser, reused)
 from tests.test_history import ALLEGATION_PAGE, history_build  # noqa: F401  (the history fixture build)
-
-WIDTHS = {"desktop": 1280, "phone": 390}
 
 
 @pytest.fixture(scope="module")
@@ -21,20 +18,9 @@ def history_server(history_build):  # noqa: F811
 
 
 @pytest.fixture(params=sorted(WIDTHS))
-def page(request, browser, history_server):  # noqa: F811
-    width = WIDTHS[request.param]
-    context = browser.new_context(base_url=history_server.url, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    problems = []
-    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    yield page
-    context.close()
-    assert not problems, problems
-
-
-def no_horizontal_scroll(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways"
+def page(request, browser, history_server):
+    with browsing(browser, history_server.url, WIDTHS[request.param]) as page:
+        yield page
 
 
 def test_the_course_of_a_case_and_its_dissent(page: Page, tmp_path):

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.pages import dereference, home, ontology, record, search
+from server.pages import dates, dereference, home, ontology, record, search
 from server.pages.resources import link
 
 
 def init_app(app: Flask) -> None:
     record.init_app(app)
+    dates.init_app(app)
     app.add_template_global(link)
     for blueprint in (home.bp, search.bp, ontology.bp, dereference.bp):
         app.register_blueprint(blueprint)

@@ -1,4 +1,4 @@
-"""``python -m bench generate | run``: see bench/README.md."""
+"""``python -m bench generate | run | pages``: see bench/README.md."""
 
 from __future__ import annotations
 
@@ -28,6 +28,12 @@ def cmd_run(args) -> int:
     return run(args)
 
 
+def cmd_pages(args) -> int:
+    from bench.pages import run
+
+    return run(args.build, args.page, args.repeat, args.target_ms)
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     sub = main.add_subparsers(dest="command", required=True)
@@ -45,6 +51,13 @@ def parser() -> argparse.ArgumentParser:
     bench_run = sub.add_parser("run", help="load one dataset into every system and measure them side by side")
     add_arguments(bench_run)
     bench_run.set_defaults(run=cmd_run)
+
+    pages = sub.add_parser("pages", help="p50 of every page kind in-process, against a static file served alike")
+    pages.add_argument("--build", type=Path, default=Path("build"), help="the build to serve (default: build/)")
+    pages.add_argument("--page", action="append", default=[], metavar="PATH", help="another page to time (repeatable)")
+    pages.add_argument("--repeat", type=int, default=50, help="requests per page after a warm-up (default 50)")
+    pages.add_argument("--target-ms", type=float, default=10.0, help="the p50 each page must stay under (default 10)")
+    pages.set_defaults(run=cmd_pages)
     return main
 
 

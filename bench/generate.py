@@ -513,12 +513,11 @@ def check_shapes(path: Path) -> tuple[bool, str]:
     """pyshacl's verdict on a generated file merged with the ontology, as kg validates real data.
 
     Takes about a second per 10k quads: meant for small sizes."""
+    import pyoxigraph
     import rdflib
     from pyshacl import validate
 
     from kg.paths import ONTOLOGY_FILE, SHAPES_FILE
-
-    import pyoxigraph
 
     # The graphs merged, as N-Triples written by the engine: rdflib's own N-Quads reading leaves the file
     # open and warns of its deprecated default context.

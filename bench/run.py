@@ -28,9 +28,9 @@ import requests
 from pyoxigraph import RdfFormat, serialize
 
 from bench.generate import HUB_ACTOR, TYPICAL_ACTOR, generate
-from kg.quads import sort_quads
-from kg.paths import DEFAULT_DATA_DIR, PROJECT_ROOT
 from kg.layout import STORE_DIR
+from kg.paths import DEFAULT_DATA_DIR, PROJECT_ROOT
+from kg.quads import sort_quads
 from kg.release import ontology_quads
 from server import DEFAULT_CONFIG
 

@@ -1,45 +1,33 @@
-"""The ``kg`` command: build | validate | query | stats | serve."""
+"""The ``kg`` command: build | validate | query | stats | reconcile | load | serve."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 from kg.curation import DataError
-from kg.remote import RemoteError
 from kg.paths import DEFAULT_BUILD_DIR, DEFAULT_DATA_DIR
+from kg.remote import RemoteError
 from kg.validate import InconsistentError
 from kg.vocab import SOL
+from kg.wikidata import WIKIDATA_SPARQL, WikidataError
 
 QUERY_FORMATS = ("table", "json", "xml", "csv", "tsv", "turtle", "ntriples", "jsonld", "rdfxml", "trig", "nquads")
 
 COUNTED_CLASSES = ("Actor", "Allegation", "Attribution", "Event", "Group", "Organization", "Person", "Place", "Source")
 COUNTED_STANCES = ("Asserts", "Denies", "Disputes")
-UNLINKED = """
-SELECT ?entity ?label ?class WHERE {
-  VALUES ?class { sol:Person sol:Organization sol:Place }
-  ?entity a ?class ; rdfs:label ?label .
-  FILTER NOT EXISTS { ?entity owl:sameAs ?wikidata }
-} ORDER BY ?class ?label
-"""
-
-
 def _print_counts(counts: dict) -> None:
     width = max(map(len, counts), default=0)
     for name, value in counts.items():
         print(f"  {name:<{width}}  {value}")
 
 
-def _local_name(term) -> str:
-    value = term.value
-    return value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-
-
 def cmd_build(args) -> int:
-    from kg.pipeline import build
     from kg.layout import resolve
+    from kg.pipeline import build
 
     manifest = build(args.data, args.out, reason=not args.no_reason, import_paths=tuple(args.imports), progress=True,
                      keep=args.keep)
@@ -118,14 +106,14 @@ def cmd_query(args) -> int:
 
 def _graphs_as_of(build: Path, text: str):
     """The graphs of the record as it stood on a day (kg.history): our own query, run in-process."""
-    from kg.history import DATED_SOURCE_GRAPHS, graphs_as_of, parse_as_of
-    from kg.store import open_store, run_query
+    from kg.history import graphs_as_of, parse_as_of
+    from kg.store import open_store
 
     try:
         day = parse_as_of(text)
     except ValueError as error:
         raise QueryCommandError(f"--as-of: {error}") from None
-    return graphs_as_of(run_query(open_store(build), DATED_SOURCE_GRAPHS), day)
+    return graphs_as_of(open_store(build), day)
 
 
 class QueryCommandError(Exception):
@@ -134,9 +122,7 @@ class QueryCommandError(Exception):
 
 def cmd_stats(args) -> int:
     from kg.layout import read_manifest
-    from kg.store import open_store, run_query
 
-    store = open_store(args.build)
     manifest = read_manifest(args.build)
     print(f"{manifest['quads']} quads in {Path(args.build).resolve()}")
     counts = manifest["overview"]["counts"]  # counted by the build (kg.overview)
@@ -144,11 +130,27 @@ def cmd_stats(args) -> int:
     _print_counts({name: counts.get(SOL[name].value, 0) for name in COUNTED_CLASSES})
     print("attributions by stance:")
     _print_counts({name: counts.get(SOL[name].value, 0) for name in COUNTED_STANCES})
-    unlinked = list(run_query(store, UNLINKED))
-    print(f"reconciliation backlog: {len(unlinked)} actors and places without a confirmed Wikidata id"
-          " (unnamed groups excluded)")
-    for row in unlinked:
-        print(f"  {_local_name(row['class']):<12} {row['label'].value:<44} {row['entity'].value}")
+    _print_backlog(manifest["reconciliation_backlog"])  # listed by the build (kg.pipeline.backlog)
+    return 0
+
+
+def cmd_reconcile(args) -> int:
+    """Propose Wikidata candidates for the backlog (kg.wikidata); an editor accepts them, nothing is linked here."""
+    from kg import wikidata
+    from kg.curation import load
+
+    if args.contact is None and args.endpoint == WIKIDATA_SPARQL:
+        raise SystemExit("error: give --contact EMAIL-OR-URL: Wikimedia's User-Agent policy asks that a "
+                         "script's requests say how to reach whoever runs it")
+    catalog = load(args.data)
+    client = wikidata.PoliteClient(args.endpoint, args.contact or wikidata.PROJECT_URL, timeout=args.timeout,
+                                   pause=args.pause)
+    document = wikidata.propose(catalog, client, limit=args.limit)
+    out = args.out or args.data / "proposals" / "wikidata.yaml"
+    wikidata.write(document, out)
+    found = sum(1 for proposal in document["proposals"] if proposal["candidates"])
+    print(f"{found} of {len(document['proposals'])} backlog entries have candidates, written to {out} "
+          f"({client.requests_made} requests to {args.endpoint})")
     return 0
 
 
@@ -161,9 +163,23 @@ def cmd_load(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    from kg.layout import resolve
     from server.run import serve
 
-    return serve(args)
+    try:
+        resolve(args.build)
+    except FileNotFoundError:
+        print(f"no build in {args.build.resolve()}: building it from {args.data.resolve()} first", flush=True)
+        # In a process of its own: the build's writable store leaves engine threads and locks behind, and
+        # workers forked from a process holding them crash or hang when they exit.
+        built = subprocess.run([sys.executable, "-m", "kg.cli", "build", "--data", str(args.data),
+                                "--out", str(args.build)])
+        if built.returncode != 0:
+            return built.returncode
+    app_config = {"BUILD_DIR": args.build, "QUERY_TIMEOUT": args.timeout, "REMOTE_STORE": args.store,
+                  "SERVICE_ALLOWLIST": tuple(args.allow_service), "MAX_QUERY_MEMORY": args.max_query_memory,
+                  "QUERY_SLOTS": args.query_slots, "QUERY_SLOTS_PER_CLIENT": args.query_slots_per_client}
+    return serve(app_config, args.host, args.port, args.workers)
 
 
 def _memory_size(text: str) -> int:
@@ -178,16 +194,19 @@ def _memory_size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 512M or 1G") from None
 
 
-def _add_query_limits(command: argparse.ArgumentParser) -> None:
+def _add_query_limits(command: argparse.ArgumentParser, defaults: dict) -> None:
     """The limits every query runs under, in kg serve and kg query alike (kg.sandbox)."""
     command.add_argument("--allow-service", action="append", default=[], metavar="URL",
                          help="an endpoint SERVICE clauses may call, e.g. https://query.wikidata.org/sparql "
                               "(repeatable; none by default: a query process cannot open any network connection)")
-    command.add_argument("--max-query-memory", type=_memory_size, default=1 << 30, metavar="SIZE",
-                         help="memory one query may use before it is stopped (default 1G)")
+    command.add_argument("--max-query-memory", type=_memory_size, default=defaults["MAX_QUERY_MEMORY"],
+                         metavar="SIZE", help="memory one query may use before it is stopped "
+                                              f"(default {defaults['MAX_QUERY_MEMORY'] >> 20}M)")
 
 
 def parser() -> argparse.ArgumentParser:
+    from server import DEFAULT_CONFIG as defaults  # the server's settings, written once
+
     main = argparse.ArgumentParser(prog="kg", description="Build, check, query and serve the soles knowledge graph.")
     sub = main.add_subparsers(dest="command", required=True)
 
@@ -217,12 +236,25 @@ def parser() -> argparse.ArgumentParser:
     query.add_argument("--timeout", type=float, default=60.0, help="stop the query after this many seconds (default 60)")
     query.add_argument("--as-of", metavar="DATE", help="query the record as it stood on DATE (YYYY-MM-DD): only "
                                                        "the sources published by then, with the reference data")
-    _add_query_limits(query)
+    _add_query_limits(query, defaults)
     query.set_defaults(run=cmd_query)
 
     stats = sub.add_parser("stats", help="counts per class and the reconciliation backlog")
     stats.add_argument("--build", type=Path, default=DEFAULT_BUILD_DIR)
     stats.set_defaults(run=cmd_stats)
+
+    reconcile = sub.add_parser("reconcile", help="propose Wikidata candidates for the reconciliation backlog")
+    reconcile.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    reconcile.add_argument("--endpoint", default=WIKIDATA_SPARQL, metavar="URL",
+                           help="a Wikidata-shaped SPARQL endpoint (default: the Wikidata Query Service)")
+    reconcile.add_argument("--out", type=Path, metavar="FILE",
+                           help="where to write the proposals (default: DATA/proposals/wikidata.yaml)")
+    reconcile.add_argument("--contact", metavar="EMAIL-OR-URL",
+                           help="how the endpoint's operators can reach you, sent in the User-Agent")
+    reconcile.add_argument("--limit", type=int, default=3, help="candidates per entity (default 3)")
+    reconcile.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    reconcile.add_argument("--pause", type=float, default=1.0, help="seconds between requests (default 1)")
+    reconcile.set_defaults(run=cmd_reconcile)
 
     load = sub.add_parser("load", help="push a build into a remote store, one named graph at a time")
     load.add_argument("--into", required=True, metavar="URL",
@@ -234,16 +266,18 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--workers", type=int, default=2)
-    serve.add_argument("--timeout", type=float, default=10.0, help="query timeout in seconds (default 10)")
+    serve.add_argument("--timeout", type=float, default=defaults["QUERY_TIMEOUT"],
+                       help=f"query timeout in seconds (default {defaults['QUERY_TIMEOUT']:g})")
     serve.add_argument("--build", type=Path, default=DEFAULT_BUILD_DIR)
     serve.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     serve.add_argument("--store", metavar="URL", default=None,
                        help="query this SPARQL 1.1 endpoint instead of the embedded store (load it with 'kg load')")
-    _add_query_limits(serve)
-    serve.add_argument("--query-slots", type=int, default=4, metavar="N",
-                       help="SPARQL queries running at once in the whole server (default 4)")
-    serve.add_argument("--query-slots-per-client", type=int, default=2, metavar="N",
-                       help="of those, how many one client address may hold (default 2)")
+    _add_query_limits(serve, defaults)
+    serve.add_argument("--query-slots", type=int, default=defaults["QUERY_SLOTS"], metavar="N",
+                       help=f"SPARQL queries running at once in the whole server (default {defaults['QUERY_SLOTS']})")
+    serve.add_argument("--query-slots-per-client", type=int, default=defaults["QUERY_SLOTS_PER_CLIENT"], metavar="N",
+                       help=f"of those, how many one client address may hold "
+                            f"(default {defaults['QUERY_SLOTS_PER_CLIENT']})")
     serve.set_defaults(run=cmd_serve)
     return main
 
@@ -253,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except (DataError, InconsistentError, RemoteError, QueryCommandError, FileNotFoundError, FileExistsError,
-            SyntaxError, ValueError) as error:
+            SyntaxError, ValueError, WikidataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

@@ -479,7 +479,7 @@ def _check_references(reader: _Reader, catalog: Catalog, source_files: list[Sour
     roots += [catalog.dataset] if catalog.dataset else []
     roots += [sf.source for sf in source_files] + [sf.curation for sf in source_files]
     roots += [r for sf in source_files for r in sf.allegations + sf.events + sf.status_changes]
-    roots += list(catalog.periods.values())
+    roots += list(catalog.periods.values()) + list(catalog.wikidata.values())
     roots += [a for sf in source_files for _, a in sf.attributions if a.get("allegation")]
     for root in roots:
         for record in _walk(root):
@@ -496,6 +496,13 @@ def _check_references(reader: _Reader, catalog: Catalog, source_files: list[Sour
 
 
 def _check_wikidata(reader: _Reader, catalog: Catalog, unread: set[str]) -> None:
+    for entry in catalog.wikidata.values():
+        given = [name for name in sc.ACCEPTANCE_FIELDS if entry.get(name) is not None]
+        if given and len(given) < len(sc.ACCEPTANCE_FIELDS):
+            missing = [name for name in sc.ACCEPTANCE_FIELDS if name not in given]
+            reader.problem(entry.file, entry.line_of(given[0]), entry.field_path(missing[0]),
+                           f"an accepted match says who accepted it, when and on what evidence: "
+                           f"{', '.join(given)} given without {', '.join(missing)}")
     linked: dict[str, Record] = {}
     for record in list(catalog.actors.values()) + list(catalog.places.values()):
         qid = record.get("wikidata")

@@ -19,19 +19,15 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from pyoxigraph import NamedNode
+from pyoxigraph import NamedNode, Store
 
 from kg import ids
 from kg import schema as sc
+from kg.store import run_named_query
 
 STATUS_ORDER = {name: rank for rank, (name, _) in enumerate(sc.ALLEGATION_STATUSES)}
 STATUS_NAMES = {concept.value: name for name, concept in sc.ALLEGATION_STATUSES}
 AS_OF_PATTERN = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-
-DATED_SOURCE_GRAPHS = """
-SELECT DISTINCT ?graph ?issued WHERE {
-  GRAPH ?graph { ?graph a sol:SourceGraph ; prov:wasDerivedFrom ?source . ?source a sol:Source ; dcterms:issued ?issued }
-}"""
 
 
 @dataclass(frozen=True)
@@ -87,8 +83,10 @@ def parse_as_of(text: str) -> str:
     return day
 
 
-def graphs_as_of(rows, day: str) -> list[NamedNode]:
-    """The graphs that make up the record as of ``day``, from the rows of DATED_SOURCE_GRAPHS."""
+def graphs_as_of(store: Store, day: str) -> list[NamedNode]:
+    """The graphs of ``store`` that make up the record as of ``day``: the reference data, and the graph of each
+    source on record by then (kg/queries/dated-source-graphs.rq)."""
+    rows = run_named_query(store, "dated-source-graphs")
     graphs = {row["graph"].value for row in rows if on_record_by(row["issued"].value, day)}
     graphs |= {ids.REFERENCE_GRAPH.value, ids.ONTOLOGY_GRAPH.value}
     return [NamedNode(iri) for iri in sorted(graphs)]

@@ -6,7 +6,7 @@ import re
 
 from pyoxigraph import NamedNode
 
-from kg.vocab import PREFIXES as VOCABULARY_PREFIXES
+from kg.vocab import VOCABULARY_PREFIXES
 
 BASE = "https://w3id.org/soles/"
 ENTITY_BASE = BASE + "id/"
@@ -55,6 +55,19 @@ RESERVED_GRAPH_NAMES = (REFERENCE_GRAPH_NAME, DERIVED_GRAPH_NAME)
 def local_path(iri: str) -> str | None:
     """The path under BASE that an IRI of ours is served at, or None for a foreign IRI."""
     return iri[len(BASE):] if iri.startswith(BASE) else None
+
+
+def curie(iri: str) -> str | None:
+    """``kind:slug`` for the IRI of an entity of ours (``person:nicolas-maduro``, as ENTITY_PREFIXES write it):
+    an id without slashes, for tools whose links break on them (OpenRefine); None for any other IRI."""
+    kind, _, slug = iri.removeprefix(ENTITY_BASE).partition("/")
+    return f"{kind}:{slug}" if iri.startswith(ENTITY_BASE) and kind in ENTITY_PREFIXES and is_slug(slug) else None
+
+
+def from_curie(text: str) -> NamedNode | None:
+    """The IRI that ``curie`` wrote as ``text``, or None if ``text`` is no such id."""
+    kind, colon, slug = text.partition(":")
+    return entity(kind, slug) if colon and kind in ENTITY_PREFIXES and is_slug(slug) else None
 
 
 ENTITY_PREFIXES = {kind: f"{ENTITY_BASE}{kind}/" for kind in ENTITY_KINDS if kind != "attribution"}

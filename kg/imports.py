@@ -15,8 +15,8 @@ from pathlib import Path
 from pyoxigraph import DefaultGraph, NamedNode, Quad, parse
 
 from kg import formats, ids
-from kg.quads import relabel_blank_nodes
 from kg.curation import DataError, Problem
+from kg.quads import relabel_blank_nodes
 
 
 def graph_for(path: Path) -> NamedNode:

@@ -14,6 +14,7 @@ from kg import schema as sc
 from kg.curation import Catalog, Record, SourceFile
 from kg.history import StatusStep, current_statuses
 from kg.vocab import PROV, RDF, RDFS, SOL, XSD
+from kg.wording import agree, human_date
 
 
 @dataclass
@@ -80,6 +81,9 @@ def _reference_graph(builder: GraphBuilder, catalog: Catalog) -> None:
         builder.add(subject, RDF.type, SOL.Place, graph)
         builder.add(subject, RDF.type, dict(sc.PLACE_TYPES)[record.values["type"]], graph)
         builder.fields(subject, record, graph)
+    for record in [*catalog.actors.values(), *catalog.places.values()]:
+        if record.get("wikidata") in catalog.wikidata:
+            _wikidata_match(builder, record, catalog.wikidata[record.values["wikidata"]], graph)
     for record in catalog.periods.values():
         subject = ids.entity("period", record.id)
         builder.add(subject, RDF.type, SOL.Period, graph)
@@ -87,6 +91,21 @@ def _reference_graph(builder: GraphBuilder, catalog: Catalog) -> None:
     sources = [ids.entity("source", source_id) for source_id in sorted(catalog.sources)]
     _describe_graph(builder, graph, "Reference data: actors, places and periods named by the sources", sources,
                     catalog.dataset.values["curation"])
+
+
+def wikidata_match_iri(entity: NamedNode) -> NamedNode:
+    """The record of an entity's Wikidata link: a fragment of the entity's own IRI, so its page holds it."""
+    return NamedNode(f"{entity.value}#wikidata")
+
+
+def _wikidata_match(builder: GraphBuilder, record: Record, entry: Record, graph: NamedNode) -> None:
+    """Why the entity's owl:sameAs link holds (ontology/decisions/20261130-wikidata-match-provenance.md)."""
+    entity = actor_iri(record) if record.schema is sc.ACTOR else ids.entity("place", record.id)
+    match = wikidata_match_iri(entity)
+    builder.add(match, RDF.type, SOL.WikidataMatch, graph)
+    builder.add(match, RDFS.label, Literal(f"{record.values['name']} is Wikidata {entry.values['qid']}"), graph)
+    builder.add(match, SOL.matchOf, entity, graph)
+    builder.fields(match, entry, graph)
 
 
 def status_steps(catalog: Catalog) -> list[StatusStep]:
@@ -114,7 +133,7 @@ def _status_statement(builder: GraphBuilder, subject: NamedNode, status: str, al
                       day: str | None, source: NamedNode, graph: NamedNode) -> None:
     allegation_label = builder.catalog.allegations[allegation_id][0].values["label"]
     status_label = status.replace("-", " ")
-    when = f" ({day})" if day else ""
+    when = f" ({human_date(day)})" if day else ""
     builder.add(subject, RDF.type, SOL.StatusStatement, graph)
     builder.add(subject, RDFS.label, Literal(f"{status_label.capitalize()}{when}: {allegation_label}", language="en"),
                 graph)
@@ -159,8 +178,9 @@ def _source_graph(builder: GraphBuilder, sf: SourceFile) -> None:
         subject = ids.attribution(sf.id, allegation_id, claimant.id, stance)
         allegation_label = builder.catalog.allegations[allegation_id][0].values["label"]
         builder.add(subject, RDF.type, SOL.Attribution, graph)
-        builder.add(subject, RDFS.label, Literal(f"{claimant.values['name']} {stance}: {allegation_label}",
-                                                 language="en"), graph)
+        name = claimant.values["name"]
+        builder.add(subject, RDFS.label, Literal(f"{name} {agree(stance, claimant.values['type'], name)}: "
+                                                 f"{allegation_label}", language="en"), graph)
         builder.add(subject, SOL.allegation, ids.entity("allegation", allegation_id), graph)
         builder.add(subject, SOL.claimant, actor_iri(claimant), graph)
         builder.add(subject, SOL.stance, dict(sc.STANCES)[stance], graph)

@@ -35,11 +35,12 @@ from pathlib import Path
 from pyoxigraph import Quad, RdfFormat, Store, parse, serialize
 from tqdm import tqdm
 
-from kg import formats, ids, imports, overview, shacl, void
-from kg.quads import relabel_blank_nodes
+from kg import formats, ftm, ids, imports, network, overview, page_index, shacl, timeline, void
 from kg.curation import DataError, Problem
-from kg.paths import ONTOLOGY_FILE
 from kg.layout import CURRENT, MANIFEST, RELEASES_DIR, STORE_DIR
+from kg.paths import ONTOLOGY_FILE
+from kg.quads import relabel_blank_nodes
+from kg.reconciliation import write_reconciliation_index
 from kg.search import SEARCH_INDEX, write_index
 from kg.validate import ontology_triples
 
@@ -137,7 +138,7 @@ def _write_void(store: Store, metadata: dict, path: Path) -> int:
     dumps = {ids.DATASET: [d.filename for d in DUMPS if not d.is_ontology],
              ids.ONTOLOGY_GRAPH: [d.filename for d in DUMPS if d.is_ontology]}
     triples = void.describe(store, metadata, dumps)
-    path.write_bytes(serialize(triples, format=VOID_DUMP.format.rdf, prefixes=void.PREFIXES))
+    path.write_bytes(serialize(triples, format=VOID_DUMP.format.rdf, prefixes=ids.PREFIXES))
     return len(triples)
 
 
@@ -327,7 +328,11 @@ def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tup
 
         report.stage("counting for the overview and indexing names for search")
         write_index(store, staging / SEARCH_INDEX)
-        manifest = {"files": files, "quads": count, "overview": overview.overview(store), **summary}
+        manifest = {"files": files, "quads": count, "overview": overview.overview(store),
+                    "network": network.write(store, staging),
+                    "timeline": timeline.write(store, staging), "ftm": ftm.write(store, staging),
+                    "reconcile": write_reconciliation_index(store, staging),
+                    "pages": page_index.write(store, staging / page_index.PAGE_INDEX), **summary}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
         store.optimize()

@@ -277,11 +277,18 @@ PLACE = Schema("place", (
 ), help="a place")
 
 WIKIDATA_LINK = Schema("wikidata", (
-    Field("qid", Qid(), required=True),
+    Field("qid", Qid(), required=True, predicate=SOL.wikidataItem),
     Field("label", Text(), required=True),
     Field("kind", Text(), required=True),
-    Field("checked_in", Text(), required=True, help="where the id was seen printed beside the label"),
+    Field("checked_in", Text(), required=True, predicate=SOL.checkedIn,
+          help="where the id was seen printed beside the label"),
+    # A match accepted from `kg reconcile`'s proposals says who accepted it, when and why (all three or none).
+    Field("accepted_by", Ref(registry="actor"), predicate=SOL.acceptedBy, help="the editor who accepted the match"),
+    Field("accepted_on", Date(), predicate=SOL.acceptedOn, help="the day the editor accepted it"),
+    Field("evidence", Text("en"), predicate=SOL.matchEvidence,
+          help="what the editor checked: the item's label, description and type, the proposal's reasons"),
 ), help="a Wikidata id checked against a public source")
+ACCEPTANCE_FIELDS = ("accepted_by", "accepted_on", "evidence")
 
 ATTRIBUTION = Schema("attribution", (
     Field("allegation", Ref(registry="allegation"), help="only for attributions listed outside an allegation"),

@@ -15,11 +15,9 @@ from dataclasses import dataclass
 import rdflib
 from pyoxigraph import Store
 from rdflib.collection import Collection
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, SH
 
 from kg.paths import ONTOLOGY_FILE, SHAPES_FILE
-
-SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 
 # Shape keys that carry no constraint of their own.
 DESCRIPTIVE = {RDF.type, rdflib.RDFS.label, rdflib.RDFS.comment, SH.message, SH.targetClass, SH.path,
@@ -144,8 +142,11 @@ class ShapeCompiler:
                 raise UnsupportedShape(f"sh:minCount {count} (only 1 is compiled)")
             conditions.append(("minCount", f"EXISTS {{ {focus} {path} {self.fresh()} }}"))
         for count in self.shapes.objects(prop, SH.maxCount):
+            if int(count) == 0:  # "none of these": what a shape in an sh:or says of the other branch's properties
+                conditions.append(("maxCount", f"NOT EXISTS {{ {focus} {path} {self.fresh()} }}"))
+                continue
             if int(count) != 1:
-                raise UnsupportedShape(f"sh:maxCount {count} (only 1 is compiled)")
+                raise UnsupportedShape(f"sh:maxCount {count} (only 0 and 1 are compiled)")
             first, second = self.fresh(), self.fresh()
             conditions.append(("maxCount", f"NOT EXISTS {{ {focus} {path} {first}, {second} "
                                            f"FILTER(!sameTerm({first}, {second})) }}"))

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pyoxigraph import QueryBoolean, QuerySolutions, Store
 
-from kg import formats
-from kg.layout import STORE_DIR, read_manifest, resolve
+from kg import formats, query_text
 from kg.ids import PREFIXES
+from kg.layout import STORE_DIR, read_manifest, resolve
 
 
 def open_store(build_dir: Path) -> Store:
@@ -23,6 +23,11 @@ def run_query(store: Store, query: str, **options):
     """Run a SPARQL query with our prefixes predeclared and the union of all graphs as default graph."""
     options.setdefault("use_default_graph_as_union", True)
     return store.query(query, prefixes=PREFIXES, **options)
+
+
+def run_named_query(store: Store, name: str, **bound: query_text.Terms):
+    """Run kg/queries/``name``.rq as run_query does, with variables bound as kg.query_text.fill() binds them."""
+    return run_query(store, query_text.named(name, **bound))
 
 
 def write_result(result, fmt: formats.Format, output=None):

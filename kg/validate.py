@@ -8,12 +8,11 @@ from pathlib import Path
 
 import rdflib
 from pyoxigraph import Literal, Quad, RdfFormat, parse, serialize
+from rdflib.namespace import SH
 
 from kg.curation import Catalog, DataError, Problem
 from kg.paths import ONTOLOGY_FILE, SHAPES_FILE
 from kg.vocab import XSD
-
-SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 
 # HermiT accepts only the OWL 2 datatype map; xsd:date, xsd:gYear and xsd:gYearMonth are outside it.
 OWL2_UNSUPPORTED_DATATYPES = frozenset({XSD.date, XSD.gYear, XSD.gYearMonth})

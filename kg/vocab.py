@@ -59,7 +59,7 @@ VANN = Namespace("http://purl.org/vocab/vann/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 WIKIDATA_ENTITY = Namespace("http://www.wikidata.org/entity/")
 
-PREFIXES = {
+STANDARD_PREFIXES = {
     "rdf": RDF.base,
     "rdfs": RDFS.base,
     "owl": OWL.base,
@@ -70,6 +70,7 @@ PREFIXES = {
     "foaf": FOAF.base,
     "schema": SCHEMA.base,
     "wd": WIKIDATA_ENTITY.base,
+    "void": VOID.base,
 }
 
 
@@ -90,4 +91,4 @@ def ontology_namespace(path: Path = ONTOLOGY_FILE) -> ClosedNamespace:
 
 
 SOL = ontology_namespace()
-PREFIXES = {"sol": SOL.base, **PREFIXES}
+VOCABULARY_PREFIXES = {"sol": SOL.base, **STANDARD_PREFIXES}  # the vocabularies our graph uses

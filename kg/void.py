@@ -13,16 +13,17 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Store, Triple
 
 from kg import ids
 from kg import schema as sc
-from kg.quads import actor_iri
 from kg.curation import Catalog
-from kg.vocab import DCTERMS, FOAF, PREFIXES as VOCABULARY_PREFIXES, RDF, VOID, XSD
+from kg.quads import actor_iri
+from kg.store import run_named_query
+from kg.vocab import DCTERMS, FOAF, RDF, VOCABULARY_PREFIXES, VOID, XSD
 
 SPARQL_ENDPOINT = NamedNode(ids.BASE + "sparql")
 DOWNLOADS_BASE = ids.BASE + "downloads/"
 DESCRIPTION_DOCUMENT = NamedNode(ids.BASE + "void")
 HOMEPAGE = NamedNode(ids.BASE)
+ENTITY_BASE = Literal(ids.ENTITY_BASE)  # what the queries count as an entity: a subject under this base
 DATASET_LANGUAGE = "en"  # data/dataset.yaml holds English text (kg.schema.DATASET)
-PREFIXES = {**ids.PREFIXES, "void": VOID.base}  # for writing the description
 
 
 def dataset_metadata(catalog: Catalog) -> dict:
@@ -51,20 +52,8 @@ def _vocabulary(term: NamedNode) -> str | None:
     return max(matches, key=len, default=None)
 
 
-ENTITY_FILTER = f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{ids.ENTITY_BASE}"))'
-COUNTS = "SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?p) AS ?properties) WHERE { GRAPH ?g { ?s ?p ?o } }"
-ENTITIES = f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {ENTITY_FILTER} }}"
-PREDICATES = "SELECT DISTINCT ?p WHERE { GRAPH ?g { ?s ?p ?o } }"
-CLASSES = "SELECT DISTINCT ?c WHERE { GRAPH ?g { ?s a ?c } }"
-CLASS_PARTITIONS = f"""
-SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} {ENTITY_FILTER} }} GROUP BY ?c
-"""
-GRAPH_TRIPLES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-GRAPH_ENTITIES = f"SELECT ?g (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {ENTITY_FILTER} }} GROUP BY ?g"
-
-
-def _counts_by(store: Store, query: str) -> dict:
-    return {row[0]: int(row["n"].value) for row in store.query(query)}
+def _counts_by(store: Store, name: str, **bound) -> dict:
+    return {row[0]: int(row["n"].value) for row in run_named_query(store, name, **bound)}
 
 
 def describe(store: Store, metadata: Mapping, dumps: Mapping[NamedNode, Iterable[str]]) -> list[Triple]:
@@ -75,11 +64,11 @@ def describe(store: Store, metadata: Mapping, dumps: Mapping[NamedNode, Iterable
     partition when it has entities (so the ontology's own classes, of OWL terms, get none). Counts
     come from the engine, so describing millions of statements needs no more memory than the answers.
     """
-    (totals,) = store.query(COUNTS)
-    predicates = [row["p"] for row in store.query(PREDICATES)]
-    classes = [row["c"] for row in store.query(CLASSES)]
+    (totals,) = run_named_query(store, "void-totals")
+    predicates = [row["p"] for row in run_named_query(store, "void-predicates")]
+    classes = [row["c"] for row in run_named_query(store, "void-classes")]
     vocabularies = {_vocabulary(term) for term in predicates + classes if isinstance(term, NamedNode)} - {None}
-    (entities,) = store.query(ENTITIES)
+    (entities,) = run_named_query(store, "void-entities", entity_base=ENTITY_BASE)
 
     dataset = ids.DATASET
     triples = [
@@ -93,14 +82,14 @@ def describe(store: Store, metadata: Mapping, dumps: Mapping[NamedNode, Iterable
         Triple(dataset, DCTERMS.modified, sc.Date().term(metadata["modified"], resolve=None)),
         Triple(dataset, FOAF.homepage, HOMEPAGE),
         Triple(dataset, VOID.sparqlEndpoint, SPARQL_ENDPOINT),
-        Triple(dataset, VOID.uriSpace, Literal(ids.ENTITY_BASE)),
+        Triple(dataset, VOID.uriSpace, ENTITY_BASE),
         Triple(dataset, VOID.triples, _integer(int(totals["triples"].value))),
         Triple(dataset, VOID.entities, _integer(int(entities["n"].value))),
         Triple(dataset, VOID.classes, _integer(len(classes))),
         Triple(dataset, VOID.properties, _integer(int(totals["properties"].value))),
     ]
     triples += [Triple(dataset, VOID.vocabulary, NamedNode(base)) for base in vocabularies]
-    partitions = _counts_by(store, CLASS_PARTITIONS)
+    partitions = _counts_by(store, "void-class-partitions", entity_base=ENTITY_BASE)
     for position, cls in enumerate(sorted(partitions, key=str)):
         partition = BlankNode(f"class{position}")  # fixed labels: byte-identical builds
         triples += [
@@ -108,8 +97,8 @@ def describe(store: Store, metadata: Mapping, dumps: Mapping[NamedNode, Iterable
             Triple(partition, VOID["class"], cls),
             Triple(partition, VOID.entities, _integer(partitions[cls])),
         ]
-    graph_entities = _counts_by(store, GRAPH_ENTITIES)
-    for graph, count in _counts_by(store, GRAPH_TRIPLES).items():
+    graph_entities = _counts_by(store, "void-graph-entities", entity_base=ENTITY_BASE)
+    for graph, count in _counts_by(store, "void-graph-triples").items():
         triples += [
             Triple(dataset, VOID.subset, graph),
             Triple(graph, RDF.type, VOID.Dataset),

@@ -43,12 +43,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     app.config["BUILD_DIR"] = Path(app.config["BUILD_DIR"])
 
-    from server import db, downloads, engines, http, pages, sparql
+    from server import downloads, engines, http, pages, reconcile, release, sparql
 
-    db.init_app(app)
+    release.init_app(app)
     http.init_app(app)
     engines.init_app(app)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(downloads.bp)
+    app.register_blueprint(reconcile.bp)
     pages.init_app(app)
     return app

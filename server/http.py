@@ -7,6 +7,8 @@ other representations with ``with_alternates()``, and gets the security headers 
 
 from __future__ import annotations
 
+import csv
+import io
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -35,12 +37,16 @@ SECURITY_HEADERS = MappingProxyType({
 
 
 def init_app(app: Flask) -> None:
-    app.after_request(_add_security_headers)
+    app.after_request(_add_headers)
 
 
-def _add_security_headers(response: Response) -> Response:
+def _add_headers(response: Response) -> Response:
+    """The security headers on every response; and every read open to pages of any origin (CORS): the
+    dataset is public, and no response depends on a cookie or a login."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.method in ("GET", "HEAD"):
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
     return response
 
 
@@ -116,4 +122,39 @@ def with_alternates(response: Response, alternates) -> Response:
     response.vary.add("Accept")
     response.headers["Link"] = ", ".join(f'<{href}>; rel="alternate"; type="{media_type}"'
                                          for media_type, href in alternates)
+    return response
+
+
+# ---------------------------------------------------------------- CSV twins
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula
+
+
+def spreadsheet_safe(cell) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula gets a leading apostrophe."""
+    text = "" if cell is None else str(cell)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_text(columns: list[str], rows) -> str:
+    """A CSV twin: a header row, then ``rows``, every cell spreadsheet-safe; a UTF-8 byte order mark
+    first, so that spreadsheets read accented names right."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows(map(spreadsheet_safe, row) for row in rows)
+    return "\ufeff" + out.getvalue()
+
+
+# ---------------------------------------------------------------- cross-origin reads
+
+
+def open_to_other_origins(response: Response) -> Response:
+    """The response, readable by pages of any origin (CORS); a preflight (OPTIONS) is told which methods and
+    headers a GET or POST may use."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
+        response.headers["Access-Control-Max-Age"] = "86400"
     return response

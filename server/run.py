@@ -1,9 +1,7 @@
-"""``kg serve``: build if there is no build yet, then serve it with gunicorn."""
+"""``kg serve``: serve a build with gunicorn, the app made by the factory in each worker."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
@@ -30,22 +28,15 @@ class _Gunicorn(BaseApplication):
         return create_app(self.app_config)
 
 
-def serve(args) -> int:
-    build_dir = Path(args.build).resolve()
-    try:
-        resolve(build_dir)  # requests follow build_dir's current release: kg build may publish new ones meanwhile
-    except FileNotFoundError:
-        print(f"no build in {build_dir}: building it from {Path(args.data).resolve()} first", flush=True)
-        # In a process of its own: the build's writable store leaves engine threads and locks behind, and
-        # workers forked from a process holding them crash or hang when they exit.
-        built = subprocess.run([sys.executable, "-m", "kg.cli", "build", "--data", str(args.data),
-                                "--out", str(build_dir)])
-        if built.returncode != 0:
-            return built.returncode
-    host = f"[{args.host}]" if ":" in args.host else args.host
+def serve(app_config: dict, host: str, port: int, workers: int) -> int:
+    """Serve the build ``app_config["BUILD_DIR"]`` names (see server.DEFAULT_CONFIG for the other keys)."""
+    config = {**DEFAULT_CONFIG, **app_config}
+    build_dir = Path(config["BUILD_DIR"]).resolve()
+    resolve(build_dir)  # requests follow build_dir's current release: kg build may publish new ones meanwhile
+    address = f"[{host}]" if ":" in host else host
     options = {
-        "bind": f"{host}:{args.port}",
-        "workers": args.workers,
+        "bind": f"{address}:{port}",
+        "workers": workers,
         # Threads wait on query processes without holding the GIL; enough of them that pages never wait
         # behind queries (server.admission caps how many may wait for a query slot).
         "worker_class": "gthread",
@@ -59,13 +50,11 @@ def serve(args) -> int:
         "control_socket_disable": True,
         "preload_app": True,
     }
-    if not args.store:
+    if not config["REMOTE_STORE"]:
         check_available()  # queries are never run unconfined: refuse to serve rather than serve unsafely
-    engine = f"the SPARQL engine at {args.store}" if args.store else "its embedded store"
-    print(f"soles serving {build_dir} from {engine} at http://{host}:{args.port}/ (SPARQL at /sparql), "
-          f"{args.workers} workers, queries stopped after {args.timeout:g} s", flush=True)
-    app_config = {"BUILD_DIR": build_dir, "QUERY_TIMEOUT": args.timeout, "REMOTE_STORE": args.store,
-                  "SERVICE_ALLOWLIST": tuple(args.allow_service), "MAX_QUERY_MEMORY": args.max_query_memory,
-                  "QUERY_SLOTS": args.query_slots, "QUERY_SLOTS_PER_CLIENT": args.query_slots_per_client}
-    _Gunicorn(app_config, options).run()
+    store = config["REMOTE_STORE"]
+    engine = f"the SPARQL engine at {store}" if store else "its embedded store"
+    print(f"soles serving {build_dir} from {engine} at http://{address}:{port}/ (SPARQL at /sparql), "
+          f"{workers} workers, queries stopped after {config['QUERY_TIMEOUT']:g} s", flush=True)
+    _Gunicorn({**app_config, "BUILD_DIR": build_dir}, options).run()
     return 0  # not reached in practice: gunicorn ends the process itself, with its own exit status

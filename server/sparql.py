@@ -21,19 +21,25 @@ from flask import Blueprint, Response, current_app, request
 from gunicorn.http.errors import ParseException
 from pyoxigraph import BlankNode, NamedNode, Triple, serialize
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import (
+    BadRequest,
+    Forbidden,
+    HTTPException,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+    default_exceptions,
+)
 from werkzeug.formparser import FormDataParser
-from werkzeug.exceptions import (BadRequest, Forbidden, HTTPException, RequestEntityTooLarge, UnsupportedMediaType,
-                                 default_exceptions)
 
 from kg import formats, ids
 from kg.vocab import RDF, SD
 from kg.void import SPARQL_ENDPOINT
 from server.admission import Admission, Refused
-from server.db import get_store
 from server.engines import QueryFailed, QueryJob, get_engine
-from server.http import HTML, choose
+from server.http import HTML, choose, open_to_other_origins
 from server.query_shape import GRAPH_FORMS, MalformedQuery, QueryShape, inspect_query
 from server.query_ui import render_page
+from server.release import get_store
 
 bp = Blueprint("sparql", __name__)
 _ADMISSION = "soles.admission"
@@ -239,9 +245,4 @@ def _plain_text_error(error: HTTPException) -> Response:
 @bp.after_request
 def _vary_and_cross_origin_headers(response: Response) -> Response:
     response.vary.add("Accept")  # the same URL answers in the format the Accept header asks for
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
-        response.headers["Access-Control-Max-Age"] = "86400"
-    return response
+    return open_to_other_origins(response)

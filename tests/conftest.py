@@ -15,7 +15,7 @@ import requests
 
 from kg.pipeline import build
 from server import create_app
-from tests.browsing import launched
+from tests.browsing import WIDTHS, browsing, launched
 from tests.fixtures import write_fixture_data
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,11 +33,45 @@ def fixture_build(fixture_data, tmp_path_factory) -> Path:
     return out
 
 
+def build_fixture_with(tmp_path_factory, name: str, extra: dict[str, str] | None = None) -> Path:
+    """The fixture data with ``extra`` files added or replaced (tests.fixtures), built into a fresh folder:
+    the body of a module's own build fixture."""
+    data = write_fixture_data(tmp_path_factory.mktemp(name) / "data", extra=extra)
+    out = tmp_path_factory.mktemp(f"{name}-build") / "build"
+    build(data, out, reason=False)
+    return out
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One chromium for the whole run (tests.browsing opens a fresh context per test)."""
     with launched() as browser:
         yield browser
+
+
+@pytest.fixture(params=sorted(WIDTHS))
+def width(request) -> str:
+    """Each browser test that asks for it runs at desktop and at phone width (tests.browsing.WIDTHS)."""
+    return request.param
+
+
+def serve_build(build_fixture: str):
+    """A module fixture: ``kg serve`` on the build the fixture named ``build_fixture`` makes."""
+    @pytest.fixture(scope="module")
+    def server(request):
+        running = LiveServer(request.getfixturevalue(build_fixture))
+        yield running
+        running.stop()
+    return server
+
+
+def page_on(server_fixture: str):
+    """A fixture: a fresh browser page on the server of ``server_fixture``, at the test's ``width``."""
+    @pytest.fixture()
+    def page(request, browser, width):
+        with browsing(browser, request.getfixturevalue(server_fixture).url, WIDTHS[width]) as page:
+            yield page
+    return page
 
 
 @pytest.fixture()
@@ -73,7 +107,7 @@ class LiveServer:
             try:
                 requests.get(self.url + "/", timeout=1)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or a first answer slow under load
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("kg serve did not start within 30 s")

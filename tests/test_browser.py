@@ -53,7 +53,8 @@ def test_an_actor_page_shows_who_asserts_and_who_denies(page: Page):
 
 def _run_example(page: Page, name: str):
     page.goto("/sparql")
-    page.locator(f"button[data-example='{name}']").click()
+    page.locator(".example-menu summary").click()
+    page.locator(f"a[data-example='{name}']").click()
     rows = page.locator(RESULT_ROWS)
     expect(rows.first).to_be_visible()
     return rows
@@ -63,7 +64,7 @@ def test_the_query_page_runs_an_example_query(page: Page):
     response = page.goto("/sparql")
     assert response.status == 200
     assert response.headers["content-type"].startswith("text/html")
-    examples = page.locator("button[data-example]")
+    examples = page.locator("a[data-example]")
     assert examples.count() >= 10
     rows = _run_example(page, "allegations-by-type")
     expect(rows.filter(has_text="drug trafficking")).to_have_count(1)

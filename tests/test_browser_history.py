@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browsing import WIDTHS, browsing, no_horizontal_scroll
-from tests.conftest import LiveServer
+from tests.browsing import no_horizontal_scroll
+from tests.conftest import page_on, serve_build
 from tests.test_history import ALLEGATION_PAGE, history_build  # noqa: F401  (the history fixture build)
 
-
-@pytest.fixture(scope="module")
-def history_server(history_build):  # noqa: F811
-    server = LiveServer(history_build)
-    yield server
-    server.stop()
+history_server = serve_build("history_build")
 
 
-@pytest.fixture(params=sorted(WIDTHS))
-def page(request, browser, history_server):
-    with browsing(browser, history_server.url, WIDTHS[request.param]) as page:
-        yield page
+page = page_on("history_server")
 
 
 def test_the_course_of_a_case_and_its_dissent(page: Page, tmp_path):
@@ -40,7 +31,7 @@ def test_reading_the_record_as_of_a_date(page: Page):
     page.locator("#as-of").fill("2024-12-31")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url("**as_of=2024-12-31")
-    expect(page.get_by_role("status")).to_contain_text("2024-12-31")
+    expect(page.get_by_role("status")).to_contain_text("31 December 2024")  # the day in words
     expect(page.locator("ol.course > li")).to_have_count(1)
     expect(page.get_by_role("region", name="Disputing")).to_have_count(0)
     no_horizontal_scroll(page)

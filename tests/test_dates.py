@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pyoxigraph import Literal, NamedNode
 
-from server.pages.dates import date_precision, human_date
+from kg.wording import date_precision, human_date
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 

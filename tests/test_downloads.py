@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 from urllib.parse import quote
 
 import pytest
@@ -11,9 +12,9 @@ import rdflib
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF, VOID, XSD
 
-from kg import ids
-from kg.pipeline import build
+from kg import formats, ids
 from kg.layout import read_manifest
+from kg.pipeline import build
 from kg.release import DUMPS, VOID_DUMP
 from kg.store import open_store, run_query
 
@@ -242,3 +243,49 @@ def test_void_is_the_same_bytes_for_the_same_data(fixture_data, fixture_build, t
     again = tmp_path / "build"
     build(fixture_data, again, reason=False)
     assert (again / VOID_DUMP.filename).read_bytes() == (fixture_build / VOID_DUMP.filename).read_bytes()
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+
+
+def test_the_list_keeps_each_full_hash_and_names_the_void_page(client, manifest):
+    page = client.get("/downloads").get_data(as_text=True)
+    for entry in manifest["files"]:
+        assert f'<code title="{entry["sha256"]}">{entry["sha256"]}</code>' in page
+    assert '<a href="http://localhost/void">VoID description</a>' in page
+
+
+def test_a_browser_asking_for_void_gets_a_page(client):
+    response = client.get("/void", headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert "Accept" in response.headers["Vary"]
+    links = response.headers["Link"]
+    for media_type in ("text/turtle", "application/rdf+xml", "application/ld+json"):
+        assert f'rel="alternate"; type="{media_type}"' in links
+    etag = response.headers["ETag"]
+    assert etag != client.get("/void").headers["ETag"]
+    assert client.get("/void", headers={"Accept": BROWSER_ACCEPT, "If-None-Match": etag}).status_code == 304
+    # Programs that accept anything still get Turtle, and RDF/XML when they ask for it.
+    assert client.get("/void", headers={"Accept": "*/*"}).mimetype == "text/turtle"
+    assert client.get("/void", headers={"Accept": "application/rdf+xml"}).mimetype == "application/rdf+xml"
+
+
+def test_the_void_page_shows_what_the_rdf_says(client):
+    page = re.sub(r">\s+", ">", client.get("/void", headers={"Accept": BROWSER_ACCEPT}).get_data(as_text=True))
+    void = _void(client)
+    assert "<em>Fixture graph</em>" in page
+    assert f'void:triples</th><td>{_integer(void, DATASET, VOID.triples)}</td>' in page
+    for dump in void.objects(DATASET, VOID.dataDump):
+        local = "/" + ids.local_path(str(dump))
+        assert f'<a href="{local}">{local.rsplit("/", 1)[1]}</a>' in page
+    graphs = set(void.objects(DATASET, VOID.subset))
+    assert f"Graphs ({len(graphs)})" in page
+    for graph in graphs:
+        assert f'href="/{ids.local_path(str(graph))}"' in page
+    partitions = list(void.objects(DATASET, VOID.classPartition))
+    assert f"Classes ({len(partitions)})" in page
+    assert '<a href="/ontology#Person">person</a></td><td>3</td>' in page
+    for fmt, name in (("turtle", "Turtle"), ("rdfxml", "RDF/XML")):
+        assert f'<a href="/void?format={fmt}" type="{formats.by_name(fmt).media_type}">{name}</a>' in page
+    assert client.get("/void?format=rdfxml", headers={"Accept": BROWSER_ACCEPT}).mimetype == "application/rdf+xml"

@@ -38,8 +38,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import PROJECT_ROOT, LiveServer
-from tests.conftest import Listener
+from tests.conftest import PROJECT_ROOT, Listener, LiveServer
 
 SEED = int(os.environ.get("SOLES_FUZZ_SEED", "20240601"))
 # Case numbers to run alone (e.g. "17,230"), to reproduce a failure; every case by default.

@@ -11,8 +11,8 @@ from pyoxigraph import NamedNode
 from kg.cli import main as kg_main
 from kg.curation import DataError, load
 from kg.history import StatusStep, current_statuses, end_of, parse_as_of
-from kg.pipeline import build
 from server import create_app
+from tests.conftest import build_fixture_with
 from tests.fixtures import write_fixture_data
 
 ALLEGATION = "https://w3id.org/soles/id/allegation/alice-smuggles-cheese"
@@ -87,19 +87,16 @@ events:
 """
 
 
+HISTORY_FILES = {"periods.yaml": PERIODS, "sources/fixture-court-news.yaml": LATER_SOURCE}
+
+
 def history_data(directory):
-    data = write_fixture_data(directory)
-    (data / "periods.yaml").write_text(PERIODS, encoding="utf-8")
-    (data / "sources" / "fixture-court-news.yaml").write_text(LATER_SOURCE, encoding="utf-8")
-    return data
+    return write_fixture_data(directory, extra=HISTORY_FILES)
 
 
 @pytest.fixture(scope="module")
 def history_build(tmp_path_factory):
-    data = history_data(tmp_path_factory.mktemp("history") / "data")
-    out = tmp_path_factory.mktemp("history-build") / "build"
-    build(data, out, reason=False)
-    return out
+    return build_fixture_with(tmp_path_factory, "history", HISTORY_FILES)
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +192,7 @@ def test_the_allegation_page_today_and_as_of_a_date(client):
     assert 'class="badge badge-status" title=' in today and "charge dropped" in today
 
     before = client.get(ALLEGATION_PAGE, query_string={"as_of": "2024-12-31"}).get_data(as_text=True)
-    assert "The record as it stood on <strong>2024-12-31</strong>" in before
+    assert "The record as it stood on <strong>31 December 2024</strong>" in before  # the day in words
     assert "no hay pruebas" not in before and "Disputed by" not in before
     assert "charge dropped" not in before and ">charged<" in before
 

@@ -20,7 +20,7 @@ from kg import curation, layout, release
 from kg.pipeline import build
 from kg.store import open_store, run_query
 from server import create_app
-from server.db import BUILD_HEADER, current_release, get_manifest, get_store
+from server.release import BUILD_HEADER, current_release, get_manifest, get_store
 from tests.conftest import PROJECT_ROOT, LiveServer
 from tests.fixtures import write_fixture_data
 

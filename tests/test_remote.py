@@ -8,8 +8,8 @@ import time
 
 import pytest
 import rdflib
-from pyoxigraph import RdfFormat
 import requests
+from pyoxigraph import RdfFormat
 from rdflib.compare import isomorphic
 from SPARQLWrapper import JSON, SPARQLWrapper
 

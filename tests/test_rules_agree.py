@@ -8,8 +8,8 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from kg import ids, shacl
-from kg.quads import catalog_quads
 from kg.curation import DataError, load
+from kg.quads import catalog_quads, wikidata_match_iri
 from kg.release import ontology_quads
 from kg.validate import check_shapes
 from kg.vocab import OWL, SOL
@@ -45,6 +45,11 @@ RULES = {
         ("actors.yaml", "    wikidata: Q1001", "    wikidata: P1001"),
         lambda quads: _without(quads, ALICE, OWL.sameAs)
         + [Quad(ALICE, OWL.sameAs, NamedNode("http://www.wikidata.org/entity/P1001"), ids.REFERENCE_GRAPH)]),
+    "an accepted Wikidata match says who accepted it, when and on what evidence": (
+        ("wikidata.yaml", "kind: person, checked_in: test fixture}",
+         "kind: person, checked_in: test fixture, accepted_by: fixture-editors, evidence: label and type}"),
+        lambda quads: quads + [Quad(wikidata_match_iri(ALICE), SOL.acceptedBy, ids.entity("organization", "fixture-editors"),
+                                    ids.REFERENCE_GRAPH)]),
     "a source needs a publisher, unless it is a summary of one": (
         (SOURCE_FILE, "  publisher: [daily-fixture]\n", ""),
         lambda quads: _without(quads, SOURCE, NamedNode("http://purl.org/dc/terms/publisher"))),

@@ -6,8 +6,8 @@ import pytest
 from pyoxigraph import Literal, Quad, Store
 
 from kg import curation, ids, shacl
-from kg.quads import catalog_quads
 from kg.curation import DataError
+from kg.quads import catalog_quads
 from kg.release import ontology_quads
 from kg.validate import check_shapes
 from kg.vocab import DCTERMS, SOL

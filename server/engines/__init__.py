@@ -14,10 +14,10 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from server.db import current_release
 from server.engines.interface import Engine, QueryFailed, QueryJob
 from server.engines.local import Limits, QueryRunner
 from server.engines.remote import RemoteRunner
+from server.release import current_release
 
 __all__ = ["Engine", "QueryFailed", "QueryJob", "get_engine", "init_app"]
 

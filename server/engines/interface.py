@@ -63,6 +63,12 @@ class QueryRefused(QueryFailed):
     status = 403
 
 
+class QueryServiceFailed(QueryFailed):
+    """A SERVICE endpoint the query called failed it: refused (429, 5xx...), unreachable, or answered garbage."""
+
+    status = 502
+
+
 class QueryOutOfMemory(QueryFailed):
     """The query needed more memory than one query may have, and was stopped."""
 

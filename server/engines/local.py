@@ -40,12 +40,21 @@ from pyoxigraph import NamedNode
 
 from kg import formats, sandbox
 from kg.store import open_store, run_query, write_result
-from server.engines.interface import (QueryCrashed, QueryError, QueryFailed, QueryJob, QueryOutOfMemory,
-                                      QueryRefused, QueryTimeout)
+from server.engines.interface import (
+    QueryCrashed,
+    QueryError,
+    QueryFailed,
+    QueryJob,
+    QueryOutOfMemory,
+    QueryRefused,
+    QueryServiceFailed,
+    QueryTimeout,
+)
 
 JOB_HEADER = struct.Struct(">I")
 FRAME_HEADER = struct.Struct(">cI")
 DATA, END, SYNTAX_ERROR, FAILURE, NETWORK_REFUSED, OUT_OF_MEMORY, CRASH = b"D", b"Z", b"S", b"F", b"N", b"M", b"C"
+SERVICE_FAILED = b"X"
 READ_SIZE = 1 << 16
 STREAM_AFTER_BYTES = 1 << 16  # smaller results are sent whole, with a Content-Length
 EXECUTOR_NICENESS = 10  # added to the web worker's: queries take the CPU only when pages do not need it
@@ -298,6 +307,9 @@ def _failure(tag: bytes, message: str, limits: Limits) -> QueryFailed:
                                 "a query may use")
     if tag == CRASH:
         return QueryCrashed(f"the engine failed on this query: {message}")
+    if tag == SERVICE_FAILED:
+        return QueryServiceFailed(f"a SERVICE endpoint failed this query (soles cannot see its Retry-After or "
+                                  f"retry for it): {message}")
     return QueryError(message, syntax=tag == SYNTAX_ERROR)
 
 
@@ -323,7 +335,8 @@ def _executor_main(job_read: int, result_write: int, stderr_write: int, ready: s
             os.close(listener)
         ready.close()
         _exit_with_parent(result_write)
-        _answer_jobs(open_store(build_dir), os.fdopen(job_read, "rb"), os.fdopen(result_write, "wb"))
+        _answer_jobs(open_store(build_dir), os.fdopen(job_read, "rb"), os.fdopen(result_write, "wb"),
+                     may_call_services=listener is not None)
         status = 0
     except BrokenPipeError:
         status = 0  # the web worker stopped reading: it has given up on this query
@@ -359,7 +372,7 @@ def _exit_with_parent(result_write: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _answer_jobs(store, jobs, results) -> None:
+def _answer_jobs(store, jobs, results, may_call_services: bool) -> None:
     frames = _FrameWriter(results)
     while header := jobs.read(JOB_HEADER.size):
         (length,) = JOB_HEADER.unpack(header)
@@ -375,6 +388,11 @@ def _answer_jobs(store, jobs, results) -> None:
             frames.error(OUT_OF_MEMORY, "")
         except BrokenPipeError:
             raise
+        except (OSError, RuntimeError) as error:
+            # The engine raises these when a SERVICE endpoint answers an error status ("Error 429 Too Many
+            # Requests returned by <url>..."), cannot be reached, or sends what it cannot parse: the
+            # endpoint's failure, not ours, when this process may call one at all.
+            frames.error(SERVICE_FAILED if may_call_services else FAILURE, str(error))
         except Exception as error:  # whatever the engine raises is this job's failure, not the executor's
             frames.error(FAILURE, str(error))
         except BaseException as error:  # pyo3 raises an engine panic as a BaseException: the query crashed it

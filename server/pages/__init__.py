@@ -9,13 +9,29 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.pages import dates, dereference, home, ontology, record, search
+from server.pages import (
+    allegation_list,
+    citation,
+    contested,
+    dereference,
+    dossier,
+    ftm,
+    home,
+    network,
+    ontology,
+    record,
+    search,
+    timeline,
+    wording,
+)
 from server.pages.resources import link
 
 
 def init_app(app: Flask) -> None:
     record.init_app(app)
-    dates.init_app(app)
+    wording.init_app(app)
+    citation.init_app(app)
     app.add_template_global(link)
-    for blueprint in (home.bp, search.bp, ontology.bp, dereference.bp):
+    for blueprint in (home.bp, search.bp, ontology.bp, allegation_list.bp, contested.bp, network.bp, dossier.bp,
+                      timeline.bp, ftm.bp, dereference.bp):
         app.register_blueprint(blueprint)

@@ -3,27 +3,42 @@
 from __future__ import annotations
 
 from kg.vocab import SOL
-from server.pages import schema_org
+from server.pages import schema_org, timeline
+from server.pages.blanket import (
+    attributions_shown,
+    blanket_statements,
+    mark,
+    own_claims_window,
+)
+from server.pages.counterparts import counterparts
 from server.pages.lists import paged, paged_events, paged_subjects
 from server.pages.render import PageKind
 from server.pages.resources import Resource
-from server.pages.stances import paged_stances
+from server.pages.stances import involvement, paged_stances
 
 
 def context(resource: Resource) -> dict:
     iri = resource.ref.iri
+    today = involvement(iri)
+    shown = attributions_shown(iri, today)
+    statements = blanket_statements(iri, shown)
+    statement_of = statements["statement_of"]
     allegations = paged_stances({
         "accused": "?allegation sol:accused ?this .",
         "involved": "?allegation sol:involves ?this .",
-        "claims": "?attribution sol:claimant ?this ; sol:allegation ?allegation .",
-    }, iri, own={"claims": "claimant"})
+    }, iri, own={"claims": "claimant"}, paged={"claims": own_claims_window(iri, shown, statement_of)},
+        listed={"accused": today.listed("accused"), "involved": today.listed("involves")} if today else None,
+        known=today.entries if today else None)
     events = paged_events({"performed": "?event sol:performedBy ?this .", "party": "?event sol:involves ?this ."}, iri)
     related = paged_subjects({"members": "?item sol:memberOf ?this .",
                               "published": "?item dcterms:publisher|dcterms:creator ?this ."}, iri)
     return {
-        **paged("accused_in", allegations["accused"]),
+        **timeline.section(iri),
+        **paged("accused_in", mark(allegations["accused"], statement_of)),
+        **paged("own_claims", mark(allegations["claims"], statement_of)),
+        **statements,
+        **counterparts(iri, shown, today),
         **paged("involved_in", allegations["involved"]),
-        **paged("own_claims", allegations["claims"]),
         **paged("performed", events["performed"]),
         **paged("party_to", events["party"]),
         **paged("members", related["members"]),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kg.vocab import SOL
-from server.pages import schema_org
+from server.pages import schema_org, timeline
 from server.pages.lists import paged, paged_events
 from server.pages.render import PageKind
 from server.pages.resources import Resource, reading_order
@@ -17,13 +17,14 @@ def context(resource: Resource) -> dict:
         found = Stances(resource.ref, None, None)
     attributions = found.asserting + found.denying + found.disputing
     return {
+        **timeline.section(iri),
         "stances": found,
         "course": status_course([iri]),
         **paged("related_events", paged_events({"events": "?event sol:relatedAllegation ?this ."}, iri)["events"]),
         "json_ld": schema_org.thing(
             resource, "Claim",
-            author=[schema_org.actor(row["claimant"]) for row in found.asserting],
-            about=[schema_org.actor(accused) for accused in resource.values("sol:accused")],
+            author=schema_org.actors([row["claimant"] for row in found.asserting]),
+            about=schema_org.actors(resource.values("sol:accused")),
             appearance=[schema_org.mention(source, "CreativeWork")
                         for source in sorted({row["source"] for row in attributions}, key=reading_order)]),
     }

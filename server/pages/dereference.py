@@ -6,11 +6,10 @@ The first kind of page whose class the resource belongs to decides its page (ser
 from __future__ import annotations
 
 from flask import Blueprint, Response, redirect
-from pyoxigraph import serialize
 
 from kg import formats, ids
 from server.http import HTML, choose, split_suffix, twins_of, with_alternates
-from server.pages import actor, allegation, attribution, event, graph, other, place, source
+from server.pages import actor, allegation, attribution, event, graph, jsonld, other, place, source
 from server.pages.lists import subjects
 from server.pages.ontology import ONTOLOGY_PATH
 from server.pages.render import render_page
@@ -40,7 +39,7 @@ def resource_page(path: str):
     if fmt is HTML:
         response = Response(render_resource(resource, twins), mimetype=HTML.media_type)
     else:
-        response = Response(serialize(describe(iri), format=fmt.rdf, prefixes=ids.PREFIXES), mimetype=fmt.media_type)
+        response = Response(jsonld.serialized(describe(iri), fmt), mimetype=fmt.media_type)
     return with_alternates(response, [(twin.media_type, href) for twin, href in twins])
 
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, request, url_for
 
 from kg.vocab import SOL
-from server.db import get_manifest
-from server.pages.lists import paged_events
-from server.pages.record import values
 from server.pages.render import render_page
 from server.pages.resources import ref
 from server.pages.stances import stances
+from server.pages.timeline import latest_events
+from server.release import get_manifest
 
 bp = Blueprint("home", __name__)
 
@@ -33,14 +32,13 @@ def home():
                       for iri, accusations in overview["most_accused"][kind.value][:limit]])
                     for heading, kind in ACTOR_KINDS]
     allegations = overview["allegations"][:limit]
-    events = overview["events"][:limit]
     dataset = manifest["dataset"]
     json_ld = {"@context": "https://schema.org", "@type": "Dataset", "name": dataset["title"],
                "description": dataset["description"], "license": dataset["license"], "url": request.url_root}
     return render_page(
         "home.html", json_ld=json_ld, counts=counts, actor_groups=actor_groups,
         allegations=stances(allegation=allegations, order=allegations) if allegations else [],
-        events=paged_events({"events": values("event", events)}, None)["events"][0] if events else [],
+        events=latest_events(limit),
         sources=[ref(iri) for iri in overview["sources"][:limit]])
 
 

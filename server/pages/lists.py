@@ -12,8 +12,9 @@ from urllib.parse import urlencode
 from flask import current_app, request
 from pyoxigraph import Literal
 
+from kg.query_text import values
 from kg.search import folded
-from server.pages.record import rows, values
+from server.pages.record import rows
 from server.pages.resources import Ref, readable, ref
 
 
@@ -59,10 +60,11 @@ class Pager:
     def href(self, number: int) -> str | None:
         if not 1 <= number <= -(-self.total // self.size) or number == self.number:
             return None
-        args = request.args.to_dict() | {self.parameter: str(number)}
-        if number == 1:
-            del args[self.parameter]
-        return request.path + ("?" + urlencode(sorted(args.items())) if args else "")
+        # Every value of a repeated parameter is kept (a list's filters: ?status=a&status=b).
+        args = [(name, value) for name, value in request.args.items(multi=True) if name != self.parameter]
+        if number > 1:
+            args.append((self.parameter, str(number)))
+        return request.path + ("?" + urlencode(sorted(args)) if args else "")
 
     @property
     def previous_href(self) -> str | None:

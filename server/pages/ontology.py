@@ -9,11 +9,12 @@ from flask import Blueprint, Response
 
 from kg import formats, ids
 from kg.vocab import SOL
-from server.db import current_release
 from server.http import HTML, choose, with_alternates
 from server.pages import schema_org
+from server.pages.record import as_of_day
 from server.pages.render import render_page
 from server.pages.resources import Ref, Resource, compact, reading_order, select
+from server.release import current_release, per_process
 
 bp = Blueprint("ontology", __name__)
 
@@ -49,17 +50,21 @@ def ontology():
                                              for suffix, fmt in ONTOLOGY_FILES.items()]
     fmt = choose((HTML, *ONTOLOGY_FILES.values()), HTML)
     if fmt is HTML:
-        metadata = Resource.load(ids.ONTOLOGY_GRAPH.value)
-        json_ld = schema_org.thing(metadata, "DefinedTermSet", name=metadata.value("dcterms:title"),
-                                   description=metadata.value("rdfs:comment"),
-                                   version=metadata.value("owl:versionInfo"))
-        page = render_page("ontology.html", json_ld=json_ld, twins=twins, ontology=metadata, namespace=SOL.base,
-                           sections=sections())
+        # Today's page is the same for every request to a release: made once per process and release.
+        page = ontology_page(twins) if as_of_day() else per_process("ontology_page", lambda: ontology_page(twins))
         response = Response(page, mimetype=HTML.media_type)
     else:
         suffix = next(suffix for suffix, file_format in ONTOLOGY_FILES.items() if file_format is fmt)
         response = ontology_file(suffix)
     return with_alternates(response, [(twin.media_type, href) for twin, href in twins])
+
+
+def ontology_page(twins) -> str:
+    metadata = Resource.load(ids.ONTOLOGY_GRAPH.value)
+    json_ld = schema_org.thing(metadata, "DefinedTermSet", name=metadata.value("dcterms:title"),
+                               description=metadata.value("rdfs:comment"), version=metadata.value("owl:versionInfo"))
+    return render_page("ontology.html", json_ld=json_ld, twins=twins, ontology=metadata, namespace=SOL.base,
+                       sections=sections())
 
 
 @bp.get(f"/{ONTOLOGY_PATH}.<any({', '.join(ONTOLOGY_FILES)}):suffix>")

@@ -1,66 +1,64 @@
 """The pages' own SPARQL queries (queries/*.rq), filled in and run on the record a request reads.
 
-A query names what it is about with placeholders, each a comment line of its own, so that the text stays
-a query one can read and run as it is:
-
-* ``#VALUES#``: VALUES clauses binding the variables a caller gives (``this=iri``, ``allegation=[...]``),
-  at the head of the pattern, so that the engine starts from those resources. Binding them later would
-  evaluate the pattern for every resource of the graph first, which is slow once the graph holds
-  millions of statements.
-* ``#LISTS#``: the union of a page's lists (server.pages.lists.sections), each binding ?this again.
+A query names what it is about with ``#VALUES#`` and ``#LISTS#`` placeholders, filled in as kg.query_text
+fills kg's own queries (the one idiom for parameterised SPARQL).
 
 The texts are read once, when the app is made. Pages read the whole record, or with ``?as_of=`` the
-record as it stood that day; nothing is written during a request.
+record as it stood that day; what is the same for every request of the record today they read by key from
+the build's page index (``page_index()``). Nothing is written during a request.
 """
 
 from __future__ import annotations
 
-import re
 from importlib.resources import files
 
 from flask import Flask, abort, current_app, g, request
-from pyoxigraph import NamedNode
 
-from kg.history import DATED_SOURCE_GRAPHS, graphs_as_of, parse_as_of
+from kg.history import graphs_as_of, parse_as_of
+from kg.page_index import PAGE_INDEX, PageIndex
+from kg.query_text import Terms, fill
 from kg.store import run_query
-from server.db import get_store
+from server.release import current_release, get_store
 
 _KEY = "soles.page_queries"
-VALUES_SLOT = "#VALUES#"
-LISTS_SLOT = "#LISTS#"
+_PAGE_INDEX = "soles_page_index"  # the request's connection to the page index, on flask.g
 
 
 def init_app(app: Flask) -> None:
     folder = files(__package__) / "queries"
     app.extensions[_KEY] = {path.name.removesuffix(".rq"): path.read_text(encoding="utf-8")
                             for path in folder.iterdir() if path.name.endswith(".rq")}
+    app.teardown_appcontext(_close_page_index)
 
 
-def values(variable: str, iris) -> str:
-    """``VALUES ?variable { <iri> ... }``; ValueError if one of ``iris`` is no IRI."""
-    return f"VALUES ?{variable} {{ {' '.join(str(NamedNode(iri)) for iri in iris)} }}"
+def page_index() -> PageIndex:
+    """The build's page index (kg.page_index) of this request's release, the record today read by key: one
+    read-only connection per request, closed when the request ends."""
+    index = g.get(_PAGE_INDEX)
+    if index is None:
+        index = PageIndex(current_release().path / PAGE_INDEX)
+        setattr(g, _PAGE_INDEX, index)
+    return index
 
 
-def query_text(name: str, lists: str = "", **bound: str | list[str] | None) -> str:
+def _close_page_index(_error: BaseException | None) -> None:
+    index = g.pop(_PAGE_INDEX, None)
+    if index is not None:
+        index.close()
+
+
+def query_text(name: str, lists: str = "", **bound: Terms) -> str:
     """The text of queries/``name``.rq, with ``lists`` in place of #LISTS# and, in place of #VALUES#, a
     VALUES clause for each of ``bound`` (a variable's name -> an IRI, a list of IRIs, or None: left free)."""
-    text = current_app.extensions[_KEY][name]
-    clauses = " ".join(values(variable, [iris] if isinstance(iris, str) else iris)
-                       for variable, iris in bound.items() if iris is not None)
-    for slot, filling in ((VALUES_SLOT, clauses), (LISTS_SLOT, lists)):
-        line = re.compile(rf"^[ \t]*{slot}[ \t]*$", re.MULTILINE)
-        if filling and not line.search(text):
-            raise ValueError(f"queries/{name}.rq has no {slot} line to fill")
-        text = line.sub(lambda _: filling, text)
-    return text
+    return fill(current_app.extensions[_KEY][name], f"queries/{name}.rq", lists, **bound)
 
 
-def run(name: str, lists: str = "", **bound: str | list[str] | None):
+def run(name: str, lists: str = "", **bound: Terms):
     """The result of queries/``name``.rq (filled in as query_text does) on the record this request reads."""
     return run_query(get_store(), query_text(name, lists, **bound), **_record_as_of())
 
 
-def rows(name: str, lists: str = "", **bound: str | list[str] | None) -> list[dict]:
+def rows(name: str, lists: str = "", **bound: Terms) -> list[dict]:
     """The rows of a SELECT query as the engine gives them: RDF terms, None when unbound."""
     solutions = run(name, lists, **bound)
     variables = [variable.value for variable in solutions.variables]
@@ -84,5 +82,5 @@ def _record_as_of() -> dict:
     if day is None:
         return {}
     if "as_of_graphs" not in g:
-        g.as_of_graphs = graphs_as_of(run_query(get_store(), DATED_SOURCE_GRAPHS), day)
+        g.as_of_graphs = graphs_as_of(get_store(), day)
     return {"use_default_graph_as_union": False, "default_graph": g.as_of_graphs, "named_graphs": g.as_of_graphs}

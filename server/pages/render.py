@@ -12,10 +12,10 @@ from typing import Callable
 from flask import render_template
 from pyoxigraph import NamedNode
 
-from server.db import get_manifest
 from server.pages import schema_org
 from server.pages.record import as_of_day
 from server.pages.resources import Resource
+from server.release import get_manifest
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,11 @@
 """Reading one resource for a page: its statements, the labels of what it names, and links to follow.
 
 A page names dozens of resources: each becomes a Ref (a label to read, an address to follow), whose
-label is looked up in one query with every other label the page needs, when the page first reads one.
+label is looked up in the build's page index with every other label the page needs, when the page first reads one.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -17,11 +16,10 @@ from pyoxigraph import Literal, NamedNode
 from kg import ids
 from kg.search import folded
 from kg.store import run_query
-from kg.vocab import DCTERMS, RDFS, SKOS, WIKIDATA_ENTITY
-from server.db import get_store, per_process
-from server.pages.record import query_text, rows, run
+from kg.vocab import WIKIDATA_ENTITY
+from server.pages.record import page_index, query_text, rows, run
+from server.release import get_store, per_process
 
-LABEL_PREDICATES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)  # in order of preference, as labels.rq reads them
 WIKIDATA_PAGE = "https://www.wikidata.org/wiki/"
 
 
@@ -29,14 +27,15 @@ class Labels:
     """What a person reads for each of our IRIs in one request: its preferred label, label or title,
     else its last segment.
 
-    Labels are looked up when first read, in one query for every IRI met so far, and remembered for the
-    rest of the request. They come from the whole record, even on a page of the record as of a day.
+    Labels are looked up when first read, in the build's page index (kg.page_index), for every IRI met so
+    far at once, and remembered for the rest of the request. They come from the whole record, even on a
+    page of the record as of a day.
     """
 
-    def __init__(self, store, known: dict[str, str] | None = None):
-        self.store = store
+    def __init__(self, known: dict[str, str] | None = None):
         self.known: dict[str, str] = dict(known or {})
         self.waiting: set[str] = set()
+        self.refs: dict[str, Ref] = {}
 
     def expect(self, iri: str) -> None:
         if iri not in self.known:
@@ -49,22 +48,17 @@ class Labels:
             self.waiting.clear()
         return self.known[iri]
 
+    def ref(self, iri: str) -> Ref:
+        """``iri`` as a reader meets it (a page names the same resources many times: each Ref is made once)."""
+        found = self.refs.get(iri)
+        if found is None:
+            found = self.refs[iri] = _new_ref(iri, self)
+        return found
+
     def fetch(self, missing: list[str]) -> None:
-        best: dict[str, tuple] = {}
-        graphs = [iri for iri in missing if iri.startswith(ids.GRAPH_BASE)]
-        others = [iri for iri in missing if not iri.startswith(ids.GRAPH_BASE)]
-        found = itertools.chain.from_iterable(
-            run_query(self.store, query_text(name, this=iris))
-            for name, iris in (("graph-labels", graphs), ("labels", others)) if iris)
-        for row in found:
-            label = row["label"]
-            # Preferred label before label before title; English or untagged before other languages.
-            rank = (LABEL_PREDICATES.index(row["predicate"]), label.language not in (None, "en"), label.value)
-            iri = row["this"].value
-            if iri not in best or rank < best[iri]:
-                best[iri] = rank
+        found = page_index().labels(missing)
         for iri in missing:
-            self.known[iri] = best[iri][2] if iri in best else last_segment(iri)
+            self.known[iri] = found[iri] if iri in found else last_segment(iri)
 
 
 def last_segment(iri: str) -> str:
@@ -72,16 +66,17 @@ def last_segment(iri: str) -> str:
 
 
 def request_labels() -> Labels:
-    if "labels" not in g:
-        g.labels = Labels(get_store(), ontology_labels())
-    return g.labels
+    labels = g.get("labels")  # one look-up of flask.g: pages ask for it hundreds of times
+    if labels is None:
+        labels = g.labels = Labels(ontology_labels())
+    return labels
 
 
 def ontology_labels() -> dict[str, str]:
     """The labels of the ontology's terms (classes, statuses, stances, types), which most pages show:
     looked up once per process."""
     def compute():
-        terms = Labels(get_store())
+        terms = Labels()
         named = run_query(get_store(), query_text("ontology-terms-named", this=ids.ONTOLOGY_GRAPH.value))
         terms.fetch(sorted(row["term"].value for row in named))
         return terms.known
@@ -118,19 +113,25 @@ class Ref:
         return self.href is not None and not self.href.startswith("/")
 
 
+# The prefixes, the longest namespace first: the first that an IRI starts with is the closest.
+LONGEST_FIRST = tuple(sorted(ids.PREFIXES.items(), key=lambda item: -len(item[1])))
+
+
 def compact(iri: str) -> str:
     """``sol:Allegation`` for an IRI in a namespace we have a prefix for; the IRI otherwise."""
-    matches = [(prefix, base) for prefix, base in ids.PREFIXES.items() if iri.startswith(base)]
-    if not matches:
-        return iri
-    prefix, base = max(matches, key=lambda match: len(match[1]))
-    return f"{prefix}:{iri[len(base):]}"
+    for prefix, base in LONGEST_FIRST:
+        if iri.startswith(base):
+            return f"{prefix}:{iri[len(base):]}"
+    return iri
 
 
 def ref(iri: str) -> Ref:
+    return request_labels().ref(iri)
+
+
+def _new_ref(iri: str, labels: Labels) -> Ref:
     local = ids.local_path(iri)
     if local is not None:
-        labels = request_labels()
         labels.expect(iri)
         return Ref(iri, "/" + local, labels=labels)
     if iri.startswith(WIKIDATA_ENTITY.base):
@@ -144,8 +145,9 @@ def link(item: Ref) -> Markup:
     """A resource as a link to follow (or its label alone): templates name hundreds, so it is not a macro."""
     if not item.href:
         return escape(item.label)
-    external = Markup(' rel="external noopener"') if item.external else ""
-    return Markup('<a href="{}"{}>{}</a>').format(item.href, external, item.label)
+    external = ' rel="external noopener"' if item.external else ""
+    # Joined by hand, each part escaped: Markup.format costs more than the rest of a long page's links.
+    return Markup(f'<a href="{escape(item.href)}"{external}>{escape(item.label)}</a>')
 
 
 def readable(found: list[dict]) -> list[dict]:

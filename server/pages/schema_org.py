@@ -37,7 +37,15 @@ def actor_type(types: set[str]) -> str:
 
 def actor(item: Ref) -> dict:
     """An actor a page names, typed as a person, an organization or a thing."""
-    return mention(item, actor_type({row["type"].value for row in rows("types", this=item.iri)}))
+    return actors([item])[0]
+
+
+def actors(items: list[Ref]) -> list[dict]:
+    """The actors a page names, as ``actor`` gives each, their classes read in one query."""
+    types: dict[str, set[str]] = {}
+    for row in rows("types", this=[item.iri for item in items]) if items else ():
+        types.setdefault(row["this"].value, set()).add(row["type"].value)
+    return [mention(item, actor_type(types.get(item.iri, set()))) for item in items]
 
 
 def script(data: dict) -> Markup:

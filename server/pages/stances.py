@@ -8,15 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Callable
 
 from pyoxigraph import NamedNode
 
 from kg.history import STATUS_NAMES, StatusStep, course_order, current_statuses, on_record_by
+from kg.page_index import Entry
 from kg.search import folded
 from kg.vocab import SOL
 from server.pages.lists import Pager, sections
-from server.pages.record import as_of_day, rows
-from server.pages.resources import Ref, ontology_comments, readable, readable_term, reading_order, select
+from server.pages.record import as_of_day, page_index, rows
+from server.pages.resources import (
+    Ref,
+    ontology_comments,
+    readable,
+    readable_term,
+    reading_order,
+    request_labels,
+    select,
+)
 
 
 @dataclass
@@ -37,13 +47,41 @@ class Stances:
         """Those who contest the claim or its framing without being accused of it."""
         return self._side(SOL.Disputes)
 
-    @property
+    @cached_property
     def asserting(self) -> list[dict]:
         return self._side(SOL.Asserts)
 
     def _side(self, stance: NamedNode) -> list[dict]:
+        # By claimant; one claimant's several attributions (in several sources) in the order of their IRIs.
         return sorted((row for row in self.attributions if row["stance"].iri == stance.value),
-                      key=lambda row: reading_order(row["claimant"]))
+                      key=lambda row: (reading_order(row["claimant"]), row["attribution"].iri))
+
+
+@dataclass(frozen=True)
+class Involvement:
+    """The allegations that accuse or involve an actor, or on which it takes a stance (or that are about a
+    place), in the record today (the build's page index), and the names of the actors they name: what the
+    page of an actor (or place) lists and counts."""
+
+    actor: str  # or place
+    entries: dict[str, Entry]
+    names: dict[str, str]  # actor IRI -> its name (first rdfs:label), as the store's queries order actors by
+
+    def listed(self, column: str) -> dict[str, str]:
+        """The allegations whose ``column`` ("accused", "involves", "places") names it: IRI -> label."""
+        return {iri: entry.label for iri, entry in self.entries.items() if self.actor in getattr(entry, column)}
+
+
+def involvement(actor: str) -> Involvement | None:
+    """The Involvement of an actor (or place) in the record today; None with ``?as_of=``: the page reads the
+    store then."""
+    if as_of_day() is not None:
+        return None
+    index = page_index()
+    entries = index.allegations_of(actor)
+    names = index.names({named for entry in entries.values()
+                         for named in (*entry.accused, *(voice.claimant for voice in entry.voices))})
+    return Involvement(actor, entries, names)
 
 
 def stances(order: list[str] | None = None, **bound: list[str]) -> list[Stances]:
@@ -55,24 +93,35 @@ def stances(order: list[str] | None = None, **bound: list[str]) -> list[Stances]
     return [grouped[iri] for iri in order if iri in grouped]
 
 
-def paged_stances(lists: dict[str, str], this: str, own: dict[str, str] | None = None) -> dict[str, tuple]:
+def paged_stances(lists: dict[str, str], this: str, own: dict[str, str] | None = None,
+                  paged: dict[str, tuple[list[str], Pager]] | None = None,
+                  listed: dict[str, dict[str, str]] | None = None,
+                  known: dict[str, Entry] | None = None) -> dict[str, tuple]:
     """A page of allegations, in reading order with their stances, for each of ``lists``.
 
     ``lists`` maps each list's name (its page's query parameter too) to the pattern that binds its
     ?allegation from ?this. The allegations are listed and ordered first, which is cheap; only the
     allegations of the pages shown are then read in full. ``own`` maps a list's name to a column
-    (claimant, source): its attributions are kept only where that column is ?this.
+    (claimant, source): its attributions are kept only where that column is ?this. ``paged``: lists
+    listed and paged elsewhere (name -> the allegations of the page shown, and its Pager), read in the
+    same query. ``listed``: lists whose allegations are known already (name -> IRI -> label), not queried;
+    ``known``: the allegations read from the page index already (Involvement.entries), not read again.
     Returns, for each list, its allegations (Stances) and its Pager.
     """
-    labels: dict[str, dict[str, str]] = {name: {} for name in lists}
-    for row in rows("allegation-lists", lists=sections(lists, this), this=this):
+    labels: dict[str, dict[str, str]] = {name: (listed or {}).get(name, {}) for name in lists}
+    asked = {name: pattern for name, pattern in lists.items() if name not in (listed or {})}
+    for row in rows("allegation-lists", lists=sections(asked, this), this=this) if asked else ():
         labels[row["section"].value].setdefault(row["allegation"].value, row["label"].value)
     windows = {}
     for name, found in labels.items():
         pager = Pager.of(name, len(found))
         windows[name] = (pager.window(sorted(found, key=lambda iri: (folded(found[iri]), iri))), pager)
+    windows.update(paged or {})
     shown = sorted({iri for window, _ in windows.values() for iri in window})
-    grouped = _stances_by_allegation(allegation=shown) if shown else {}
+    if known is not None:
+        grouped = _entries_stances({iri: known[iri] for iri in shown})
+    else:
+        grouped = _stances_by_allegation(allegation=shown) if shown else {}
     pages = {}
     for name, (window, pager) in windows.items():
         column = (own or {}).get(name)
@@ -84,7 +133,34 @@ def paged_stances(lists: dict[str, str], this: str, own: dict[str, str] | None =
     return pages
 
 
+def entry_stances(entry: Entry, ref: Callable[[str], Ref]) -> Stances:
+    """An allegation of the build's page index (kg.page_index) as pages show it, ``ref`` naming its IRIs."""
+    found = Stances(ref(entry.iri), ref(entry.status) if entry.status else None,
+                    ontology_comments().get(entry.status) if entry.status else None)
+    found.attributions = [{"allegation": found.allegation, "status": found.status,
+                           "attribution": ref(voice.attribution), "claimant": ref(voice.claimant),
+                           "stance": ref(voice.stance), "source": ref(voice.source),
+                           "quote": voice.quote, "translation": voice.translation, "note": voice.note}
+                          for voice in entry.voices]
+    return found
+
+
 def _stances_by_allegation(**bound: list[str]) -> dict[str, Stances]:
+    """The record today is read from the build's page index; the record as of a day, or attributions, from
+    the store."""
+    if as_of_day() is None and list(bound) == ["allegation"]:
+        return _entries_stances(page_index().allegations(bound["allegation"]))
+    return live_stances(**bound)
+
+
+def _entries_stances(entries: dict[str, Entry]) -> dict[str, Stances]:
+    """The allegations of the page index that someone speaks to, as pages show them."""
+    refer = request_labels().ref
+    return {iri: entry_stances(entry, refer) for iri, entry in entries.items() if entry.voices}
+
+
+def live_stances(**bound: list[str]) -> dict[str, Stances]:
+    """The allegations ``bound`` names, as _stances_by_allegation, read from the store (queries/stances.rq)."""
     grouped: dict[str, Stances] = {}
     notes = ontology_comments()
     for row in select("stances", **bound):

@@ -1,4 +1,4 @@
-"""Access to the build from a request: ``current_release()``, ``get_store()``, ``get_manifest()``, ``per_process()``.
+"""The release a request reads: ``current_release()``, ``get_store()``, ``get_manifest()``, ``per_process()``.
 
 ``BUILD_DIR`` is a build root whose ``current`` pointer ``kg build`` moves atomically to each new
 release (kg.release). Each request resolves the pointer once, at its start (one readlink), and is

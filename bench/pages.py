@@ -1,0 +1,61 @@
+"""``python -m bench pages``: every page kind served in-process (Flask's test client) from one build, p50 per page.
+
+Each page is asked ``--repeat`` times after one warm-up request; the anchor is a static file served by the
+same app in the same run (the cost of Flask's dispatch alone), so a noisy machine shows in both columns.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from kg.layout import resolve
+from server import create_app
+
+ANCHOR = "/static/favicon.svg"
+# The pages of the real data worth timing: each page kind, the hub (Nicolás Maduro) and a typical actor.
+PAGES = (
+    "/",
+    "/id/person/nicolas-maduro",
+    "/id/person/diosdado-cabello",
+    "/id/person/vladimir-padrino",
+    "/id/place/venezuela",
+    "/timeline",
+    "/network",
+    "/contested",
+    "/allegations",
+    "/search?q=maduro",
+    "/search?q=fake+news",
+    "/sparql",
+    "/downloads",
+    "/ontology",
+)
+
+
+def timed(client, path: str, repeat: int) -> tuple[int, float]:
+    """The status and the median time in ms of ``repeat`` GETs of ``path`` (after one warm-up)."""
+    status = client.get(path).status_code
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        client.get(path)
+        samples.append((time.perf_counter() - started) * 1000)
+    return status, statistics.median(samples)
+
+
+def measure(build: Path, paths: tuple[str, ...], repeat: int) -> list[tuple[str, int, float]]:
+    resolve(build)  # a clear error when there is no build there, rather than a table of 500s
+    client = create_app({"BUILD_DIR": build}).test_client()
+    return [(path, *timed(client, path, repeat)) for path in (ANCHOR, *paths)]
+
+
+def run(build: Path, extra: list[str], repeat: int, target_ms: float) -> int:
+    rows = measure(build, PAGES + tuple(extra), repeat)
+    anchor = rows[0][2]
+    print(f"| page | status | p50 ms | x anchor | under {target_ms:g} ms |")
+    print("| --- | --- | --- | --- | --- |")
+    for path, status, p50 in rows:
+        met = "anchor" if path == ANCHOR else ("yes" if p50 < target_ms and status == 200 else "NO")
+        print(f"| `{path}` | {status} | {p50:.2f} | {p50 / anchor:.1f} | {met} |")
+    return 0 if all(status == 200 for _, status, _ in rows) else 1

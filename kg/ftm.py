@@ -1,0 +1,300 @@
+"""The FollowTheMoney export: actors, who accuses, denies or disputes whom, court steps and designations as
+FollowTheMoney entities, one JSON object per line (``soles.ftm.json``, and per actor on the server).
+
+Each entity is ``{"id", "schema", "properties"}``, each property a sorted list of strings, the lines sorted
+by id: the same build gives the same bytes. What becomes what:
+
+===============================  ==============================================================================
+soles                            FollowTheMoney
+===============================  ==============================================================================
+person                           Person (``position``: the roles the sources give)
+organization                     PublicBody when the record shows it acting with a state's authority
+                                 (kg/queries/ftm-public-bodies.rq), else Organization
+group ("U.S. officials")         LegalEntity: an unnamed collective is neither a person nor a body, and
+                                 LegalEntity is the most general party FollowTheMoney has
+asserting attribution            UnknownLink for each accused: subject the accused, object the claimant,
+                                 role "accused by"
+denying / disputing attribution  UnknownLink for each actor asserting the allegation (in any source): subject
+                                 the claimant, object the asserter, role "denies allegation by" or
+                                 "disputes allegation by"
+status: charged ... acquitted    CourtCase (one per allegation and case name) and a CourtCaseParty for each
+                                 step and actor it concerns (role "defendant", status the step)
+status: designated, sanctioned   Sanction for each actor concerned, and the topic ``sanction`` on the actor
+member of (an organization)      Membership
+===============================  ==============================================================================
+
+Every link, court step and sanction carries the allegation's label (``summary``), the quote with our translation
+(``description``), the source's date, address, publishers and our reading date, and our record's IRI
+(``recordId``). Superseded status statements are left out. No crime topic is given: FollowTheMoney's
+``crime.*`` topics state involvement in a crime, and an allegation is a claim.
+
+FollowTheMoney's own validation passes an abstract schema or a missing required property, so every entity
+is checked against ``SCHEMATA`` before it is written (tests/test_ftm.py checks that table against the
+library's model).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+from pyoxigraph import Store
+
+from kg import ids
+from kg.store import run_named_query
+from kg.vocab import SOL
+
+FTM_FILE = "soles.ftm.json"
+MEDIA_TYPE = "application/x-ndjson"  # one JSON object per line, as the ftm tools read and write them
+ID_PREFIX = "soles-"
+# The schemata the export uses, each with the properties FollowTheMoney requires of it.
+SCHEMATA = {
+    "Person": {"name"},
+    "Organization": {"name"},
+    "PublicBody": {"name"},
+    "LegalEntity": {"name"},
+    "UnknownLink": {"subject", "object"},
+    "CourtCase": {"name"},
+    "CourtCaseParty": {"party", "case"},
+    "Sanction": {"entity"},
+    "Membership": {"member", "organization"},
+}
+KIND_SCHEMATA = {SOL.Person.value: "Person", SOL.Organization.value: "Organization", SOL.Group.value: "LegalEntity"}
+STANCE_ROLES = {SOL.Asserts.value: "accused by", SOL.Denies.value: "denies allegation by",
+                SOL.Disputes.value: "disputes allegation by"}
+# The steps of a criminal case (a CourtCaseParty each) and of a sanction (a Sanction each).
+COURT_STEPS = tuple(SOL[name] for name in ("Charged", "Arrested", "Extradited", "PleadedNotGuilty", "PleadedGuilty",
+                                           "Convicted", "Sentenced", "ChargeDropped", "Acquitted"))
+SANCTION_STEPS = (SOL.Designated, SOL.Sanctioned)
+WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
+# ISO 3166-1 codes of the countries data/wikidata.yaml lists, by Wikidata id (Wikidata's P297); an actor's
+# country without a Wikidata id, or not in this table, is left out.
+COUNTRY_CODES = {"Q30": "us", "Q96": "mx", "Q142": "fr", "Q717": "ve", "Q739": "co"}
+
+Entity = dict  # {"id": str, "schema": str, "properties": {name: [str, ...]}}
+
+
+class InvalidEntity(ValueError):
+    """An entity the export would write is not one FollowTheMoney can hold."""
+
+
+def actor_id(iri: str) -> str:
+    """``soles-person-nicolas-maduro`` for ``https://w3id.org/soles/id/person/nicolas-maduro``."""
+    return ID_PREFIX + iri.removeprefix(ids.ENTITY_BASE).replace("/", "-")
+
+
+def _hashed_id(kind: str, *parts: str) -> str:
+    """An id made of what identifies a relationship: the same parts, the same id, in every build."""
+    return f"{ID_PREFIX}{kind}-{hashlib.sha1(chr(10).join(parts).encode('utf-8')).hexdigest()[:20]}"
+
+
+def _entity(entity_id: str, schema: str, properties: dict[str, Iterable[str | None]]) -> Entity:
+    """An entity with each property's values deduplicated and sorted, empty ones left out; checked."""
+    cleaned = {name: sorted({value for value in values if value}) for name, values in properties.items()}
+    entity = {"id": entity_id, "schema": schema,
+              "properties": {name: values for name, values in sorted(cleaned.items()) if values}}
+    check(entity)
+    return entity
+
+
+def check(entity: Entity) -> None:
+    """Raise InvalidEntity unless the entity's schema is one of SCHEMATA and it has every required property."""
+    required = SCHEMATA.get(entity["schema"])
+    if required is None:
+        raise InvalidEntity(f"{entity['id']}: schema {entity['schema']!r} is not one the export uses")
+    missing = sorted(required - entity["properties"].keys())
+    if missing:
+        raise InvalidEntity(f"{entity['id']}: a {entity['schema']} needs {', '.join(missing)}")
+
+
+def _value(row, name: str) -> str | None:
+    term = row[name]
+    return None if term is None else term.value
+
+
+def _quoted(quote: str | None, translation: str | None) -> str | None:
+    """The description of a relationship: the source's words, and our English rendering if they are in another."""
+    if not quote:
+        return None
+    return f"“{quote}”" + (f" (our translation: “{translation}”)" if translation else "")
+
+
+# ---------------------------------------------------------------- relationships
+
+
+def _accusations(store: Store, allegations: list[str] | None) -> list[Entity]:
+    """An UnknownLink for each asserting attribution and accused, and for each denying or disputing
+    attribution and actor asserting the same allegation."""
+    records: dict[str, dict] = {}
+    asserters: dict[str, set[str]] = defaultdict(set)
+    for row in run_named_query(store, "ftm-attributions", allegation=allegations):
+        record = records.setdefault(row["attribution"].value, {
+            "allegation": row["allegation"].value, "claimant": row["claimant"].value, "stance": row["stance"].value,
+            "accused": set(),
+            "provenance": _provenance(row, "attribution", [_quoted(_value(row, "quote"), _value(row, "translation"))])})
+        record["accused"].add(row["accused"].value)
+        record["provenance"]["publisher"].add(_value(row, "publisher"))
+        if row["stance"].value == SOL.Asserts.value:
+            asserters[row["allegation"].value].add(row["claimant"].value)
+    links = []
+    for iri, record in records.items():
+        if record["stance"] == SOL.Asserts.value:
+            pairs = [(accused, record["claimant"]) for accused in record["accused"]]
+        else:
+            pairs = [(record["claimant"], asserter) for asserter in asserters[record["allegation"]]
+                     if asserter != record["claimant"]]
+        links += [_entity(_hashed_id("link", iri, subject, other), "UnknownLink",
+                          {"subject": [actor_id(subject)], "object": [actor_id(other)],
+                           "role": [STANCE_ROLES[record["stance"]]], **record["provenance"]})
+                  for subject, other in pairs]
+    return links
+
+
+def _statements(store: Store, steps: tuple, **bound) -> dict[tuple[str, str], dict]:
+    """The status statements of ``steps`` (with ``bound`` variables), one per statement and actor it concerns."""
+    found: dict[tuple[str, str], dict] = {}
+    for row in run_named_query(store, "ftm-statuses", status=list(steps), **bound):
+        statement = found.setdefault((row["statement"].value, row["concerns"].value), {
+            "allegation": row["allegation"].value, "case": _value(row, "case"), "step": row["step"].value,
+            "status": row["status"].value,
+            "provenance": _provenance(row, "statement", [_value(row, "detail"), _quoted(_value(row, "quote"), None)])})
+        statement["provenance"]["publisher"].add(_value(row, "publisher"))
+    return found
+
+
+def _provenance(row, record: str, description: list[str | None]) -> dict:
+    """What a relationship says of where it comes from: our record ``row[record]``, its allegation's label, the
+    ``description``, the date, address (or the copy read) and publishers of its source, and when we read it.
+    Publishers come one per row: the caller adds each to the set."""
+    return {"recordId": [row[record].value], "summary": [row["label"].value], "description": description,
+            "date": [_value(row, "date")], "sourceUrl": [_value(row, "url") or _value(row, "seenAt")],
+            "retrievedAt": [_value(row, "readOn")], "publisher": set()}
+
+
+def _court_cases(store: Store, allegations: list[str] | None) -> list[Entity]:
+    """A CourtCase per allegation and case name its court steps give (none: the allegation's own case), and a
+    CourtCaseParty for each step and actor it concerns."""
+    cases: dict[tuple[str, str], list] = defaultdict(list)
+    parties = []
+    for (statement, actor), step in sorted(_statements(store, COURT_STEPS, allegation=allegations).items()):
+        key = (step["allegation"], step["case"] or "")
+        cases[key].append(step)
+        parties.append(_entity(_hashed_id("party", statement, actor), "CourtCaseParty", {
+            "party": [actor_id(actor)], "case": [_hashed_id("case", *key)], "role": ["defendant"],
+            "status": [step["step"]], **step["provenance"]}))
+    return parties + [_court_case(key, steps) for key, steps in cases.items()]
+
+
+def _court_case(key: tuple[str, str], steps: list[dict]) -> Entity:
+    """The CourtCase of an allegation and case name: filed on the earliest charge among its ``steps``."""
+    allegation_label = steps[0]["provenance"]["summary"][0]
+    charged = [date for step in steps if step["status"] == SOL.Charged.value for date in step["provenance"]["date"]]
+    return _entity(_hashed_id("case", *key), "CourtCase", {
+        "name": [key[1] or f"Case on the allegation: {allegation_label}"], "summary": [allegation_label],
+        "fileDate": [min(charged)] if charged else [],
+        **{name: [value for step in steps for value in step["provenance"][name]]
+           for name in ("sourceUrl", "publisher")}})
+
+
+def _sanctions(store: Store, **bound) -> list[Entity]:
+    """A Sanction for each designation or sanction step and actor it concerns."""
+    return [_entity(_hashed_id("sanction", statement, actor), "Sanction",
+                    {"entity": [actor_id(actor)], "status": [step["step"]], **step["provenance"]})
+            for (statement, actor), step in _statements(store, SANCTION_STEPS, **bound).items()]
+
+
+def _memberships(store: Store, actor: str | None) -> list[Entity]:
+    return [_entity(_hashed_id("membership", row["member"].value, row["organization"].value), "Membership",
+                    {"member": [actor_id(row["member"].value)], "organization": [actor_id(row["organization"].value)],
+                     "sourceUrl": [row["member"].value]})
+            for row in run_named_query(store, "ftm-memberships", actor=actor)]
+
+
+# ---------------------------------------------------------------- actors
+
+
+def _actors(store: Store, actors: list[str] | None) -> list[Entity]:
+    """The entities of ``actors`` (IRIs; None: every actor)."""
+    fields: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    kinds = {}
+    for row in run_named_query(store, "ftm-actors", actor=actors):
+        kinds[row["actor"].value] = row["kind"].value
+        fields[row["actor"].value][row["field"].value].add(row["value"].value)
+    public_bodies = {row["actor"].value for row in run_named_query(store, "ftm-public-bodies", actor=actors)}
+    sanctioned = {entity["properties"]["entity"][0] for entity in _sanctions(store, concerns=actors)}
+    entities = []
+    for iri, kind in kinds.items():
+        found = fields[iri]
+        qids = [value.removeprefix(WIKIDATA_ENTITY) for value in found["wikidata"]]
+        properties = {
+            "name": found["name"], "alias": found["alias"], "description": found["description"],
+            "wikidataId": qids, "sourceUrl": [iri],
+            "country": [COUNTRY_CODES.get(value.removeprefix(WIKIDATA_ENTITY)) for value in found["country"]],
+            "topics": ["sanction"] if actor_id(iri) in sanctioned else []}
+        if kind == SOL.Person.value:
+            properties["position"] = found["role"]
+        schema = "PublicBody" if iri in public_bodies else KIND_SCHEMATA[kind]
+        entities.append(_entity(actor_id(iri), schema, properties))
+    return entities
+
+
+# ---------------------------------------------------------------- the export
+
+
+ACTOR_REFERENCES = ("subject", "object", "party", "entity", "member", "organization")  # properties naming actors
+
+
+def references(entity: Entity) -> set[str]:
+    """The ids of the entities ``entity`` refers to."""
+    return {value for name in (*ACTOR_REFERENCES, "case") for value in entity["properties"].get(name, [])}
+
+
+def entities(store: Store, actor: str | None = None) -> list[Entity]:
+    """The export's entities sorted by id: the whole record's, or with ``actor`` (an actor's IRI) those that
+    concern it: the actor, the relationships it is a side of, and the entities they refer to (each the same
+    as in the whole export). Empty if ``actor`` is no actor."""
+    if actor is None:
+        relations = [*_accusations(store, None), *_court_cases(store, None), *_sanctions(store),
+                     *_memberships(store, None)]
+        return sorted(_actors(store, None) + relations, key=lambda entity: entity["id"])
+    allegations = [row["allegation"].value for row in run_named_query(store, "ftm-allegations-of", actor=actor)]
+    own = actor_id(actor)
+    candidates = [*_accusations(store, allegations), *_court_cases(store, allegations),
+                  *_sanctions(store, allegation=allegations), *_memberships(store, actor)]
+    sides = [entity for entity in candidates if own in references(entity)]
+    cases = {case for entity in sides for case in entity["properties"].get("case", [])}
+    relations = sides + [entity for entity in candidates if entity["id"] in cases]
+    named = {actor} | {_actor_iri(value) for entity in sides for name in ACTOR_REFERENCES
+                       for value in entity["properties"].get(name, [])}
+    actors = _actors(store, sorted(named))
+    if own not in {entity["id"] for entity in actors}:
+        return []
+    return sorted(actors + relations, key=lambda entity: entity["id"])
+
+
+def _actor_iri(entity_id: str) -> str:
+    """The IRI of the actor whose id (actor_id) is ``entity_id``: its kind holds no hyphen."""
+    return ids.ENTITY_BASE + entity_id.removeprefix(ID_PREFIX).replace("-", "/", 1)
+
+
+def lines(found: Iterable[Entity]) -> str:
+    """The entities as FollowTheMoney JSON lines."""
+    return "".join(json.dumps(entity, ensure_ascii=False, separators=(",", ":")) + "\n" for entity in found)
+
+
+def write(store: Store, release_dir: Path) -> dict:
+    """Write ``soles.ftm.json`` into ``release_dir``; return what the manifest says of it."""
+    found = entities(store)
+    data = lines(found).encode("utf-8")
+    (release_dir / FTM_FILE).write_bytes(data)
+    counts = defaultdict(int)
+    for entity in found:
+        counts[entity["schema"]] += 1
+    return {"entities": len(found), "schemata": dict(sorted(counts.items())),
+            "files": [{"name": FTM_FILE, "format": "ftm", "media_type": MEDIA_TYPE,
+                       "description": "Actors, accusations, denials, court steps and designations as "
+                                      "FollowTheMoney entities (JSON lines, for Aleph and the ftm tools)",
+                       "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}]}

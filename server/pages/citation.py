@@ -1,0 +1,328 @@
+"""What a page gives to cite it: its permanent IRI, the dataset's version, and ready text (plain, BibTeX, CSL-JSON).
+
+A record is cited with the sources it was taken from: each document with its date and address, where and
+when the editors read the words quoted (seen_at, read_on), and the primary documents it reproduces or
+reports on. The dataset's version is the build that answers: its UTC time and the hash of its manifest,
+which names every file of the build by its SHA-256 (kg.release).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+
+from flask import Flask
+
+from kg import ids
+from kg.store import run_query
+from kg.vocab import DCTERMS, RDF, SOL
+from kg.wording import human_date
+from server.pages.lists import sections
+from server.pages.record import query_text, rows
+from server.pages.resources import Labels, Resource, last_segment, reading_order, ref
+from server.release import current_release, get_manifest, get_store, per_process
+
+# The attributions concerning an actor: on the allegations against them, and their own (a list pattern
+# each, binding ?attribution from ?this: an engine evaluates a UNION's branches before binding ?this).
+ACTOR_ATTRIBUTIONS = {
+    "accused": "?allegation sol:accused ?this . ?attribution sol:allegation ?allegation .",
+    "claims": "?attribution sol:claimant ?this .",
+}
+# For each kind of record, the list patterns that bind ?source to the documents it was taken from. An
+# actor's page leaves them to the dossier (server.pages.dossier), which reads them with ACTOR_SOURCES: a
+# hub is named in hundreds of attributions, and its page must stay fast.
+SOURCES_OF = (
+    (SOL.Attribution, {"source": "?this sol:source ?source ."}),
+    (SOL.Event, {"source": "?this sol:source ?source ."}),
+    (SOL.Allegation, {"attributions": "?attribution sol:allegation ?this ; sol:source ?source ."}),
+    (SOL.Source, {"itself": "BIND(?this AS ?source)"}),
+)
+ACTOR_SOURCES = {name: pattern + " ?attribution sol:source ?source ." for name, pattern in ACTOR_ATTRIBUTIONS.items()}
+# What a citation names of a document, by property.
+DOCUMENT_FIELDS = {RDF.type.value: "kind", DCTERMS.title.value: "title", DCTERMS.publisher.value: "publisher",
+                   DCTERMS.issued.value: "date", SOL.url.value: "url", SOL.seenAt.value: "seen_at",
+                   SOL.readOn.value: "read_on"}
+# CSL item types of our kinds of source; any other is a "document".
+CSL_TYPES = {SOL.NewsReport.value: "article-newspaper", SOL.CourtRecord.value: "legal_case",
+             SOL.Legislation.value: "legislation", SOL.Indictment.value: "legal_case",
+             SOL.GovernmentNotice.value: "report", SOL.Analysis.value: "report"}
+BUILD_ID = re.compile(r"(?P<day>\d{8})T(?P<time>\d{6})\.\d+Z-(?P<hash>[0-9a-f]+)")
+# What LaTeX reads as commands, written so that it prints them; braces escaped keep each field balanced.
+BIBTEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
+                   "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+BIBTEX_SPECIAL = re.compile("|".join(map(re.escape, BIBTEX_SPECIALS)))
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_global(citation_of, "citation")
+
+
+@dataclass(frozen=True)
+class Version:
+    """The build a page was read from: its id, the hash of its manifest, when it was built (UTC) and the
+    curation date of its data."""
+
+    build_id: str
+    content_hash: str
+    built: str | None  # 2026-11-30T16:14:59Z; None for a build of the layout before releases
+    modified: str | None
+
+    @property
+    def built_day(self) -> str | None:
+        return self.built and self.built[:10]
+
+
+def dataset_version() -> Version:
+    build_id = current_release().id
+    modified = get_manifest()["dataset"].get("modified")
+    match = BUILD_ID.fullmatch(build_id)
+    if not match:  # unversioned-<hash>
+        return Version(build_id, build_id.rpartition("-")[2], None, modified)
+    day, time = match["day"], match["time"]
+    built = f"{day[:4]}-{day[4:6]}-{day[6:]}T{time[:2]}:{time[2:4]}:{time[4:]}Z"
+    return Version(build_id, match["hash"], built, modified)
+
+
+@dataclass(frozen=True)
+class Cited:
+    """A document as a citation names it; ``originals`` are the primary documents it reproduces or reports on."""
+
+    iri: str
+    title: str
+    kind: str | None
+    publishers: tuple[str, ...]
+    date: str | None
+    url: str | None
+    seen_at: str | None
+    read_on: str | None
+    originals: tuple[Cited, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Its BibTeX key and CSL id: the source's own id (``fixture-report``), as its curators named it."""
+        return citation_key(last_segment(self.iri))
+
+    @property
+    def page(self) -> str:
+        """Its page here."""
+        return "/" + ids.local_path(self.iri)
+
+    @property
+    def web_url(self) -> str | None:
+        """Its address, if it is one a browser may follow."""
+        return web_address(self.url)
+
+    @property
+    def web_seen_at(self) -> str | None:
+        return web_address(self.seen_at)
+
+    @property
+    def where_read(self) -> str | None:
+        """Where and when the editors read it, if the record says."""
+        if not self.seen_at:
+            return None
+        return f"Read at {self.seen_at}" + (f" on {self.read_on}" if self.read_on else "")
+
+    def plain(self) -> str:
+        who = ", ".join(self.publishers) or "Unknown publisher"
+        text = f"{who} ({human_date(self.date, 'n.d.')}). {self.title}."
+        if self.url:
+            text += f" {self.url}."
+        if self.seen_at:
+            text += f" Read at {self.seen_at}" + (f" on {human_date(self.read_on)}" if self.read_on else "") + "."
+        return text
+
+
+def sources_of(iri: str, patterns: dict[str, str]) -> list[Cited]:
+    """The documents the record ``iri`` was taken from (``patterns`` bind them to ?source from ?this), dated
+    ones first in date order, each with the primary documents it reproduces or reports on."""
+    originals: dict[str, set[str]] = {}
+    for row in rows("citation-sources", lists=sections(patterns, iri), this=iri):
+        source, cited = row["source"].value, row["cited"].value
+        primaries = originals.setdefault(source, set())
+        if cited != source:
+            primaries.add(cited)
+    known = cited_documents()
+
+    def cited(document: str) -> Cited:
+        return known.get(document) or Cited(document, ref(document).label, None, (), None, None, None, None)
+
+    return sorted((replace(cited(source), originals=tuple(sorted(map(cited, primaries), key=_date_order)))
+                   for source, primaries in originals.items()), key=_date_order)
+
+
+def cited_documents() -> dict[str, Cited]:
+    """Every source of the record as a citation names it, read once per process and build (the same for
+    every page; looking a page's sources up one by one costs more than the rest of the page)."""
+    def compute():
+        described: dict[str, dict[str, list[str]]] = {}
+        for row in run_query(get_store(), query_text("citation-documents", property=list(DOCUMENT_FIELDS))):
+            fields = described.setdefault(row["cited"].value, {})
+            fields.setdefault(DOCUMENT_FIELDS[row["property"].value], []).append(row["value"].value)
+        labels = Labels()
+        labels.fetch(sorted({publisher for fields in described.values() for publisher in fields.get("publisher", ())}
+                            | set(described)))
+        return {document: _document(document, fields, labels) for document, fields in described.items()}
+    return per_process("cited documents", compute)
+
+
+def _document(iri: str, fields: dict[str, list[str]], labels: Labels) -> Cited:
+    def first(field: str) -> str | None:
+        return min(fields.get(field, ()), default=None)
+
+    kinds = sorted(set(fields.get("kind", ())) - {SOL.Source.value}, key=lambda kind: (kind not in CSL_TYPES, kind))
+    publishers = sorted((labels.of(publisher) for publisher in fields.get("publisher", ())), key=reading_order)
+    return Cited(iri, first("title") or labels.of(iri), kinds[0] if kinds else None, tuple(publishers),
+                 first("date"), first("url"), first("seen_at"), first("read_on"))
+
+
+def _date_order(item: Cited) -> tuple:
+    return item.date is None, item.date or "", reading_order(item.title), item.iri
+
+
+def web_address(address: str | None) -> str | None:
+    return address if address and address.startswith(("http://", "https://")) else None
+
+
+def citation_key(text: str) -> str:
+    """A BibTeX key (and CSL id): ``text``'s letters and digits, joined by hyphens."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """How to cite one record of the dataset: as plain text, BibTeX and CSL-JSON."""
+
+    iri: str
+    title: str
+    kind: str
+    dataset: str
+    editors: str
+    version: Version
+    accessed: str
+    sources: tuple[Cited, ...] | None  # None: not listed with this record (an actor's are in the dossier)
+
+    @property
+    def key(self) -> str:
+        """The record's BibTeX key and CSL id: ``soles-id-person-alice-example``."""
+        return citation_key("soles " + self.iri.removeprefix(ids.BASE))
+
+    @property
+    def documents(self) -> list[Cited]:
+        """Every source and every primary document, once each."""
+        seen: dict[str, Cited] = {}
+        for source in self.sources or ():
+            for document in (source, *source.originals):
+                seen.setdefault(document.iri, document)
+        return list(seen.values())
+
+    @property
+    def note(self) -> str:
+        """The build, and the keys of the sources' own entries."""
+        taken_from = ". Taken from: " + ", ".join(source.key for source in self.sources) if self.sources else ""
+        return f"Dataset build {self.version.build_id}{taken_from}"
+
+    def plain(self) -> str:
+        built = f", built {human_date(self.version.built_day)}" if self.version.built_day else ""
+        lines = [f"{self.editors} ({(self.version.built_day or self.version.modified or 'n.d.')[:4]}). "
+                 f"{self.title} [{self.kind}]. In {self.dataset}, version {self.version.content_hash}{built}. "
+                 f"{self.iri} (accessed {human_date(self.accessed)})."]
+        if self.sources:
+            lines.append("Taken from:")
+        for source in self.sources or ():
+            lines.append(f"- {source.plain()}")
+            lines.extend(f"  Primary document: {original.plain()}" for original in source.originals)
+        return "\n".join(lines)
+
+    def bibtex(self) -> str:
+        record = {
+            "author": "{" + bibtex_text(self.editors) + "}",
+            "title": "{" + bibtex_text(self.title) + "}",
+            "howpublished": bibtex_text(f"Record ({self.kind}) in {self.dataset}"),
+            "version": self.version.content_hash,
+            "year": (self.version.built_day or self.version.modified or "")[:4],
+            "date": self.version.built_day or self.version.modified,
+            "url": bibtex_url(self.iri),
+            "urldate": self.accessed,
+            "note": bibtex_text(self.note),
+        }
+        entries = [bibtex_entry(self.key, record)]
+        for document in self.documents:
+            entries.append(bibtex_entry(document.key, {
+                "author": " and ".join("{" + bibtex_text(name) + "}" for name in document.publishers),
+                "title": "{" + bibtex_text(document.title) + "}",
+                "year": (document.date or "")[:4],
+                "date": document.date,
+                "url": document.url and bibtex_url(document.url),
+                "urldate": document.read_on,
+                "note": document.where_read and bibtex_text(document.where_read),
+                "related": ",".join(original.key for original in document.originals),
+            }))
+        return "\n\n".join(entries)
+
+    def csl_json(self) -> str:
+        record = {
+            "id": self.key, "type": "dataset", "title": self.title, "genre": self.kind,
+            "author": [{"literal": self.editors}], "publisher": self.editors, "container-title": self.dataset,
+            "version": self.version.content_hash, "URL": self.iri, "accessed": csl_date(self.accessed),
+            "issued": csl_date(self.version.built_day or self.version.modified),
+            "note": self.note,
+        }
+        items = [record]
+        for document in self.documents:
+            items.append({
+                "id": document.key, "type": CSL_TYPES.get(document.kind, "document"), "title": document.title,
+                "author": [{"literal": name} for name in document.publishers],
+                "publisher": ", ".join(document.publishers), "issued": csl_date(document.date),
+                "URL": document.url, "accessed": csl_date(document.read_on),
+                "note": document.where_read,
+            })
+        # An item a line: short enough to read, and still one JSON array to paste.
+        lines = (json.dumps({name: value for name, value in item.items() if value}, ensure_ascii=False)
+                 for item in items)
+        return "[\n" + ",\n".join(lines) + "\n]"
+
+
+def citation_of(resource: Resource, sources: list[Cited] | None = None) -> Citation:
+    """How to cite ``resource``'s record, as the page shows it (a template global): with ``sources``, or
+    else those its kind of record names (None for an actor: see SOURCES_OF)."""
+    if sources is None:
+        patterns = next((patterns for cls, patterns in SOURCES_OF if resource.is_a(cls)), None)
+        sources = None if patterns is None else sources_of(resource.ref.iri, patterns)
+    kinds = resource.kinds
+    return Citation(
+        iri=resource.ref.iri, title=resource.ref.label, kind=kinds[0].label if kinds else "record",
+        dataset=get_manifest()["dataset"].get("title") or "soles", editors=dataset_editors(),
+        version=dataset_version(), accessed=datetime.now(timezone.utc).date().isoformat(),
+        sources=None if sources is None else tuple(sources))
+
+
+def dataset_editors() -> str:
+    """Who publishes the dataset, by name: the author of every record's citation (looked up once per process)."""
+    def compute():
+        publisher = get_manifest()["dataset"].get("publisher")
+        return Labels().of(publisher) if publisher else "soles editors"
+    return per_process("dataset editors", compute)
+
+
+def bibtex_text(text: str) -> str:
+    return BIBTEX_SPECIAL.sub(lambda match: BIBTEX_SPECIALS[match.group()], text)
+
+
+def bibtex_url(url: str) -> str:
+    """An address as a BibTeX url field, which is read verbatim: only what would unbalance it is encoded."""
+    return url.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D").replace(" ", "%20")
+
+
+def bibtex_entry(key: str, fields: dict[str, str | None]) -> str:
+    lines = [f"  {name} = {{{value}}}," for name, value in fields.items() if value]
+    return "\n".join([f"@misc{{{key},", *lines, "}"])
+
+
+def csl_date(date: str | None) -> dict | None:
+    """A date of any precision (2024, 2024-05, 2024-05-01) as CSL date-parts."""
+    if not date or not re.fullmatch(r"\d{4}(-\d{2}){0,2}", date):
+        return None
+    return {"date-parts": [[int(part) for part in date.split("-")]]}

@@ -1,0 +1,33 @@
+"""An actor's FollowTheMoney entities (kg.ftm): ``/id/<kind>/<slug>.ftm.json``, the lines of ``soles.ftm.json``
+that concern the actor (the actor, the relationships it is a side of, the entities they refer to)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, url_for
+
+from kg import ftm, ids
+from server.http import HTML, with_alternates
+from server.pages.dereference import not_found
+from server.pages.dossier import ACTOR_KINDS
+from server.pages.resources import Resource
+from server.release import get_store
+
+bp = Blueprint("ftm", __name__)
+
+
+@bp.get(f"/id/<any({', '.join(ACTOR_KINDS)}):kind>/<slug>.ftm.json")
+def actor_entities(kind: str, slug: str):
+    iri = f"{ids.ENTITY_BASE}{kind}/{slug}"
+    found = ftm.entities(get_store(), actor=iri) if ids.is_slug(slug) else []
+    if not found:
+        return not_found(iri)
+    response = Response(ftm.lines(found), mimetype=ftm.MEDIA_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="soles-{kind}-{slug}.ftm.json"'
+    return with_alternates(response, [(HTML.media_type, f"/id/{kind}/{slug}")])
+
+
+@bp.app_template_global()
+def ftm_export(resource: Resource) -> str:
+    """The address of an actor's FollowTheMoney entities, for its page to link to (a template global)."""
+    kind, slug = resource.ref.iri.removeprefix(ids.ENTITY_BASE).split("/", 1)
+    return url_for("ftm.actor_entities", kind=kind, slug=slug)

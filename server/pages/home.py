@@ -5,14 +5,16 @@ Also /favicon.ico, which browsers ask for on every page that names no icon.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, url_for
 
+from kg import ids
 from kg.vocab import SOL
+from server.pages.record import as_of_day
 from server.pages.render import render_page
 from server.pages.resources import ref
 from server.pages.stances import stances
 from server.pages.timeline import latest_events
-from server.release import get_manifest
+from server.release import get_manifest, per_process
 
 bp = Blueprint("home", __name__)
 
@@ -23,6 +25,11 @@ ACTOR_KINDS = (("People", SOL.Person), ("Organizations", SOL.Organization), ("Gr
 
 @bp.get("/")
 def home():
+    # Today's home page is the same for every request to a release: made once per process and release.
+    return home_page() if as_of_day() else per_process("home_page", home_page)
+
+
+def home_page() -> str:
     limit = current_app.config["PAGE_SIZE"]
     manifest = get_manifest()
     overview = manifest["overview"]
@@ -33,8 +40,9 @@ def home():
                     for heading, kind in ACTOR_KINDS]
     allegations = overview["allegations"][:limit]
     dataset = manifest["dataset"]
+    # The dataset's permanent address, not this request's host: the page is made once for every request.
     json_ld = {"@context": "https://schema.org", "@type": "Dataset", "name": dataset["title"],
-               "description": dataset["description"], "license": dataset["license"], "url": request.url_root}
+               "description": dataset["description"], "license": dataset["license"], "url": ids.BASE}
     return render_page(
         "home.html", json_ld=json_ld, counts=counts, actor_groups=actor_groups,
         allegations=stances(allegation=allegations, order=allegations) if allegations else [],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -90,6 +92,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _stopped_with_the_tests() -> None:
+    """Run in the server's process before it starts: the kernel sends it SIGTERM when the test process dies,
+    so a run that is killed (a CI timeout) leaves no server behind (Linux's PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+
+
 class LiveServer:
     """``kg serve`` running in its own process group on a free loopback port."""
 
@@ -99,6 +107,7 @@ class LiveServer:
         command = [sys.executable, "-m", "kg.cli", "serve", "--build", str(build_dir), "--port", str(self.port),
                    "--workers", str(workers), "--timeout", str(timeout), *extra]
         self.process = subprocess.Popen(command, cwd=PROJECT_ROOT, start_new_session=True,
+                                        preexec_fn=_stopped_with_the_tests,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

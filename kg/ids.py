@@ -15,8 +15,8 @@ REFERENCE_GRAPH_NAME = "reference"
 ONTOLOGY_GRAPH = NamedNode(BASE + "ontology")
 DATASET = NamedNode(BASE + "dataset")
 
-ENTITY_KINDS = ("person", "organization", "group", "place", "allegation", "attribution", "event", "source", "status",
-                "period")
+ACTOR_KINDS = ("person", "organization", "group")
+ENTITY_KINDS = (*ACTOR_KINDS, "place", "allegation", "attribution", "event", "source", "status", "period")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -57,10 +57,16 @@ def local_path(iri: str) -> str | None:
     return iri[len(BASE):] if iri.startswith(BASE) else None
 
 
+def kind_and_slug(iri: str) -> tuple[str, str]:
+    """(``person``, ``nicolas-maduro``) for the IRI of an entity of ours."""
+    kind, _, slug = iri.removeprefix(ENTITY_BASE).partition("/")
+    return kind, slug
+
+
 def curie(iri: str) -> str | None:
     """``kind:slug`` for the IRI of an entity of ours (``person:nicolas-maduro``, as ENTITY_PREFIXES write it):
     an id without slashes, for tools whose links break on them (OpenRefine); None for any other IRI."""
-    kind, _, slug = iri.removeprefix(ENTITY_BASE).partition("/")
+    kind, slug = kind_and_slug(iri)
     return f"{kind}:{slug}" if iri.startswith(ENTITY_BASE) and kind in ENTITY_PREFIXES and is_slug(slug) else None
 
 

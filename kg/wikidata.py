@@ -23,7 +23,6 @@ import email.utils
 import json
 import threading
 import time
-import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -38,7 +37,7 @@ from pyoxigraph import Literal
 from kg import query_text
 from kg.curation import Catalog, Record
 from kg.schema import PLACE
-from kg.search import folded
+from kg.search import folded, without_accents
 from kg.vocab import WIKIDATA_ENTITY
 
 WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
@@ -163,14 +162,10 @@ def _looked_up(names: list[tuple[str, str]]) -> list[Literal]:
     found only through an alias we record; what comes back is compared here ignoring case and accents."""
     texts = []
     for _, text in names:
-        for variant in (text, _without_accents(text), text.title(), _without_accents(text).title()):
+        for variant in (text, without_accents(text), text.title(), without_accents(text).title()):
             if variant not in texts:
                 texts.append(variant)
     return [Literal(text, language=language) for text in texts for language in LANGUAGES]
-
-
-def _without_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def candidates(client: PoliteClient, record: Record) -> list[Candidate]:

@@ -29,7 +29,6 @@ bp = Blueprint("dossier", __name__)
 
 CSV = formats.by_name("csv")
 DOSSIER_FORMATS = (HTML, CSV, formats.by_name("turtle"), jsonld.JSONLD)
-ACTOR_KINDS = ("person", "organization", "group")  # the kinds of IRI an actor has (kg.ids)
 # The allegations concerning an actor (list patterns of allegation-lists.rq).
 CONCERNING = {
     "accused": "?allegation sol:accused ?this .",
@@ -54,7 +53,7 @@ CSV_COLUMNS = ("concerns", "allegation", "allegation_status", "claimant", "stanc
 def dossier(kind: str, name: str):
     slug, suffix = split_suffix(name)
     iri = f"{ids.ENTITY_BASE}{kind}/{slug}"
-    if kind not in ACTOR_KINDS or not ids.is_slug(slug):
+    if kind not in ids.ACTOR_KINDS or not ids.is_slug(slug):
         return not_found(iri)
     resource = Resource.load(iri)
     if not resource.is_a(SOL.Actor):
@@ -77,7 +76,7 @@ def dossier(kind: str, name: str):
 @bp.app_template_global()
 def dossier_exports(resource: Resource) -> list[tuple[formats.Format, str]]:
     """The dossier's page and twins for an actor's page to link to (a template global)."""
-    kind, slug = resource.ref.iri.removeprefix(ids.ENTITY_BASE).split("/", 1)
+    kind, slug = ids.kind_and_slug(resource.ref.iri)
     return twins_of(f"dossier/{kind}/{slug}", DOSSIER_FORMATS)
 
 

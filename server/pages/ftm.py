@@ -8,14 +8,13 @@ from flask import Blueprint, Response, url_for
 from kg import ftm, ids
 from server.http import HTML, with_alternates
 from server.pages.dereference import not_found
-from server.pages.dossier import ACTOR_KINDS
 from server.pages.resources import Resource
 from server.release import get_store
 
 bp = Blueprint("ftm", __name__)
 
 
-@bp.get(f"/id/<any({', '.join(ACTOR_KINDS)}):kind>/<slug>.ftm.json")
+@bp.get(f"/id/<any({', '.join(ids.ACTOR_KINDS)}):kind>/<slug>.ftm.json")
 def actor_entities(kind: str, slug: str):
     iri = f"{ids.ENTITY_BASE}{kind}/{slug}"
     found = ftm.entities(get_store(), actor=iri) if ids.is_slug(slug) else []
@@ -29,5 +28,5 @@ def actor_entities(kind: str, slug: str):
 @bp.app_template_global()
 def ftm_export(resource: Resource) -> str:
     """The address of an actor's FollowTheMoney entities, for its page to link to (a template global)."""
-    kind, slug = resource.ref.iri.removeprefix(ids.ENTITY_BASE).split("/", 1)
+    kind, slug = ids.kind_and_slug(resource.ref.iri)
     return url_for("ftm.actor_entities", kind=kind, slug=slug)

@@ -9,12 +9,11 @@ from flask import Blueprint, current_app, redirect, url_for
 
 from kg import ids
 from kg.vocab import SOL
-from server.pages.record import as_of_day
-from server.pages.render import render_page
+from server.pages.render import made_once_per_release, render_page
 from server.pages.resources import ref
 from server.pages.stances import stances
 from server.pages.timeline import latest_events
-from server.release import get_manifest, per_process
+from server.release import get_manifest
 
 bp = Blueprint("home", __name__)
 
@@ -25,8 +24,7 @@ ACTOR_KINDS = (("People", SOL.Person), ("Organizations", SOL.Organization), ("Gr
 
 @bp.get("/")
 def home():
-    # Today's home page is the same for every request to a release: made once per process and release.
-    return home_page() if as_of_day() else per_process("home_page", home_page)
+    return made_once_per_release("home_page", home_page)
 
 
 def home_page() -> str:

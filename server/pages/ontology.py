@@ -11,10 +11,9 @@ from kg import formats, ids
 from kg.vocab import SOL
 from server.http import HTML, choose, with_alternates
 from server.pages import schema_org
-from server.pages.record import as_of_day
-from server.pages.render import render_page
+from server.pages.render import made_once_per_release, render_page
 from server.pages.resources import Ref, Resource, compact, reading_order, select
-from server.release import current_release, per_process
+from server.release import current_release
 
 bp = Blueprint("ontology", __name__)
 
@@ -50,9 +49,8 @@ def ontology():
                                              for suffix, fmt in ONTOLOGY_FILES.items()]
     fmt = choose((HTML, *ONTOLOGY_FILES.values()), HTML)
     if fmt is HTML:
-        # Today's page is the same for every request to a release: made once per process and release.
-        page = ontology_page(twins) if as_of_day() else per_process("ontology_page", lambda: ontology_page(twins))
-        response = Response(page, mimetype=HTML.media_type)
+        response = Response(made_once_per_release("ontology_page", lambda: ontology_page(twins)),
+                            mimetype=HTML.media_type)
     else:
         suffix = next(suffix for suffix, file_format in ONTOLOGY_FILES.items() if file_format is fmt)
         response = ontology_file(suffix)

@@ -15,7 +15,7 @@ from pyoxigraph import NamedNode
 from server.pages import schema_org
 from server.pages.record import as_of_day
 from server.pages.resources import Resource
-from server.release import get_manifest
+from server.release import get_manifest, per_process
 
 
 @dataclass(frozen=True)
@@ -30,3 +30,9 @@ class PageKind:
 def render_page(template: str, json_ld: dict | None = None, twins: list | None = None, **context) -> str:
     return render_template(template, json_ld=json_ld and schema_org.script(json_ld), twins=twins or [],
                            dataset=get_manifest()["dataset"], as_of=as_of_day(), **context)
+
+
+def made_once_per_release(name: str, make: Callable[[], str]) -> str:
+    """A page that is the same for every request to a release (the home page, the ontology): made once per
+    process and release; with ``?as_of=`` it shows another day's record, so it is made anew."""
+    return make() if as_of_day() else per_process(name, make)

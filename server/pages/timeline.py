@@ -33,7 +33,6 @@ bp = Blueprint("timeline", __name__)
 
 PATH = "/timeline"
 JSON = formats.Format("timeline-json", "JSON", "application/json", "json")
-ACTOR_KINDS = ("person", "organization", "group")
 SECTION_SIZE = 10  # dated items a page's own timeline section lists before it links to the whole timeline
 UNDATED_STATUS = "The source that reports it gives no date."
 NO_REASON = "The record gives no date and no reason."
@@ -81,14 +80,14 @@ def _entity_keys(kinds: tuple[str, ...], with_kind: bool) -> Callable[[Item], di
 
 FACETS = (
     # An actor's key keeps its kind (person/x): the kinds have separate name spaces.
-    Facet("actor", "Actor", _entity_keys(ACTOR_KINDS, with_kind=True)),
+    Facet("actor", "Actor", _entity_keys(ids.ACTOR_KINDS, with_kind=True)),
     Facet("type", "Event type or status", lambda item: {last_segment(item.type): item.type} if item.type else {}),
     Facet("source", "Source", lambda item: {last_segment(item.source): item.source} if item.source else {}),
     Facet("place", "Place", _entity_keys(("place",), with_kind=False)),
     Facet("allegation", "Allegation", _entity_keys(("allegation",), with_kind=False)),
 )
 FORM_FACETS = ("actor", "type", "source")  # chosen in the form; the others come from links on pages
-PAGE_FACETS = {**{kind: "actor" for kind in ACTOR_KINDS}, "allegation": "allegation", "place": "place"}
+PAGE_FACETS = {**{kind: "actor" for kind in ids.ACTOR_KINDS}, "allegation": "allegation", "place": "place"}
 
 
 @dataclass(frozen=True)

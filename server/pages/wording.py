@@ -26,7 +26,7 @@ LICENCES = {
 
 def agree(verb: str, subject) -> str:
     """``verb`` (third person singular: "denies") as ``subject`` (a Ref to an actor) takes it: "U.S. officials deny"."""
-    kind = subject.iri.removeprefix(ids.ENTITY_BASE).split("/", 1)[0]
+    kind, _ = ids.kind_and_slug(subject.iri)
     return wording.agree(verb, kind, subject.label)
 
 

@@ -509,6 +509,49 @@ def generate(triples: int, out: Path, seed: int = 1) -> dict:
             "actors": sizes.actors, "places": sizes.places, "seed": seed}
 
 
+@dataclass(frozen=True)
+class Rotation:
+    """What the bench's rotating series ask for, one request after another (bench/run.py): actors as their
+    address under /id/ (``person/<slug>``) with their names, and the pages of /contested."""
+
+    actors: tuple[tuple[str, str], ...]
+    contested_pages: int
+
+
+ROTATED_ACTORS = 2000
+ROTATION_SEED = 13
+
+
+def rotation(path: Path, count: int = ROTATED_ACTORS, page_size: int = 50) -> Rotation:
+    """Up to ``count`` of the actors the N-Quads file at ``path`` accuses, taken at even steps down the ranking
+    by how often each is accused (hubs, the middle and the tail alike), in a seeded shuffled order so that
+    any stretch of requests is a fair sample; and how many pages of ``page_size`` its contested allegations
+    (those an attribution denies) fill. Read from the file, so that it also serves ``bench run --data``."""
+    accused_iri, label_iri = iri(SOL.accused), LABEL
+    actor_bases = tuple(f"<{ids.ENTITY_BASE}{kind}/" for kind in ids.ACTOR_KINDS)
+    denial = f"<{ids.ENTITY_BASE}attribution/"
+    accused: dict[str, int] = {}
+    names: dict[str, str] = {}
+    denied: set[str] = set()
+    accused_at, label_at, denial_typed = f" {accused_iri} ", f" {label_iri} ", f"/denies> {A} "
+    with open(path, encoding="utf-8") as quads:
+        for line in quads:  # substring tests first: most lines are none of these (1M lines in a few seconds)
+            if accused_at in line:
+                actor = line.split(" ", 3)[2]
+                accused[actor] = accused.get(actor, 0) + 1
+            elif label_at in line and line.startswith(actor_bases):
+                rest = line.split(" ", 2)[2]
+                names[line.split(" ", 1)[0]] = rest[1:rest.rindex('"')]
+            elif denial_typed in line and line.startswith(denial):
+                denied.add(line[len(denial):].split("/")[1])
+    ranked = sorted(accused, key=lambda actor: (-accused[actor], actor))
+    step = max(1, len(ranked) / count)
+    chosen = [ranked[int(position * step)] for position in range(min(count, len(ranked)))]
+    random.Random(ROTATION_SEED).shuffle(chosen)
+    return Rotation(tuple((actor[1 + len(ids.ENTITY_BASE):-1], names.get(actor, "")) for actor in chosen),
+                    max(1, len(denied) // page_size))
+
+
 def check_shapes(path: Path) -> tuple[bool, str]:
     """pyshacl's verdict on a generated file merged with the ontology, as kg validates real data.
 

@@ -14,13 +14,22 @@ from kg.layout import resolve
 from server import create_app
 
 ANCHOR = "/static/favicon.svg"
-# The pages of the real data worth timing: each page kind, the hub (Nicolás Maduro) and a typical actor.
+# The pages of the real data worth timing: each page kind, the hub (Nicolás Maduro) and a typical actor, the
+# allegation with the most sources, the one with the longest course, the source most taken from, the event
+# with the most statements, the graph of reference data, and the hub's dossier.
 PAGES = (
     "/",
     "/id/person/nicolas-maduro",
     "/id/person/diosdado-cabello",
     "/id/person/vladimir-padrino",
     "/id/place/venezuela",
+    "/id/allegation/maduro-heads-cartel-of-the-suns",
+    "/id/allegation/carvajal-and-alcala-charged",
+    "/id/attribution/wsj-venezuelan-generals-cocaine-summary/cabello-and-padrino-targeted-by-us-rewards/us-government/asserts",
+    "/id/source/wsj-venezuelan-generals-cocaine-summary",
+    "/id/event/state-reward-offers-four-officials-2020",
+    "/graph/wsj-venezuelan-generals-cocaine-summary",
+    "/dossier/person/nicolas-maduro",
     "/timeline",
     "/network",
     "/contested",

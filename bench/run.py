@@ -27,7 +27,8 @@ from pathlib import Path
 import requests
 from pyoxigraph import RdfFormat, serialize
 
-from bench.generate import HUB_ACTOR, TYPICAL_ACTOR, generate
+from bench.generate import HUB_ACTOR, TYPICAL_ACTOR, Rotation, generate, rotation
+from kg import ids
 from kg.layout import STORE_DIR
 from kg.paths import DEFAULT_DATA_DIR, PROJECT_ROOT
 from kg.quads import sort_quads
@@ -42,6 +43,12 @@ QUERY_DIRS = (BENCH_DIR / "queries", DEFAULT_DATA_DIR / "queries")
 RESULTS_JSON = "application/sparql-results+json"
 GRAPH_TYPE = "application/n-triples"
 READY_QUERY = "ASK { ?s ?p ?o }"
+# A query that says "# rotates actor: <the actor it names>" (or "# rotates term: "<the word it searches>"")
+# binds another actor (or another actor's name) at each request; it is also measured as written, as its
+# "repeat" series.
+ROTATES = re.compile(r'^# rotates (actor|term): (\S.*?)\s*$', re.MULTILINE)
+REPEAT = " (repeat)"
+ROTATION_CHECKS = 5  # rotated requests checked before a rotating series is load-tested
 WORKER_COUNTS = (1, 4)
 
 
@@ -199,6 +206,7 @@ def free_port() -> int:
 class Query:
     name: str
     text: str
+    rotating: bool = False  # each request binds the next actor or term of the rotation (see ROTATES)
 
     @property
     def accept(self) -> str:
@@ -207,8 +215,31 @@ class Query:
         return GRAPH_TYPE if form and form.group(1).upper() in ("CONSTRUCT", "DESCRIBE") else RESULTS_JSON
 
 
+    @property
+    def slug(self) -> str:
+        """The name as a file name: ``actor-allegations-repeat``."""
+        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+
+    def bound_parts(self, rotation: Rotation) -> tuple[list[str], list[str]]:
+        """The query text cut where it names the rotated actor or term, and what each request puts there."""
+        kind, token = ROTATES.search(self.text).groups()
+        if kind == "actor":
+            values = [f"<{ids.ENTITY_BASE}{path}>" for path, _ in rotation.actors]
+        else:
+            values = ['"' + name.lower().replace("\\", "").replace('"', "") + '"' for _, name in rotation.actors]
+        return self.text.split(token), values
+
+
 def load_queries() -> list[Query]:
-    return [Query(path.stem, path.read_text()) for directory in QUERY_DIRS for path in sorted(directory.glob("*.rq"))]
+    queries = []
+    for directory in QUERY_DIRS:
+        for path in sorted(directory.glob("*.rq")):
+            text = path.read_text()
+            if ROTATES.search(text):
+                queries += [Query(path.stem, text, rotating=True), Query(path.stem + REPEAT, text)]
+            else:
+                queries.append(Query(path.stem, text))
+    return queries
 
 
 def post_query(url: str, query: str, accept: str, timeout: float) -> requests.Response:
@@ -254,15 +285,52 @@ end
 """
 
 
-def post_script(query: Query) -> str:
-    body = urllib.parse.urlencode({"query": query.text})
-    return (f'wrk.method = "POST"\nwrk.body = [==[{body}]==]\n'
-            f'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
-            f'wrk.headers["Accept"] = "{query.accept}"\n' + WRK_REPORT)
+# Each wrk thread walks the whole list, from its own starting point, one item per request: with more items
+# than a series makes requests per worker, or an LRU cache smaller than the list, no cache wins a walk.
+WRK_ROTATION = """
+local position = 0
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("first", threads)
+end
+init = function(args)
+  position = ((first or 1) - 1) * 1009 % #items
+end
+request = function()
+  position = position % #items + 1
+  return REQUEST
+end
+"""
 
 
-def get_script(accept: str) -> str:
-    return f'wrk.method = "GET"\nwrk.headers["Accept"] = "{accept}"\n' + WRK_REPORT
+def rotating(request: str) -> str:
+    """The Lua that walks ``items``, one per request, making each request with the Lua expression ``request``."""
+    return WRK_ROTATION.replace("REQUEST", request)
+
+
+def lua_list(values: list[str]) -> str:
+    return "{" + ",".join(f"[==[{value}]==]" for value in values) + "}"
+
+
+def post_script(query: Query, rotation: Rotation) -> str:
+    head = (f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+            f'wrk.headers["Accept"] = "{query.accept}"\n')
+    if not query.rotating:
+        return head + f'wrk.body = [==[{urllib.parse.urlencode({"query": query.text})}]==]\n' + WRK_REPORT
+    # quote_plus encodes character by character, so the parts and the values may be encoded apart.
+    parts, values = query.bound_parts(rotation)
+    encoded = ["query=" + urllib.parse.quote_plus(parts[0]), *map(urllib.parse.quote_plus, parts[1:])]
+    return (head + f"local parts = {lua_list(encoded)}\n"
+            f"items = {lua_list([urllib.parse.quote_plus(value) for value in values])}\n"
+            + rotating("wrk.format(nil, nil, nil, table.concat(parts, items[position]))") + WRK_REPORT)
+
+
+def get_script(accept: str, paths: list[str]) -> str:
+    head = f'wrk.method = "GET"\nwrk.headers["Accept"] = "{accept}"\n'
+    if len(paths) == 1:
+        return head + WRK_REPORT
+    return head + f"items = {lua_list(paths)}\n" + rotating("wrk.format(nil, items[position])") + WRK_REPORT
 
 
 def run_wrk(children: Children, url: str, script: Path, connections: int, duration: int, log: Path) -> dict:
@@ -305,6 +373,7 @@ class Context:
     work: Path
     queries: list[Query]
     concurrency: list[int]
+    rotation: Rotation
 
     @property
     def ontology_file(self) -> Path:
@@ -536,58 +605,114 @@ def measure_system(ctx: Context, system: System) -> None:
         results["workers"] = {str(count): measure_workers(ctx, system, count) for count in WORKER_COUNTS}
 
 
+def checked_texts(query: Query, rotation: Rotation) -> list[str]:
+    """The query as written, or as the first requests of its rotation ask it."""
+    if not query.rotating:
+        return [query.text]
+    parts, values = query.bound_parts(rotation)
+    return [value.join(parts) for value in values[:ROTATION_CHECKS]]
+
+
 def measure_query(server: Server, query: Query) -> dict:
-    """One checked request, then wrk at each concurrency."""
+    """Checked requests (one, or the first few of a rotation: their result sizes summed), then wrk at each
+    concurrency."""
     ctx, name = server.ctx, server.name
     timeout = ctx.args.settle_timeout
     started = time.monotonic()
-    try:
-        response = post_query(server.url, query.text, query.accept, timeout=timeout)
-    except requests.Timeout:
-        print(f"[{name}] {query.name}: no answer within {timeout} s", flush=True)
-        server.settle()
-        return {"check": {"error": f"no answer within {timeout} s"}}
-    check = {"status": response.status_code, "seconds": round(time.monotonic() - started, 3),
-             "bytes": len(response.content)}
-    if response.status_code != 200:
-        check["error"] = response.text[:300]
-        print(f"[{name}] {query.name}: HTTP {response.status_code}", flush=True)
-        return {"check": check}
-    check["results"] = result_size(response)
-    script = ctx.work / "lua" / f"{query.name}.lua"
+    check = {"status": 200, "bytes": 0, "results": 0}
+    for text in checked_texts(query, ctx.rotation):
+        try:
+            response = post_query(server.url, text, query.accept, timeout=timeout)
+        except requests.Timeout:
+            print(f"[{name}] {query.name}: no answer within {timeout} s", flush=True)
+            server.settle()
+            return {"check": {"error": f"no answer within {timeout} s"}}
+        if response.status_code != 200:
+            print(f"[{name}] {query.name}: HTTP {response.status_code}", flush=True)
+            return {"check": {"status": response.status_code, "error": response.text[:300]}}
+        check["bytes"] += len(response.content)
+        try:
+            check["results"] += result_size(response)
+        except ValueError:  # a 200 whose body then broke off (Oxigraph failing a SERVICE call mid-answer)
+            print(f"[{name}] {query.name}: unreadable result", flush=True)
+            return {"check": {"status": response.status_code, "error": f"unreadable result: {response.text[:300]}"}}
+    check["seconds"] = round(time.monotonic() - started, 3)
+    script = ctx.work / "lua" / f"{query.slug}.lua"
     script.parent.mkdir(parents=True, exist_ok=True)
-    script.write_text(post_script(query))
+    script.write_text(post_script(query, ctx.rotation))
     measured = {"check": check}
     for connections in ctx.concurrency:
-        measured[f"c{connections}"] = server.wrk(server.url, script, connections, f"{name}-{query.name}-c{connections}")
+        measured[f"c{connections}"] = server.wrk(server.url, script, connections, f"{name}-{query.slug}-c{connections}")
         print(f"[{name}] {query.name} c={connections}: {measured[f'c{connections}']}", flush=True)
     return measured
 
 
+@dataclass(frozen=True)
+class PageSeries:
+    """Pages asked one after another (one address: the same page again, a repeat series), by wrk."""
+
+    name: str
+    paths: list[str]
+    accept: str
+    concurrency: list[int]
+    is_page: bool = True  # held to the page target (a dump is a file, not a page)
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+
+
+def page_series(ctx: Context) -> list[PageSeries]:
+    """Actor pages and every list view, rotating over the actors (and their names, and the contested pages)
+    as users would; the hub and the typical actor as repeat series; the dump download."""
+    actors, quote = ctx.rotation.actors, urllib.parse.quote
+    html, every, one = "text/html", ctx.concurrency, [1]
+    return [
+        PageSeries("actor pages (rotating)", [f"/id/{path}" for path, _ in actors], html, every),
+        PageSeries(f"actor page {HUB_ACTOR[0]} (hub){REPEAT}", [f"/id/person/{HUB_ACTOR[0]}"], html, every),
+        PageSeries(f"actor page {TYPICAL_ACTOR[0]} (typical){REPEAT}", [f"/id/person/{TYPICAL_ACTOR[0]}"], html, every),
+        PageSeries("home page", ["/"], html, one),
+        PageSeries("search for an actor's name (rotating)", [f"/search?q={quote(name)}" for _, name in actors],
+                   html, one),
+        PageSeries("/allegations?accused= (rotating)", [f"/allegations?accused={quote(path.split('/')[1])}"
+                                                         for path, _ in actors], html, one),
+        PageSeries("/contested?page= (rotating)",
+                   [f"/contested?page={number}" for number in range(1, ctx.rotation.contested_pages + 1)], html, one),
+        PageSeries("/timeline?actor= (rotating)", [f"/timeline?actor={quote(path)}" for path, _ in actors], html, one),
+        PageSeries("/timeline", ["/timeline"], html, one),
+        PageSeries("/network?actor= (rotating)", [f"/network?actor={quote(path)}" for path, _ in actors], html, one),
+        PageSeries("/network", ["/network"], html, one),
+        PageSeries("dump soles.nq.gz", ["/downloads/soles.nq.gz"], "*/*", one, is_page=False),
+    ]
+
+
 def measure_pages(server: Server) -> dict:
-    """Actor pages (the hub and a typical actor), the home page, a name search and the dump download,
-    the way a browser asks."""
+    """Every page series, the way a browser asks, after a check of its first few addresses."""
     ctx = server.ctx
-    targets = {
-        f"actor page {HUB_ACTOR[0]} (hub)": (f"/id/person/{HUB_ACTOR[0]}", "text/html", ctx.concurrency),
-        f"actor page {TYPICAL_ACTOR[0]} (typical)": (f"/id/person/{TYPICAL_ACTOR[0]}", "text/html", ctx.concurrency),
-        "home page": ("/", "text/html", [1]),
-        "search 'carvajal'": ("/search?q=carvajal", "text/html", [1]),
-        "dump soles.nq.gz": ("/downloads/soles.nq.gz", "*/*", [1]),
-    }
     pages = {}
-    for name, (path, accept, concurrency) in targets.items():
-        response = requests.get(server.base + path, headers={"Accept": accept}, timeout=60)
-        pages[name] = {"check": {"status": response.status_code, "bytes": len(response.content)}}
-        if response.status_code != 200:
-            print(f"[{server.name}] {name}: HTTP {response.status_code}", flush=True)
+    for series in page_series(ctx):
+        if not series.paths:  # a data file with nothing of the kind (no contested allegation...)
             continue
-        script = ctx.work / "lua" / f"get-{accept.replace('/', '-').replace('*', 'any')}.lua"
-        script.write_text(get_script(accept))
-        for connections in concurrency:
-            log_name = f"{server.name}-{path.strip('/').replace('/', '-')}-c{connections}"
-            pages[name][f"c{connections}"] = server.wrk(path, script, connections, log_name)
-            print(f"[{server.name}] {name} c={connections}: {pages[name][f'c{connections}']}", flush=True)
+        check = {"status": 200, "bytes": 0, "page": series.is_page}
+        for path in series.paths[:ROTATION_CHECKS]:
+            response = requests.get(server.base + path, headers={"Accept": series.accept}, timeout=60)
+            check["bytes"] += len(response.content)
+            if response.status_code != 200:
+                check = {"status": response.status_code, "bytes": len(response.content), "path": path,
+                         "page": series.is_page}
+                break
+        if check["status"] == 200:  # the mean size of the pages checked
+            check["bytes"] //= min(len(series.paths), ROTATION_CHECKS)
+        pages[series.name] = {"check": check}
+        if check["status"] != 200:
+            print(f"[{server.name}] {series.name}: HTTP {check['status']} for {check['path']}", flush=True)
+            continue
+        script = ctx.work / "lua" / f"get-{series.slug}.lua"
+        script.write_text(get_script(series.accept, series.paths))
+        for connections in series.concurrency:
+            measured = server.wrk(series.paths[0], script, connections, f"{server.name}-{series.slug}-c{connections}")
+            pages[series.name][f"c{connections}"] = measured
+            print(f"[{server.name}] {series.name} c={connections}: {measured}", flush=True)
     return pages
 
 
@@ -598,8 +723,8 @@ def measure_workers(ctx: Context, soles: Soles, workers: int) -> dict:
         start_seconds = server.start()
         for query in ctx.queries:
             if "c1" in soles.results["queries"][query.name]:  # the query worked in the main run
-                run_wrk(ctx.children, server.url, ctx.work / "lua" / f"{query.name}.lua", 4,
-                        min(3, ctx.args.duration), ctx.log(f"{server.name}-{query.name}"))
+                run_wrk(ctx.children, server.url, ctx.work / "lua" / f"{query.slug}.lua", 4,
+                        min(3, ctx.args.duration), ctx.log(f"{server.name}-{query.slug}"))
                 server.settle()
     finally:
         server.stop()
@@ -629,7 +754,7 @@ def ratio(mine: dict | None, theirs: dict | None) -> str:
 
 
 TARGET_RATIOS = (("oxigraph", 1.0), ("rdflib-endpoint", 50.0), ("wrapper", 0.8))
-ACTOR_PAGE_P50_MS = 5.0
+PAGE_P50_MS = 20.0  # over HTTP at one client (issue 13: 5 ms in-process, which `bench pages` measures)
 SERVE_READY_S = 2.0
 BUILD_S = 60.0
 
@@ -645,17 +770,17 @@ def target_rows(report: dict) -> list[tuple[str, str, str, bool]]:
     for anchor, goal in TARGET_RATIOS:
         theirs = systems.get(anchor, {}).get("queries", {})
         ratios = [(rps_ratio(soles["queries"].get(query, {}).get(busiest), measured.get(busiest)), query)
-                  for query, measured in theirs.items()]
+                  for query, measured in theirs.items() if not query.endswith(REPEAT)]  # what users do: rotating
         ratios = [(value, query) for value, query in ratios if value is not None]
         if ratios:
             worst, query = min(ratios)
             rows.append((f"soles/{anchor} requests/s at {busiest[1:]} clients, worst query", f"≥ {goal}x",
                          f"{format_ratio(worst)} ({query})", worst >= goal))
     for name, page in soles.get("pages", {}).items():
-        for key, measured in page.items():
-            if name.startswith("actor page") and key != "check" and measured["p50_ms"] is not None:
-                rows.append((f"{name} p50 at {measured['connections']} clients", f"< {ACTOR_PAGE_P50_MS} ms",
-                             f"{measured['p50_ms']} ms", measured["p50_ms"] < ACTOR_PAGE_P50_MS))
+        measured = page.get("c1")
+        if page["check"].get("page") and measured and measured["p50_ms"] is not None:
+            rows.append((f"{name} p50 at 1 client over HTTP", f"< {PAGE_P50_MS:g} ms",
+                         f"{measured['p50_ms']} ms", measured["p50_ms"] < PAGE_P50_MS))
     if "start_seconds" in soles:
         rows.append(("kg serve ready on the prebuilt store (goal stated for 10M)", f"< {SERVE_READY_S} s",
                      f"{soles['start_seconds']} s", soles["start_seconds"] < SERVE_READY_S))
@@ -779,7 +904,8 @@ def run(args) -> int:
         generate(args.triples, data_file)
     shutil.rmtree(work, ignore_errors=True)  # every load starts from nothing, so load times are honest
     children = Children()
-    ctx = Context(args, children, data_file.resolve(), work, load_queries(), concurrency)
+    ctx = Context(args, children, data_file.resolve(), work, load_queries(), concurrency,
+                  rotation(data_file, page_size=DEFAULT_CONFIG["PAGE_SIZE"]))
     soles = Soles("soles", "/sparql")
     every = {"soles": soles, "oxigraph": Oxigraph("oxigraph", "/query"),
              "rdflib-endpoint": RdflibEndpoint("rdflib-endpoint", "/"),

@@ -78,7 +78,7 @@ def cmd_query(args) -> int:
     """Run the query in a confined query process, as the server does (same sandbox, memory and time limits)."""
     from kg import formats
     from server.engines.interface import QueryFailed, QueryJob
-    from server.engines.local import Limits, QueryRunner
+    from server.engines.local import Limits, QueryPool, QueryRunner
     from server.query_shape import GRAPH_FORMS, MalformedQuery, inspect_query
 
     query = sys.stdin.read() if args.query == "-" else args.query
@@ -90,7 +90,7 @@ def cmd_query(args) -> int:
     if name == "table":
         name = "turtle" if graph else "json"
     limits = Limits(timeout=args.timeout, memory=args.max_query_memory, allowed_services=tuple(args.allow_service))
-    runner = QueryRunner(args.build, 1, limits)
+    runner = QueryRunner(args.build, QueryPool.start(1, limits))
     graphs = tuple(graph.value for graph in _graphs_as_of(args.build, args.as_of)) if args.as_of else ()
     try:
         output = b"".join(runner.run(QueryJob(query, formats.by_name(name), graphs, graphs)))

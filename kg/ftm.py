@@ -37,17 +37,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import closing
 from pathlib import Path
 
 from pyoxigraph import Store
 
 from kg import ids
+from kg.sqlite_index import ReadOnlyIndex
 from kg.store import run_named_query
 from kg.vocab import SOL
 
 FTM_FILE = "soles.ftm.json"
+FTM_INDEX = "ftm.sqlite"  # each actor's entities, for the server (not a download)
 MEDIA_TYPE = "application/x-ndjson"  # one JSON object per line, as the ftm tools read and write them
 ID_PREFIX = "soles-"
 # The schemata the export uses, each with the properties FollowTheMoney requires of it.
@@ -125,12 +129,12 @@ def _quoted(quote: str | None, translation: str | None) -> str | None:
 # ---------------------------------------------------------------- relationships
 
 
-def _accusations(store: Store, allegations: list[str] | None) -> list[Entity]:
+def _accusations(store: Store) -> list[Entity]:
     """An UnknownLink for each asserting attribution and accused, and for each denying or disputing
     attribution and actor asserting the same allegation."""
     records: dict[str, dict] = {}
     asserters: dict[str, set[str]] = defaultdict(set)
-    for row in run_named_query(store, "ftm-attributions", allegation=allegations):
+    for row in run_named_query(store, "ftm-attributions"):
         record = records.setdefault(row["attribution"].value, {
             "allegation": row["allegation"].value, "claimant": row["claimant"].value, "stance": row["stance"].value,
             "accused": set(),
@@ -153,10 +157,10 @@ def _accusations(store: Store, allegations: list[str] | None) -> list[Entity]:
     return links
 
 
-def _statements(store: Store, steps: tuple, **bound) -> dict[tuple[str, str], dict]:
-    """The status statements of ``steps`` (with ``bound`` variables), one per statement and actor it concerns."""
+def _statements(store: Store, steps: tuple) -> dict[tuple[str, str], dict]:
+    """The status statements of ``steps``, one per statement and actor it concerns."""
     found: dict[tuple[str, str], dict] = {}
-    for row in run_named_query(store, "ftm-statuses", status=list(steps), **bound):
+    for row in run_named_query(store, "ftm-statuses", status=list(steps)):
         statement = found.setdefault((row["statement"].value, row["concerns"].value), {
             "allegation": row["allegation"].value, "case": _value(row, "case"), "step": row["step"].value,
             "status": row["status"].value,
@@ -174,12 +178,12 @@ def _provenance(row, record: str, description: list[str | None]) -> dict:
             "retrievedAt": [_value(row, "readOn")], "publisher": set()}
 
 
-def _court_cases(store: Store, allegations: list[str] | None) -> list[Entity]:
+def _court_cases(store: Store) -> list[Entity]:
     """A CourtCase per allegation and case name its court steps give (none: the allegation's own case), and a
     CourtCaseParty for each step and actor it concerns."""
     cases: dict[tuple[str, str], list] = defaultdict(list)
     parties = []
-    for (statement, actor), step in sorted(_statements(store, COURT_STEPS, allegation=allegations).items()):
+    for (statement, actor), step in sorted(_statements(store, COURT_STEPS).items()):
         key = (step["allegation"], step["case"] or "")
         cases[key].append(step)
         parties.append(_entity(_hashed_id("party", statement, actor), "CourtCaseParty", {
@@ -199,32 +203,32 @@ def _court_case(key: tuple[str, str], steps: list[dict]) -> Entity:
            for name in ("sourceUrl", "publisher")}})
 
 
-def _sanctions(store: Store, **bound) -> list[Entity]:
+def _sanctions(store: Store) -> list[Entity]:
     """A Sanction for each designation or sanction step and actor it concerns."""
     return [_entity(_hashed_id("sanction", statement, actor), "Sanction",
                     {"entity": [actor_id(actor)], "status": [step["step"]], **step["provenance"]})
-            for (statement, actor), step in _statements(store, SANCTION_STEPS, **bound).items()]
+            for (statement, actor), step in _statements(store, SANCTION_STEPS).items()]
 
 
-def _memberships(store: Store, actor: str | None) -> list[Entity]:
+def _memberships(store: Store) -> list[Entity]:
     return [_entity(_hashed_id("membership", row["member"].value, row["organization"].value), "Membership",
                     {"member": [actor_id(row["member"].value)], "organization": [actor_id(row["organization"].value)],
                      "sourceUrl": [row["member"].value]})
-            for row in run_named_query(store, "ftm-memberships", actor=actor)]
+            for row in run_named_query(store, "ftm-memberships")]
 
 
 # ---------------------------------------------------------------- actors
 
 
-def _actors(store: Store, actors: list[str] | None) -> list[Entity]:
-    """The entities of ``actors`` (IRIs; None: every actor)."""
+def _actors(store: Store, sanctions: list[Entity]) -> list[Entity]:
+    """The entity of every actor (``sanctions``: the export's, which give the topic ``sanction``)."""
     fields: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     kinds = {}
-    for row in run_named_query(store, "ftm-actors", actor=actors):
+    for row in run_named_query(store, "ftm-actors"):
         kinds[row["actor"].value] = row["kind"].value
         fields[row["actor"].value][row["field"].value].add(row["value"].value)
-    public_bodies = {row["actor"].value for row in run_named_query(store, "ftm-public-bodies", actor=actors)}
-    sanctioned = {entity["properties"]["entity"][0] for entity in _sanctions(store, concerns=actors)}
+    public_bodies = {row["actor"].value for row in run_named_query(store, "ftm-public-bodies")}
+    sanctioned = {entity["properties"]["entity"][0] for entity in sanctions}
     entities = []
     for iri, kind in kinds.items():
         found = fields[iri]
@@ -245,39 +249,29 @@ def _actors(store: Store, actors: list[str] | None) -> list[Entity]:
 
 
 ACTOR_REFERENCES = ("subject", "object", "party", "entity", "member", "organization")  # properties naming actors
+ACTOR_SCHEMATA = frozenset({*KIND_SCHEMATA.values(), "PublicBody"})
 
 
-def references(entity: Entity) -> set[str]:
-    """The ids of the entities ``entity`` refers to."""
-    return {value for name in (*ACTOR_REFERENCES, "case") for value in entity["properties"].get(name, [])}
+def entities(store: Store) -> list[Entity]:
+    """The export's entities, sorted by id."""
+    sanctions = _sanctions(store)
+    relations = [*_accusations(store), *_court_cases(store), *sanctions, *_memberships(store)]
+    return sorted(_actors(store, sanctions) + relations, key=lambda entity: entity["id"])
 
 
-def entities(store: Store, actor: str | None = None) -> list[Entity]:
-    """The export's entities sorted by id: the whole record's, or with ``actor`` (an actor's IRI) those that
-    concern it: the actor, the relationships it is a side of, and the entities they refer to (each the same
-    as in the whole export). Empty if ``actor`` is no actor."""
-    if actor is None:
-        relations = [*_accusations(store, None), *_court_cases(store, None), *_sanctions(store),
-                     *_memberships(store, None)]
-        return sorted(_actors(store, None) + relations, key=lambda entity: entity["id"])
-    allegations = [row["allegation"].value for row in run_named_query(store, "ftm-allegations-of", actor=actor)]
-    own = actor_id(actor)
-    candidates = [*_accusations(store, allegations), *_court_cases(store, allegations),
-                  *_sanctions(store, allegation=allegations), *_memberships(store, actor)]
-    sides = [entity for entity in candidates if own in references(entity)]
-    cases = {case for entity in sides for case in entity["properties"].get("case", [])}
-    relations = sides + [entity for entity in candidates if entity["id"] in cases]
-    named = {actor} | {_actor_iri(value) for entity in sides for name in ACTOR_REFERENCES
-                       for value in entity["properties"].get(name, [])}
-    actors = _actors(store, sorted(named))
-    if own not in {entity["id"] for entity in actors}:
-        return []
-    return sorted(actors + relations, key=lambda entity: entity["id"])
-
-
-def _actor_iri(entity_id: str) -> str:
-    """The IRI of the actor whose id (actor_id) is ``entity_id``: its kind holds no hyphen."""
-    return ids.ENTITY_BASE + entity_id.removeprefix(ID_PREFIX).replace("-", "/", 1)
+def concerning(found: list[Entity]) -> dict[str, list[str]]:
+    """The ids of the entities of ``found`` (the whole export) that concern each actor, by actor id, sorted: the
+    actor, the relationships it is a side of, and the entities they refer to (the cases and the other sides)."""
+    actors = {entity["id"] for entity in found if entity["schema"] in ACTOR_SCHEMATA}
+    ids_of: dict[str, set[str]] = defaultdict(set)
+    for entity in found:
+        if entity["schema"] in ACTOR_SCHEMATA:
+            ids_of[entity["id"]].add(entity["id"])
+            continue
+        sides = {value for name in ACTOR_REFERENCES for value in entity["properties"].get(name, [])}
+        for side in sides & actors:
+            ids_of[side].update({entity["id"], *sides & actors, *entity["properties"].get("case", [])})
+    return {actor: sorted(held) for actor, held in sorted(ids_of.items())}
 
 
 def lines(found: Iterable[Entity]) -> str:
@@ -286,10 +280,17 @@ def lines(found: Iterable[Entity]) -> str:
 
 
 def write(store: Store, release_dir: Path) -> dict:
-    """Write ``soles.ftm.json`` into ``release_dir``; return what the manifest says of it."""
+    """Write ``soles.ftm.json`` and the index of each actor's entities (``ftm.sqlite``, read by ``FtmIndex``)
+    into ``release_dir``; return what the manifest says of them."""
     found = entities(store)
     data = lines(found).encode("utf-8")
     (release_dir / FTM_FILE).write_bytes(data)
+    with closing(sqlite3.connect(release_dir / FTM_INDEX)) as index, index:
+        index.execute("CREATE TABLE entities (id TEXT PRIMARY KEY, line TEXT NOT NULL) WITHOUT ROWID")
+        index.execute("CREATE TABLE concerns (actor TEXT, id TEXT, PRIMARY KEY (actor, id)) WITHOUT ROWID")
+        index.executemany("INSERT INTO entities VALUES (?, ?)", ((entity["id"], lines([entity])) for entity in found))
+        index.executemany("INSERT INTO concerns VALUES (?, ?)",
+                          ((actor, held) for actor, ids_held in concerning(found).items() for held in ids_held))
     counts = defaultdict(int)
     for entity in found:
         counts[entity["schema"]] += 1
@@ -298,3 +299,13 @@ def write(store: Store, release_dir: Path) -> dict:
                        "description": "Actors, accusations, denials, court steps and designations as "
                                       "FollowTheMoney entities (JSON lines, for Aleph and the ftm tools)",
                        "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}]}
+
+
+class FtmIndex(ReadOnlyIndex):
+    """Each actor's FollowTheMoney entities, as the build wrote them (``with FtmIndex(path) as index``)."""
+
+    def lines_concerning(self, actor_iri: str) -> str:
+        """The lines of ``soles.ftm.json`` that concern the actor ``actor_iri``, in its order; "" for no actor."""
+        found = self.connection.execute(
+            "SELECT line FROM concerns JOIN entities USING (id) WHERE actor = ? ORDER BY id", (actor_id(actor_iri),))
+        return "".join(line for (line,) in found)

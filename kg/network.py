@@ -2,7 +2,7 @@
 whom, who is accused together with whom, who acts on whom in an event; as JSON for the server, GraphML and GEXF.
 
 A network is a dict: ``nodes`` (each an actor: ``id`` its IRI, ``label``, ``kind``), ``edges`` (one per
-record of a relation: ``from``, ``to``, ``relation``, and the IRIs of its ``allegation`` and ``status`` or
+record of a relation, in the order the server's table lists them: ``from``, ``to``, ``relation``, and the IRIs of its ``allegation`` and ``status`` or
 its ``event``, its ``source`` and the attribution it comes from, ``record``) and ``labels`` (IRI -> name of
 each allegation, event, source and status named). The server shows bounded views of it (server.pages.network),
 written with the same ``graphml`` and ``gexf`` as the whole graph. Co-accused edges have no direction: they
@@ -20,6 +20,7 @@ from typing import Callable
 
 from pyoxigraph import NamedNode, Store
 
+from kg.search import folded
 from kg.store import run_named_query
 from kg.vocab import SOL
 
@@ -49,10 +50,19 @@ def network(store: Store) -> dict:
         if edge["from"] in kinds and edge["to"] in kinds:
             edges.add(tuple(sorted(edge.items())))
     linked = {value for edge in edges for field, value in edge if field in EDGE_LINKS}
+    nodes = [{"id": iri, "label": names[iri][1] if iri in names else iri.rsplit("/", 1)[-1], "kind": kind}
+             for iri, kind in sorted(kinds.items())]
+    reading = {node["id"]: (folded(node["label"]), node["id"]) for node in nodes}
+
+    def table_order(edge: tuple) -> tuple:
+        """Relations in the order the server's table lists them: by who, relation, whom, then what they are
+        on and where (the rest of the record breaking ties), so that a view needs no sort of its own."""
+        found = dict(edge)
+        return (reading[found["from"]], RELATIONS.index(found["relation"]), reading[found["to"]],
+                found.get("allegation") or found["event"], found["source"], edge)
     return {
-        "nodes": [{"id": iri, "label": names[iri][1] if iri in names else iri.rsplit("/", 1)[-1], "kind": kind}
-                  for iri, kind in sorted(kinds.items())],
-        "edges": [dict(edge) for edge in sorted(edges)],
+        "nodes": nodes,
+        "edges": [dict(edge) for edge in sorted(edges, key=table_order)],
         "labels": {iri: names[iri][1] for iri in sorted(linked) if iri in names},
     }
 

@@ -1,5 +1,7 @@
 """The tables pages look things up in, computed once per build: the label of every IRI, every allegation with
-its status and attributions as pages and lists show them, and the allegations each actor or place is part of.
+its status and attributions as pages and lists show them, the allegations each actor or place is part of,
+every list a resource page shows (its events, members, places, graphs...) in the order it shows it, each
+event's date and type, each allegation's course, and each graph's size.
 
 Looking these up in the store costs a page tens of milliseconds (a page names hundreds of resources and shows
 dozens of allegations); the build writes them once (``write``, called by kg.release) into ``pages.sqlite``, and
@@ -21,9 +23,10 @@ from typing import NamedTuple
 from pyoxigraph import Literal, NamedNode, Store
 
 from kg.history import STATUS_NAMES, STATUS_ORDER
+from kg.search import folded
 from kg.sqlite_index import ReadOnlyIndex
 from kg.store import run_named_query
-from kg.vocab import DCTERMS, RDF, RDFS, SKOS, SOL
+from kg.vocab import DCTERMS, PROV, RDF, RDFS, SKOS, SOL
 
 PAGE_INDEX = "pages.sqlite"
 LABEL_PREDICATES = (SKOS.prefLabel.value, RDFS.label.value, DCTERMS.title.value)  # in order of preference
@@ -34,6 +37,28 @@ ATTRIBUTION_PROPERTIES = {"allegation": SOL.allegation, "claimant": SOL.claimant
 ALLEGATION_FACETS = {"status": SOL.status, "type": SOL.allegationType, "accused": SOL.accused, "involves": SOL.involves,
                      "places": SOL.place}
 _CHUNK = 500  # keys per lookup: SQLite bounds the parameters of one statement
+LIST_CHUNK = 100  # the items of a list kept with the resource's other lists; the rest in chunks of as many
+# The lists of resources linked to a resource by a property of theirs (?item property ?this), as pages
+# show them: the list's name -> its properties, and the class its items must have (None: any).
+LINKED_LISTS = {
+    "performed": ((SOL.performedBy,), SOL.Event),
+    "party": ((SOL.involves,), SOL.Event),
+    "events-at": ((SOL.place,), SOL.Event),
+    "related-events": ((SOL.relatedAllegation,), SOL.Event),
+    "reported-events": ((SOL.source,), SOL.Event),
+    "members": ((SOL.memberOf,), None),
+    "published": ((DCTERMS.publisher, DCTERMS.creator), None),
+    "contains": ((SOL.partOf,), None),
+    "actors": ((SOL.country,), SOL.Actor),
+    "summarized-by": ((SOL.summarizes,), None),
+}
+# The kinds of record a graph's page lists, each in its list "graph-<kind>" (see graph_list).
+GRAPH_CONTENT_KINDS = (SOL.Allegation, SOL.Attribution, SOL.Event, SOL.Source, SOL.Person, SOL.Organization,
+                       SOL.Group, SOL.Place)
+# What an allegation's course names of each status statement: IRIs, then texts (the columns of status-course.rq).
+COURSE_IRIS = {"status": SOL.statusValue, "source": SOL.source, "supersedes": SOL.supersedes}
+COURSE_TEXTS = {"date": SOL.date, "case": SOL.caseName, "detail": SOL.detail, "quote": SOL.quote,
+                "reason": SOL.correctionReason}
 
 
 class Voice(NamedTuple):  # a tuple: pages read dozens from the index per request, quickly made
@@ -92,8 +117,9 @@ def statements(store: Store, predicate: NamedNode, value: NamedNode | None = Non
     joining them all costs the engine twice as much (measured at 100,000 statements)."""
     found: dict[str, set] = {}
     for row in run_named_query(store, "page-statements", p=predicate, o=value):
-        if isinstance(row["s"], NamedNode):
-            found.setdefault(row["s"].value, set()).add(row["o"])
+        subject = row[0]  # ?s, ?o by position: quicker than by name, over millions of rows
+        if isinstance(subject, NamedNode):
+            found.setdefault(subject.value, set()).add(row[1])
     return found
 
 
@@ -114,12 +140,33 @@ def labels_and_names(labelled: dict[str, dict[str, set]]) -> dict[str, tuple[str
     return {iri: (rank[2], names.get(iri)) for iri, rank in best.items()}
 
 
-def allegation_entries(store: Store, labels: dict[str, set]) -> list[Entry]:
+class Statements:
+    """The statements of each property of the record (``statements``), each read once for the whole build."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.read: dict[str, dict[str, set]] = {}
+        self.members: dict[str, frozenset[str]] = {}
+
+    def __call__(self, predicate: NamedNode) -> dict[str, set]:
+        if predicate.value not in self.read:
+            self.read[predicate.value] = statements(self.store, predicate)
+        return self.read[predicate.value]
+
+    def of_class(self, cls: NamedNode) -> frozenset[str]:
+        """The IRIs typed ``cls`` (read by class: all the types of the record are many more)."""
+        if cls.value not in self.members:
+            self.members[cls.value] = frozenset(statements(self.store, RDF.type, cls))
+        return self.members[cls.value]
+
+
+def allegation_entries(store: Store, labels: dict[str, set], read_property: Statements | None = None) -> list[Entry]:
     """Every allegation (typed and with an ``rdfs:label``: ``labels``, its statements), in IRI order."""
-    read = {name: statements(store, predicate) for name, predicate in ATTRIBUTION_PROPERTIES.items()}
-    issued = statements(store, DCTERMS.issued)
-    status_of = statements(store, SOL.statusOf)
-    status_dates = statements(store, SOL.date)
+    statements_of = read_property or Statements(store)
+    read = {name: statements_of(predicate) for name, predicate in ATTRIBUTION_PROPERTIES.items()}
+    issued = statements_of(DCTERMS.issued)
+    status_of = statements_of(SOL.statusOf)
+    status_dates = statements_of(SOL.date)
     voices: dict[str, set[Voice]] = {}
     for attribution, allegations in read["allegation"].items():
         required = [read[name].get(attribution, ()) for name in ("claimant", "stance", "source")]
@@ -133,7 +180,7 @@ def allegation_entries(store: Store, labels: dict[str, set]) -> list[Entry]:
     for statement, allegations in status_of.items():
         for allegation in allegations:
             dates.setdefault(allegation.value, set()).update(date.value for date in status_dates.get(statement, ()))
-    facets = {name: statements(store, predicate) for name, predicate in ALLEGATION_FACETS.items()}
+    facets = {name: statements_of(predicate) for name, predicate in ALLEGATION_FACETS.items()}
 
     def values(name: str, iri: str) -> frozenset[str]:
         return frozenset(term.value for term in facets[name].get(iri, ()))
@@ -151,24 +198,166 @@ def allegation_entries(store: Store, labels: dict[str, set]) -> list[Entry]:
 
 def write(store: Store, path: Path) -> dict:
     """Write the page index of ``store`` to ``path``; return what the manifest says of it."""
-    labelled = {predicate: statements(store, NamedNode(predicate)) for predicate in LABEL_PREDICATES}
+    read_property = Statements(store)
+    labelled = {predicate: read_property(NamedNode(predicate)) for predicate in LABEL_PREDICATES}
     labels = labels_and_names(labelled)
-    entries = allegation_entries(store, labelled[RDFS.label.value])
+    entries = allegation_entries(store, labelled[RDFS.label.value], read_property)
     parts = sorted({(part, entry.iri) for entry in entries
                     for part in (*entry.accused, *entry.involves, *entry.places,
                                   *(voice.claimant for voice in entry.voices))})
+    events = event_dates_and_types(read_property)
+    lists, graph_sizes = resource_lists(store, read_property, ReadingKeys(labelled), events, entries)
     with closing(sqlite3.connect(path)) as index:
         index.executescript("""
             CREATE TABLE labels(iri TEXT PRIMARY KEY, label TEXT, name TEXT) WITHOUT ROWID;
             CREATE TABLE allegations(iri TEXT PRIMARY KEY, entry TEXT) WITHOUT ROWID;
             CREATE TABLE parts(part TEXT, allegation TEXT, PRIMARY KEY (part, allegation)) WITHOUT ROWID;
+            CREATE TABLE lists(iri TEXT PRIMARY KEY, lists TEXT) WITHOUT ROWID;
+            CREATE TABLE list_chunks(iri TEXT, list TEXT, chunk INTEGER, items TEXT,
+                                     PRIMARY KEY (iri, list, chunk)) WITHOUT ROWID;
+            CREATE TABLE events(iri TEXT PRIMARY KEY, date TEXT, type TEXT) WITHOUT ROWID;
+            CREATE TABLE courses(allegation TEXT PRIMARY KEY, course TEXT) WITHOUT ROWID;
+            CREATE TABLE graphs(iri TEXT PRIMARY KEY, triples INTEGER) WITHOUT ROWID;
         """)
         index.executemany("INSERT INTO labels VALUES (?, ?, ?)", [(iri, label, name)
                                                                  for iri, (label, name) in sorted(labels.items())])
         index.executemany("INSERT INTO allegations VALUES (?, ?)", [(entry.iri, _dumped(entry)) for entry in entries])
         index.executemany("INSERT INTO parts VALUES (?, ?)", parts)
+        # A resource's lists in one row, a JSON object: name -> [its size, its first LIST_CHUNK items]; the
+        # rest of a longer list in chunks of LIST_CHUNK items, a row each.
+        in_order = sorted(lists.items())
+        about: dict[str, dict[str, list]] = {}
+        for (iri, name), items in in_order:
+            about.setdefault(iri, {})[name] = [len(items), items[:LIST_CHUNK]]
+        index.executemany("INSERT INTO lists VALUES (?, ?)",
+                          ((iri, json.dumps(found, ensure_ascii=False)) for iri, found in about.items()))
+        index.executemany("INSERT INTO list_chunks VALUES (?, ?, ?, ?)",
+                          ((iri, name, start // LIST_CHUNK, json.dumps(items[start:start + LIST_CHUNK], ensure_ascii=False))
+                           for (iri, name), items in in_order if len(items) > LIST_CHUNK
+                           for start in range(LIST_CHUNK, len(items), LIST_CHUNK)))
+        index.executemany("INSERT INTO events VALUES (?, ?, ?)", sorted((iri, *found) for iri, found in events.items()))
+        index.executemany("INSERT INTO courses VALUES (?, ?)",
+                          sorted((allegation, json.dumps(course, ensure_ascii=False))
+                                 for allegation, course in courses(read_property).items()))
+        index.executemany("INSERT INTO graphs VALUES (?, ?)", sorted(graph_sizes.items()))
         index.commit()
-    return {"labels": len(labels), "allegations": len(entries)}
+    return {"labels": len(labels), "allegations": len(entries), "lists": len(lists)}
+
+
+class ReadingKeys:
+    """How each IRI sorts in a list of resources: by its first name (preferred label, label or title, in any
+    language) without case or accents, else by its last segment; then by itself. Worked out for the IRIs that
+    lists put in order only (most lists hold one item), once each."""
+
+    def __init__(self, labelled: dict[str, dict[str, set]]):
+        self.labelled = labelled
+        self.keys: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, iri: str) -> tuple[str, str]:
+        key = self.keys.get(iri)
+        if key is None:
+            names = [folded(name.value) for found in self.labelled.values() for name in found.get(iri, ())
+                     if isinstance(name, Literal)]
+            key = self.keys[iri] = (min(names) if names else folded(iri.rsplit("/", 1)[-1]), iri)
+        return key
+
+
+def event_dates_and_types(read_property: Statements) -> dict[str, tuple[str | None, str | None]]:
+    """Each event's date (its first, as text) and type (its first IRI), as lists of events show them."""
+    dates, types = read_property(SOL.date), read_property(SOL.eventType)
+    return {iri: (min((date.value for date in dates.get(iri, ())), default=None),
+                  min((kind.value for kind in types.get(iri, ())), default=None))
+            for iri in read_property.of_class(SOL.Event)}
+
+
+def resource_lists(store: Store, read_property: Statements, reading_key: ReadingKeys,
+                   events: dict[str, tuple[str | None, str | None]],
+                   entries: list[Entry]) -> tuple[dict[tuple[str, str], list[str]], dict[str, int]]:
+    """Every list a resource page shows, by (resource, list name), each in its page's order; and the number
+    of statements of each named graph."""
+    found: dict[tuple[str, str], set[str]] = {}
+
+    def add(iri: str, name: str, item: str) -> None:
+        found.setdefault((iri, name), set()).add(item)
+
+    for name, (properties, cls) in LINKED_LISTS.items():
+        members = read_property.of_class(cls) if cls is not None else None
+        for predicate in properties:
+            for item, values in read_property(predicate).items():
+                if members is None or item in members:
+                    for value in values:
+                        if isinstance(value, NamedNode):
+                            add(value.value, name, item)
+    for graph, sources in read_property(PROV.wasDerivedFrom).items():
+        for source in sources:
+            if isinstance(source, NamedNode):
+                add(graph, "derived-from", source.value)
+    graph_sizes: dict[str, int] = {}
+    for row in run_named_query(store, "page-graph-subjects"):  # ?g ?s ?triples, read by position
+        graph, subject = row[0].value, row[1]
+        graph_sizes[graph] = graph_sizes.get(graph, 0) + int(row[2].value)
+        if isinstance(subject, NamedNode):
+            found.setdefault((subject.value, "recorded-in"), set()).add(graph)
+    typed: dict[str, dict[str, set[str]]] = {}  # graph -> class -> what it types so
+    for row in run_named_query(store, "page-typed-in-graphs",  # ?g ?item ?type
+                               type=[*GRAPH_CONTENT_KINDS, SOL.SourceGraph, SOL.Source]):
+        if isinstance(row[1], NamedNode):
+            typed.setdefault(row[0].value, {}).setdefault(row[2].value, set()).add(row[1].value)
+    allegation_label = {entry.iri: entry.label for entry in entries}
+    for graph, kinds in typed.items():
+        for kind in GRAPH_CONTENT_KINDS:
+            for item in kinds.get(kind.value, ()):
+                add(graph, graph_list(kind), item)
+        for source in kinds.get(SOL.Source.value, ()):
+            if graph in kinds.get(SOL.SourceGraph.value, ()):
+                add(source, "graphs", graph)
+            for allegation in kinds.get(SOL.Allegation.value, ()):
+                if allegation in allegation_label:  # as allegation-lists.rq: labelled allegations
+                    add(source, "source-allegations", allegation)
+    for entry in entries:
+        for voice in entry.voices:
+            add(voice.source, "source-attributions", entry.iri)
+    add_originals(read_property, add)
+
+    def order(name: str, items: set[str]) -> list[str]:
+        if len(items) == 1:  # most lists: a resource is recorded in one graph, a graph holds one source
+            return list(items)
+        if name in ("source-allegations", "source-attributions"):
+            return sorted(items, key=lambda iri: (folded(allegation_label[iri]), iri))
+        if name in ("performed", "party", "events-at", "related-events", "reported-events"):
+            return sorted(items, key=lambda iri: (events[iri][0] is None, events[iri][0] or "", iri))
+        return sorted(items, key=reading_key)
+    return {key: order(key[1], items) for key, items in found.items()}, graph_sizes
+
+
+def add_originals(read_property: Statements, add) -> None:
+    """The primary documents each source reproduces or reports on (list "originals"), which a citation of a
+    record names with its sources."""
+    for predicate in (SOL.reproduces, SOL.reportsOn):
+        for source, originals in read_property(predicate).items():
+            for original in originals:
+                if isinstance(original, NamedNode):
+                    add(source, "originals", original.value)
+
+
+def graph_list(kind: NamedNode) -> str:
+    """The name of the list of a graph's records of one kind: ``graph-allegation``."""
+    return "graph-" + kind.value.split("#")[-1].lower()
+
+
+def courses(read_property: Statements) -> dict[str, list[dict]]:
+    """Each allegation's status statements (as status-course.rq gives them: IRIs and texts by column, the
+    first of each), in IRI order; the page puts them in the order of the case."""
+    found: dict[str, list[dict]] = {}
+    values = {name: read_property(predicate) for name, predicate in (COURSE_IRIS | COURSE_TEXTS).items()}
+    for statement, allegations in sorted(read_property(SOL.statusOf).items()):
+        row = {name: min((term.value for term in values[name].get(statement, ())), default=None) for name in values}
+        if row["status"] is None or row["source"] is None:
+            continue
+        for allegation in allegations:
+            found.setdefault(allegation.value, []).append({"statement": statement, "allegation": allegation.value,
+                                                           **row})
+    return found
 
 
 def _dumped(entry: Entry) -> str:
@@ -182,6 +371,34 @@ def _loaded(iri: str, text: str) -> Entry:
     label, status, types, accused, involves, places, voices, status_dates = json.loads(text)
     return Entry(iri, label, status, frozenset(types), frozenset(accused), frozenset(involves), frozenset(places),
                  tuple(Voice(*voice) for voice in voices), tuple(status_dates))
+
+
+class Lists:
+    """The lists about one resource in the page index, each read a window at a time."""
+
+    def __init__(self, index: PageIndex, iri: str, heads: dict[str, list]):
+        self.index, self.iri, self.heads = index, iri, heads  # heads: name -> [size, first LIST_CHUNK items]
+
+    def size(self, name: str) -> int:
+        return self.heads[name][0] if name in self.heads else 0
+
+    def window(self, name: str, start: int, size: int) -> list[str]:
+        """Items ``start`` to ``start + size`` of the list ``name``, in its order."""
+        if name not in self.heads:
+            return []
+        head = self.heads[name][1]
+        if start + size <= LIST_CHUNK:
+            return head[start:start + size]
+        first, last = start // LIST_CHUNK, (start + size - 1) // LIST_CHUNK
+        items = head if first == 0 else []
+        for chunk, in self.index.connection.execute(
+                "SELECT items FROM list_chunks WHERE iri = ? AND list = ? AND chunk BETWEEN ? AND ? ORDER BY chunk",
+                (self.iri, name, max(first, 1), last)):
+            items = items + json.loads(chunk)
+        return items[start - first * LIST_CHUNK:][:size]
+
+    def whole(self, name: str) -> list[str]:
+        return self.window(name, 0, self.size(name))
 
 
 class PageIndex(ReadOnlyIndex):
@@ -207,6 +424,30 @@ class PageIndex(ReadOnlyIndex):
         found = self.connection.execute("SELECT iri, entry FROM parts JOIN allegations ON iri = allegation"
                                         " WHERE part = ?", (part,))
         return {iri: _loaded(iri, text) for iri, text in found}
+
+    def lists_about(self, iri: str) -> Lists:
+        """The lists about ``iri`` (see resource_lists), read in one lookup."""
+        found = self.connection.execute("SELECT lists FROM lists WHERE iri = ?", (iri,)).fetchone()
+        return Lists(self, iri, json.loads(found[0]) if found else {})
+
+    def lists_of(self, iris: Iterable[str], name: str) -> dict[str, list[str]]:
+        """The whole list ``name`` about each of ``iris`` that has one, in its order."""
+        about = (Lists(self, iri, json.loads(text)) for iri, text in self._by_key("SELECT iri, lists FROM lists", list(iris)))
+        return {lists.iri: lists.whole(name) for lists in about if name in lists.heads}
+
+    def events(self, iris: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+        """The date and type of each of the events ``iris``."""
+        return {iri: (date, kind) for iri, date, kind in self._by_key("SELECT iri, date, type FROM events", list(iris))}
+
+    def course(self, allegation: str) -> list[dict]:
+        """The status statements about ``allegation`` (see courses)."""
+        found = self.connection.execute("SELECT course FROM courses WHERE allegation = ?", (allegation,)).fetchone()
+        return json.loads(found[0]) if found else []
+
+    def graph_size(self, graph: str) -> int:
+        """How many statements the named graph ``graph`` holds."""
+        found = self.connection.execute("SELECT triples FROM graphs WHERE iri = ?", (graph,)).fetchone()
+        return found[0] if found else 0
 
     def _by_key(self, select: str, keys: list[str]) -> list[tuple]:
         found = []

@@ -23,13 +23,16 @@ import gzip
 import hashlib
 import itertools
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from pyoxigraph import Quad, RdfFormat, Store, parse, serialize
@@ -254,13 +257,89 @@ class Progress:
 
     def __init__(self, enabled: bool):
         self.enabled = enabled and sys.stderr.isatty()
+        self.current: str | None = None
+        self.started = self.cpu_started = 0.0
 
     def stage(self, text: str) -> None:
+        """Begin a stage, saying how long the one before took (what a long build spends its time on)."""
+        self.done()
+        self.current, self.started, self.cpu_started = text, time.monotonic(), time.process_time()
         if self.enabled:
             print(f"kg build: {text}", file=sys.stderr, flush=True)
 
+    def done(self) -> None:
+        if self.current is not None:
+            self.took(self.current, time.monotonic() - self.started, time.process_time() - self.cpu_started)
+        self.current = None
+
+    def took(self, what: str, seconds: float, cpu_seconds: float) -> None:
+        # CPU time too: on a shared machine the wall time says more about the neighbours than the build.
+        if self.enabled:
+            print(f"kg build: {what}: {seconds:.1f} s (CPU {cpu_seconds:.1f} s)", file=sys.stderr, flush=True)
+
     def count(self, items: Iterable, what: str) -> Iterable:
         return tqdm(items, desc=what, unit=" quads", unit_scale=True, disable=not self.enabled, file=sys.stderr)
+
+
+PARALLEL_FROM_QUADS = 50_000  # below this, starting processes costs more than it saves
+MAX_PROCESSES = 4
+MANIFEST_INDEXES = ("overview", "network", "timeline", "ftm", "reconcile", "pages")  # what the manifest says of
+
+
+def _release_tasks(staging: Path, nquads: Path, triples: Path, dataset: dict) -> list[tuple[str, str, Callable]]:
+    """Everything a release holds besides its store, each written by one task given the store: (key of its
+    result, what the progress line says, task). Longest first (as measured at 100,000 statements), so that
+    processes running them end at about the same time."""
+    return [
+        ("network", "the network", partial(network.write, release_dir=staging)),
+        ("pages", "the page index", partial(page_index.write, path=staging / page_index.PAGE_INDEX)),
+        ("ftm", "the FollowTheMoney export", partial(ftm.write, release_dir=staging)),
+        ("search", "the search index", partial(write_index, path=staging / SEARCH_INDEX)),
+        *((dump.filename, f"the dump {dump.filename}", partial(_dump_task, filename=dump.filename, nquads=nquads,
+                                                                 triples=triples, release_dir=staging))
+          for dump in DUMPS),
+        ("reconcile", "the reconciliation index", partial(write_reconciliation_index, release_dir=staging)),
+        ("timeline", "the timeline", partial(timeline.write, release_dir=staging)),
+        (VOID_DUMP.filename, "the VoID description", partial(_void_task, dataset=dataset, release_dir=staging)),
+        ("overview", "counting for the overview", overview.overview),
+    ]
+
+
+def _dump_task(store: Store, filename: str, nquads: Path, triples: Path, release_dir: Path) -> dict:
+    """Write the dump ``filename`` (named rather than passed: a Dump holds engine values no process can send)."""
+    dump = next(dump for dump in DUMPS if dump.filename == filename)
+    return _file_entry(dump, release_dir / filename, _write_dump(dump, nquads, triples, release_dir / filename))
+
+
+def _void_task(store: Store, dataset: dict, release_dir: Path) -> dict:
+    path = release_dir / VOID_DUMP.filename
+    return _file_entry(VOID_DUMP, path, _write_void(store, dataset, path))
+
+
+def _run_tasks(tasks: list[tuple[str, str, Callable]], store: Store, store_dir: Path, processes: int,
+               report: Progress) -> dict[str, object]:
+    """Each task's result by its key: run here on ``store``, or by ``processes`` processes that each open the
+    store at ``store_dir`` read-only (started afresh: the engine's threads do not survive a fork)."""
+    if processes <= 1:
+        results = {key: _timed(task, store) for key, _, task in tasks}
+    else:
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {key: pool.submit(_timed_on_store, task, str(store_dir)) for key, _, task in tasks}
+            results = {key: future.result() for key, future in futures.items()}
+    for key, what, _ in tasks:
+        report.took(what, *results[key][1:])
+    return {key: result for key, (result, *_) in results.items()}
+
+
+def _timed_on_store(task: Callable, store_dir: str) -> tuple[object, float, float]:
+    return _timed(task, Store.read_only(store_dir))
+
+
+def _timed(task: Callable, store: Store) -> tuple[object, float, float]:
+    """What ``task(store)`` returns, and the wall and CPU seconds it took."""
+    started, cpu_started = time.monotonic(), time.process_time()
+    result = task(store)
+    return result, time.monotonic() - started, time.process_time() - cpu_started
 
 
 def _imported_quads(paths: list[Path], curated_graphs: set[str], progress: Progress) -> Iterator[Quad]:
@@ -281,9 +360,12 @@ def _check_imports(store: Store, paths: list[Path]) -> None:
 
 
 def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tuple[Path, ...] = (),
-            progress: bool = False, keep: int = DEFAULT_KEEP) -> dict:
+            progress: bool = False, keep: int = DEFAULT_KEEP, processes: int | None = None) -> dict:
     """Write every output for the curated quads and imported files as a new release of the build root
     ``out_dir``, publish it (``current`` points to it) and prune old releases down to ``keep``.
+
+    The dumps and indexes are written by ``processes`` processes at once (default: one per core, at most
+    MAX_PROCESSES, for builds of PARALLEL_FROM_QUADS statements or more, else one); the same release either way.
 
     Imported files are checked against the shapes, compiled to SPARQL, once everything is loaded.
     Returns the manifest; ``resolve(out_dir).id`` is the new release's build id.
@@ -317,27 +399,21 @@ def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tup
         if import_paths:
             report.stage("checking imports against the shapes")
             _check_imports(store, list(import_paths))
-        report.stage("writing dumps")
-        files = []
-        for dump in DUMPS:
-            path = staging / dump.filename
-            files.append(_file_entry(dump, path, _write_dump(dump, nquads, triples, path)))
-        void_path = staging / VOID_DUMP.filename
-        files.append(_file_entry(VOID_DUMP, void_path, _write_void(store, summary["dataset"], void_path)))
-        # Both query through kg.store, which imports this module.
-
-        report.stage("counting for the overview and indexing names for search")
-        write_index(store, staging / SEARCH_INDEX)
-        manifest = {"files": files, "quads": count, "overview": overview.overview(store),
-                    "network": network.write(store, staging),
-                    "timeline": timeline.write(store, staging), "ftm": ftm.write(store, staging),
-                    "reconcile": write_reconciliation_index(store, staging),
-                    "pages": page_index.write(store, staging / page_index.PAGE_INDEX), **summary}
+        store.flush()  # the tasks below may read it from processes of their own
+        tasks = _release_tasks(staging, nquads, triples, summary["dataset"])
+        if processes is None:
+            processes = min(os.cpu_count() or 1, MAX_PROCESSES) if count >= PARALLEL_FROM_QUADS else 1
+        report.stage(f"writing dumps and indexes ({processes} {'process' if processes == 1 else 'processes'})")
+        written = _run_tasks(tasks, store, staging / STORE_DIR, processes, report)
+        manifest = {"files": [written[dump.filename] for dump in (*DUMPS, VOID_DUMP)], "quads": count, **summary,
+                    **{key: written[key] for key in MANIFEST_INDEXES}}
+        report.stage("optimizing the store")
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
         store.optimize()
         store.flush()
         del store
+        report.done()
         shutil.rmtree(work)
         build_id = _build_id(staging / MANIFEST)
         os.rename(staging, out_dir / RELEASES_DIR / build_id)  # complete: it may now be published

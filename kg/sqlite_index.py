@@ -10,7 +10,8 @@ class ReadOnlyIndex:
     """One read-only connection to an index file of a release (``with Index(path) as index``)."""
 
     def __init__(self, path: Path):
-        self.connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # immutable: a release's files never change, so SQLite need not lock or check the file at each read.
+        self.connection = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
 
     def __enter__(self):
         return self

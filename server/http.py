@@ -1,8 +1,9 @@
-"""HTTP rules shared by every view: content negotiation, twins (Link and Vary), security headers app-wide.
+"""HTTP rules shared by every view: content negotiation, twins (Link and Vary), security and caching headers app-wide.
 
 Every format comes from the one table in kg.formats. A view picks its format with ``choose()``, names its
 other representations with ``with_alternates()``, and gets the security headers without asking for them:
-``init_app`` adds them to every response of the app, error pages and files included.
+``init_app`` adds them to every response of the app, error pages and files included, and the caching rules
+of server.caching (ETag, Cache-Control, 304 before the view runs).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from werkzeug.exceptions import NotAcceptable
 from werkzeug.http import parse_accept_header
 
 from kg import formats
+from server import caching
 
 HTML = formats.by_name("html")
 
@@ -38,6 +40,7 @@ SECURITY_HEADERS = MappingProxyType({
 
 def init_app(app: Flask) -> None:
     app.after_request(_add_headers)
+    caching.init_app(app)
 
 
 def _add_headers(response: Response) -> Response:

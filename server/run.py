@@ -1,7 +1,14 @@
-"""``kg serve``: serve a build with gunicorn, the app made by the factory in each worker."""
+"""``kg serve``: serve a build with gunicorn, the app made by the factory in each worker, queries run by one
+pool of query processes that every worker shares (server.engines.local), started before the workers."""
 
 from __future__ import annotations
 
+import os
+import select
+import signal
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
@@ -9,6 +16,7 @@ from gunicorn.app.base import BaseApplication
 from kg.layout import resolve
 from kg.sandbox import check_available
 from server import DEFAULT_CONFIG, create_app
+from server.engines.local import Limits, QueryPool
 
 
 class _Gunicorn(BaseApplication):
@@ -50,11 +58,42 @@ def serve(app_config: dict, host: str, port: int, workers: int) -> int:
         "control_socket_disable": True,
         "preload_app": True,
     }
+    pool = None
     if not config["REMOTE_STORE"]:
         check_available()  # queries are never run unconfined: refuse to serve rather than serve unsafely
+        # Started before gunicorn forks its workers (and before it opens its socket, which the pool process
+        # must not hold): it lives as long as they do, and is stopped with this process.
+        pool = QueryPool.start(config["QUERY_SLOTS"], Limits.from_config(config))
+        options["on_exit"] = _stop_when_ended(pool.pid)
     store = config["REMOTE_STORE"]
     engine = f"the SPARQL engine at {store}" if store else "its embedded store"
     print(f"soles serving {build_dir} from {engine} at http://{address}:{port}/ (SPARQL at /sparql), "
           f"{workers} workers, queries stopped after {config['QUERY_TIMEOUT']:g} s", flush=True)
-    _Gunicorn({**app_config, "BUILD_DIR": build_dir}, options).run()
+    _Gunicorn({**app_config, "BUILD_DIR": build_dir, "QUERY_POOL": pool and str(pool.directory)}, options).run()
     return 0  # not reached in practice: gunicorn ends the process itself, with its own exit status
+
+
+def _stop_when_ended(pool_pid: int) -> Callable:
+    """Stop serving if the query pool ends before the server: no worker could answer a query again, and a
+    supervisor restarts a server that exits, not one that answers every query with an error. Watched by a thread
+    of this process (gunicorn's workers are forked from it, but no fork carries a thread along). Returns the
+    ``on_exit`` hook for gunicorn: it makes such a stop exit with status 1, and tells the watch that a pool
+    ending after it is the server's own stop."""
+    pidfd = os.pidfd_open(pool_pid)
+    stopping, pool_ended = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        select.select([pidfd], [], [])
+        if not stopping.is_set():
+            pool_ended.set()
+            print(f"soles: the query pool (process {pool_pid}) ended; stopping the server", file=sys.stderr,
+                  flush=True)
+            os.kill(os.getpid(), signal.SIGTERM)  # gunicorn's graceful stop: requests under way are finished
+
+    def on_exit(_arbiter) -> None:
+        stopping.set()
+        if pool_ended.is_set():
+            raise SystemExit(1)
+
+    threading.Thread(target=watch, name="query pool watch", daemon=True).start()
+    return on_exit

@@ -7,6 +7,9 @@ at once, a bounded share per client.
 
 Before a query reaches the engine it is read once (server.query_shape), to answer SPARQL Update and
 SERVICE calls outside the allowlist at once with a clear 403.
+
+A GET the client already holds is answered 304 before the query is read (server.caching). With
+RESULT_CACHE_BYTES set, whole results are also kept in each process, by build, query and format.
 """
 
 from __future__ import annotations
@@ -35,14 +38,16 @@ from kg import formats, ids
 from kg.vocab import RDF, SD
 from kg.void import SPARQL_ENDPOINT
 from server.admission import Admission, Refused
+from server.caching import ResultCache
 from server.engines import QueryFailed, QueryJob, get_engine
 from server.http import HTML, choose, open_to_other_origins
 from server.query_shape import GRAPH_FORMS, MalformedQuery, QueryShape, inspect_query
 from server.query_ui import render_page
-from server.release import get_store
+from server.release import current_release, get_store
 
 bp = Blueprint("sparql", __name__)
 _ADMISSION = "soles.admission"
+_RESULTS = "soles.result_cache"
 
 
 @bp.record_once
@@ -51,6 +56,8 @@ def _init_app(state) -> None:
     config = app.config
     app.extensions[_ADMISSION] = Admission(config["QUERY_SLOTS"], config["QUERY_SLOTS_PER_CLIENT"],
                                            config["QUERY_QUEUE_WAIT"], config["QUERY_WAITING_PER_WORKER"])
+    if config["RESULT_CACHE_BYTES"] > 0:
+        app.extensions[_RESULTS] = ResultCache(config["RESULT_CACHE_BYTES"], config["RESULT_CACHE_ENTRIES"])
 
 
 UPDATE_REFUSED = "SPARQL Update is not allowed on this read-only endpoint"
@@ -89,7 +96,25 @@ def endpoint():
     fmt = _result_format(params, graph=shape.form in GRAPH_FORMS)
     job = QueryJob(query, fmt, default_graph=_graph_iris(params, "default-graph-uri"),
                    named_graphs=_graph_iris(params, "named-graph-uri"))
-    return Response(_run_admitted(job), mimetype=fmt.media_type)
+    if shape.services:  # its result depends on another endpoint, not on the build: no cache may keep it
+        response = Response(_run_admitted(job), mimetype=fmt.media_type)
+        response.cache_control.no_store = True
+        return response
+    return Response(_cached_or_run(job), mimetype=fmt.media_type)
+
+
+def _cached_or_run(job: QueryJob) -> list[bytes] | Iterator[bytes]:
+    """The job's result from the result cache, when there is one and it holds it; else run, and kept if whole."""
+    results = current_app.extensions.get(_RESULTS)
+    if results is None:
+        return _run_admitted(job)
+    key = (current_release().id, job)
+    chunks = results.get(key)
+    if chunks is None:
+        chunks = _run_admitted(job)
+        if isinstance(chunks, list):
+            results.put(key, chunks, key_bytes=len(job.query))
+    return chunks
 
 
 def _run_admitted(job: QueryJob) -> list[bytes] | Iterator[bytes]:

@@ -346,3 +346,38 @@ def test_markup_in_names_stays_text(client):
     html = client.get("/allegations?accused=mallory-script").get_data(as_text=True)
     assert "<script>window.__xss" not in html and "&lt;script&gt;window.__xss = 1&lt;/script&gt;" in html
 
+
+
+# --- at scale: a page lists the most frequent values of a facet, and counts them from the view's side ------------
+
+
+@pytest.fixture()
+def fresh(lists_build):
+    """An app of its own: the facets of the whole list are made once per process, with the limits then set."""
+    return create_app({"BUILD_DIR": lists_build, "TESTING": True}).test_client()
+
+
+def test_a_page_lists_the_most_frequent_values_and_the_chosen_ones(fresh, monkeypatch):
+    client = fresh
+    monkeypatch.setattr("server.pages.allegation_list.LISTED_VALUES", 2)
+    html = client.get("/allegations").get_data(as_text=True)
+    shown = shown_counts(html)
+    # The most frequent first, ties by label; every count as the JSON twin has it.
+    assert list(shown["claimant"].items()) == [("daily-fixture", 3), ("fixture-officials", 3)]
+    assert "3 other values, each on fewer allegations: choose other filters to see them." in html
+    chosen = shown_counts(client.get("/allegations?claimant=carol-witness").get_data(as_text=True))
+    assert list(chosen["claimant"]) == ["carol-witness", "daily-fixture"]
+
+
+@pytest.mark.parametrize("query", [{}, {"stance": "asserts"}, {"stance": "denies"}, {"status": "alleged"},
+                                   {"stance": ["asserts", "denies"]}, {"claimant": "daily-fixture", "stance": "asserts"},
+                                   {"from": "2024"}, {"type": "bribery", "stance": "asserts"}])
+def test_the_values_listed_are_the_first_of_all_the_values(fresh, monkeypatch, query):
+    """A view that keeps most of the list counts what it leaves out; one that keeps few counts what it keeps."""
+    client = fresh
+    everything = counts(listed(client, **query))
+    monkeypatch.setattr("server.pages.allegation_list.LISTED_VALUES", 3)
+    shown = shown_counts(client.get("/allegations", query_string=query).get_data(as_text=True))
+    for facet, values in shown.items():
+        assert list(values.items()) == list(everything[facet].items())[:len(values)]
+        assert len(values) == min(len(everything[facet]), 3)  # none of these views chooses more than 3 values

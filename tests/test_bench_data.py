@@ -1,17 +1,85 @@
-"""The benchmark's synthetic data keeps up with the model: it satisfies the shapes and imports into a build."""
+"""The benchmark's synthetic data keeps up with the model: it satisfies the shapes and imports into a build; and
+its rotations (bench.generate.rotation) name actors the build has, bound where the bench's queries and pages ask."""
 
 from __future__ import annotations
 
-from bench.generate import check_shapes, generate
+from collections import Counter
+from types import SimpleNamespace
+
+import pytest
+from pyoxigraph import QuerySolutions
+
+from bench.generate import HUB_ACTOR, check_shapes, generate, rotation
+from bench.run import ROTATION_CHECKS, checked_texts, load_queries, page_series
 from kg.layout import read_manifest
 from kg.pipeline import build
+from kg.store import open_store
+from kg.vocab import SOL
+from server import create_app
 from tests.fixtures import write_fixture_data
 
 
-def test_synthetic_data_satisfies_the_shapes_and_imports(tmp_path):
-    data = tmp_path / "synthetic.nq"
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """5,000 synthetic quads, and a build of the fixture data with them imported."""
+    folder = tmp_path_factory.mktemp("bench-data")
+    data = folder / "synthetic.nq"
     generate(5_000, data, seed=7)
+    manifest = build(write_fixture_data(folder / "data"), folder / "build", reason=False, import_paths=(data,))
+    return data, folder / "build", manifest
+
+
+def test_synthetic_data_satisfies_the_shapes_and_imports(synthetic):
+    data, build_dir, manifest = synthetic
     conforms, report = check_shapes(data)
     assert conforms, report[:2000]
-    manifest = build(write_fixture_data(tmp_path / "data"), tmp_path / "build", reason=False, import_paths=(data,))
-    assert manifest["quads"] > 5_000 and read_manifest(tmp_path / "build")["imports"] == ["synthetic.nq"]
+    assert manifest["quads"] > 5_000 and read_manifest(build_dir)["imports"] == ["synthetic.nq"]
+
+
+def accusations(data) -> Counter:
+    """How often the file accuses each actor, by its address under /id/."""
+    accused = f"<{SOL.accused.value}>"
+    return Counter(line.split()[2].strip("<>").split("/id/", 1)[1]
+                   for line in data.read_text(encoding="utf-8").splitlines() if line.split()[1] == accused)
+
+
+def test_the_rotation_spreads_over_every_accused_actor_and_is_the_same_each_time(synthetic):
+    data, _, _ = synthetic
+    counts = accusations(data)
+    everyone = rotation(data)
+    assert sorted(path for path, _ in everyone.actors) == sorted(counts) and all(name for _, name in everyone.actors)
+    few = rotation(data, count=10)
+    assert few == rotation(data, count=10) and len(few.actors) == 10
+    ranks = sorted(counts, key=lambda path: (-counts[path], path))
+    chosen = sorted(ranks.index(path) for path, _ in few.actors)
+    assert f"person/{HUB_ACTOR[0]}" in dict(few.actors)  # the hub, the middle and the tail
+    assert chosen[-1] >= 0.8 * len(ranks) and counts[ranks[chosen[-1]]] < counts[f"person/{HUB_ACTOR[0]}"] / 5
+    assert [path for path, _ in few.actors] != [ranks[rank] for rank in chosen]  # shuffled: any stretch is fair
+    assert everyone.contested_pages >= 1
+
+
+def test_rotated_queries_bind_each_actor_and_find_it(synthetic):
+    data, build_dir, _ = synthetic
+    turns = rotation(data)
+    store = open_store(build_dir / "current")
+    rotating = [query for query in load_queries() if query.rotating]
+    assert {query.name for query in rotating} == {"actor-allegations", "actor-neighbourhood", "co-accused-two-hops",
+                                                  "label-search"}
+    for query in rotating:
+        texts = checked_texts(query, turns)
+        assert len(texts) == ROTATION_CHECKS and len(set(texts)) == ROTATION_CHECKS
+        for text, (path, name) in zip(texts, turns.actors):
+            assert "vladimir-padrino" not in text and "carvajal" not in text
+            if query.name in ("actor-allegations", "label-search"):
+                result = store.query(text, use_default_graph_as_union=True)
+                assert isinstance(result, QuerySolutions) and list(result), (query.name, path, name)
+
+
+def test_every_page_series_answers_its_first_addresses(synthetic):
+    data, build_dir, _ = synthetic
+    client = create_app({"BUILD_DIR": build_dir, "TESTING": True}).test_client()
+    for series in page_series(SimpleNamespace(rotation=rotation(data), concurrency=[1])):
+        for path in series.paths[:2]:
+            response = client.get(path, headers={"Accept": series.accept})
+            response.close()
+            assert response.status_code == 200, (series.name, path)

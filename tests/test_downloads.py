@@ -48,6 +48,12 @@ def test_the_list_is_html_by_default_and_names_every_file(client, manifest):
         assert f'href="http://localhost/downloads/{entry["name"]}"' in page
 
 
+def test_the_list_gives_the_curation_date_in_words(client):
+    page = client.get("/downloads").get_data(as_text=True)
+    assert "as curated on 1 June 2024," in page  # the fixture's dcterms:modified, 2024-06-01
+    assert "2024-06-01" not in page
+
+
 @pytest.mark.parametrize("path, headers", [
     ("/downloads.json", {}),
     ("/downloads?format=json", {}),

@@ -323,3 +323,19 @@ def test_the_downloads_section_reads_at_every_width(browser, ftm_build, tmp_path
                 screenshot(page, f"ftm-downloads-{name}", tmp_path)
     finally:
         server.stop()
+
+
+def test_each_actor_s_file_holds_every_side_and_case_its_relationships_name(exported):
+    """Every actor's entities (the build's index of them) close over references: each relationship it is a side
+    of, the other sides and the cases they name, and nothing that does not concern it."""
+    by_id = {entity["id"]: entity for entity in exported}
+    for actor, held in ftm.concerning(exported).items():
+        assert by_id[actor]["schema"] in ftm.ACTOR_SCHEMATA and actor in held
+        relations = [by_id[entity_id] for entity_id in held if by_id[entity_id]["schema"] not in ftm.ACTOR_SCHEMATA]
+        sides = {relation["id"] for relation in relations
+                 if actor in {value for name in ftm.ACTOR_REFERENCES for value in relation["properties"].get(name, [])}}
+        named = {value for relation in relations if relation["id"] in sides
+                 for name in (*ftm.ACTOR_REFERENCES, "case") for value in relation["properties"].get(name, [])}
+        assert sides == {entity["id"] for entity in exported if entity["schema"] not in ftm.ACTOR_SCHEMATA
+                         and actor in {value for values in entity["properties"].values() for value in values}}
+        assert set(held) == {actor} | sides | (named & by_id.keys())

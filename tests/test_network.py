@@ -203,3 +203,14 @@ def test_an_actor_page_names_its_neighbours_by_relation(client):
 def test_an_actor_without_relations_has_no_network_section(client):
     page = client.get("/id/organization/fixture-editors").get_data(as_text=True)
     assert "neighbourhood" not in page
+
+
+def test_the_source_filter_offers_the_sources_with_most_relations_and_the_chosen_one(client, monkeypatch):
+    monkeypatch.setattr("server.pages.network.CHOICES", 0)
+    page = client.get("/network").get_data(as_text=True)
+    select = page[page.index('<select name="source">'):]
+    select = select[:select.index("</select>")]
+    assert 'value="fixture-report"' not in select and "<option disabled>… 1 more, each in fewer relations" in select
+    chosen = client.get("/network?source=fixture-report").get_data(as_text=True)
+    select = chosen[chosen.index('<select name="source">'):]
+    assert '<option value="fixture-report" selected>Generals of Ruritania Accused</option>' in select

@@ -4,20 +4,23 @@ make, on the shared fixture, the actor fixture (blanket statements, co-accused) 
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from kg import ids
+import pytest
+from pyoxigraph import NamedNode
+
+from kg import ids, page_index
 from kg.layout import resolve
 from kg.page_index import PAGE_INDEX, PageIndex
 from kg.store import open_store, run_query
 from kg.vocab import SOL
 from server import create_app
-from server.pages import actor, place, stances
+from server.pages import actor, citation, dossier, graph, lists, place, source, stances
 from tests.actor_fixture import build_actor_fixture
 from tests.conftest import build_fixture_with
 from tests.test_allegation_list import EXTRA
 
-PAGE_KINDS = (SOL.Actor, SOL.Allegation, SOL.Place, SOL.Source)
+PAGE_KINDS = (SOL.Actor, SOL.Allegation, SOL.Place, SOL.Source, SOL.Event, SOL.Attribution, SOL.SourceGraph)
 LABELS = "SELECT ?this ?p ?label WHERE { ?this ?p ?label FILTER(?p IN (skos:prefLabel, rdfs:label, dcterms:title)) }"
 
 
@@ -66,10 +69,14 @@ def test_every_allegation_with_its_attributions_is_indexed(any_build):
 
 
 def pages_of(build) -> list[str]:
-    """The home page and the page of every actor, allegation, place and source."""
+    """The home page, the page of every actor, allegation, place, source, event, attribution and graph, and
+    every actor's dossier."""
     kinds = {kind.value for kind in PAGE_KINDS}
     found = run_query(open_store(build), "SELECT DISTINCT ?this ?kind WHERE { ?this a ?kind }")
-    return ["/", *sorted({"/" + ids.local_path(row["this"].value) for row in found if row["kind"].value in kinds})]
+    paths = {"/" + ids.local_path(row["this"].value) for row in found if row["kind"].value in kinds}
+    dossiers = {"/dossier/" + path.removeprefix("/id/") for path in paths
+                if path.startswith(tuple(f"/id/{kind}/" for kind in ids.ACTOR_KINDS))}
+    return ["/", *sorted(paths | dossiers)]
 
 
 def test_the_pages_read_from_the_index_are_the_pages_of_the_live_queries(any_build, monkeypatch):
@@ -77,8 +84,70 @@ def test_the_pages_read_from_the_index_are_the_pages_of_the_live_queries(any_bui
     paths = pages_of(any_build)
     assert any(path.startswith("/id/person/") for path in paths)
     from_index = {path: client.get(path).get_data(as_text=True) for path in paths}
-    for page in (actor, place):
+    for page in (actor, place, dossier):
         monkeypatch.setattr(page, "involvement", lambda iri: None)
     monkeypatch.setattr(stances, "_stances_by_allegation", stances.live_stances)
+    for module in (lists, stances, source, graph, citation):
+        monkeypatch.setattr(module, "today_index", lambda: None)
     for path in paths:
         assert client.get(path).get_data(as_text=True) == from_index[path], path
+
+
+def test_each_resource_is_recorded_in_the_graphs_that_hold_statements_about_it(any_build):
+    graphs: dict[str, set[str]] = {}
+    sizes: dict[str, int] = {}
+    for row in run_query(open_store(any_build), "SELECT ?g ?s WHERE { GRAPH ?g { ?s ?p ?o } }"):
+        sizes[row["g"].value] = sizes.get(row["g"].value, 0) + 1
+        if isinstance(row["s"], NamedNode):
+            graphs.setdefault(row["s"].value, set()).add(row["g"].value)
+    with index_of(any_build) as index:
+        recorded = index.lists_of(graphs, "recorded-in")
+        assert {graph: index.graph_size(graph) for graph in sizes} == sizes
+    assert {iri: set(found) for iri, found in recorded.items()} == graphs
+
+
+def test_the_lists_of_a_resource_hold_what_links_to_it_in_reading_order(any_build):
+    store = open_store(any_build)
+    linked: dict[str, set[str]] = {}
+    for row in run_query(store, "SELECT ?this ?item WHERE { ?item sol:memberOf|sol:partOf ?this }"):
+        linked.setdefault(row["this"].value, set()).add(row["item"].value)
+    with index_of(any_build) as index:
+        for this, items in linked.items():
+            about = index.lists_about(this)
+            assert set(about.whole("members") + about.whole("contains")) == items, this
+            assert about.window("members", 1, 1) == about.window("members", 0, 2)[1:]
+
+
+def test_events_courses_and_primary_documents_are_those_of_the_store(any_build):
+    store = open_store(any_build)
+    events = {row["e"].value: (row["date"] and row["date"].value, row["type"] and row["type"].value)
+              for row in run_query(store, "SELECT ?e (MIN(STR(?d)) AS ?date) (MIN(STR(?t)) AS ?type) WHERE {"
+                                          " ?e a sol:Event OPTIONAL { ?e sol:date ?d } OPTIONAL { ?e sol:eventType ?t } }"
+                                          " GROUP BY ?e")}
+    statements: dict[str, set[str]] = {}
+    for row in run_query(store, "SELECT ?x ?s WHERE { ?s sol:statusOf ?x ; sol:statusValue ?v ; sol:source ?src }"):
+        statements.setdefault(row["x"].value, set()).add(row["s"].value)
+    originals: dict[str, set[str]] = {}
+    for row in run_query(store, "SELECT ?s ?o WHERE { ?s sol:reproduces|sol:reportsOn ?o }"):
+        originals.setdefault(row["s"].value, set()).add(row["o"].value)
+    with index_of(any_build) as index:
+        assert index.events(events) == events
+        assert {allegation: {row["statement"] for row in index.course(allegation)} for allegation in statements} \
+            == statements
+        assert {iri: set(found) for iri, found in index.lists_of(originals, "originals").items()} == originals
+    assert events and statements  # the fixtures have some: the comparisons mean something
+
+
+def test_a_list_longer_than_a_chunk_reads_the_same_in_any_window(any_build, tmp_path, monkeypatch):
+    with index_of(any_build) as index:
+        whole = {iri: json.loads(text) for iri, text in index.connection.execute("SELECT iri, lists FROM lists")}
+    monkeypatch.setattr(page_index, "LIST_CHUNK", 2)  # every list of three items or more is chunked
+    page_index.write(open_store(any_build), tmp_path / PAGE_INDEX)
+    with PageIndex(tmp_path / PAGE_INDEX) as chunked:
+        assert chunked.connection.execute("SELECT count(*) FROM list_chunks").fetchone()[0]
+        for iri, lists in whole.items():
+            about = chunked.lists_about(iri)
+            for name, (size, items) in lists.items():
+                assert about.whole(name) == items and about.size(name) == size
+                for start in range(size):
+                    assert about.window(name, start, 3) == items[start:start + 3], (iri, name, start)

@@ -1,4 +1,6 @@
-"""``kg serve``: builds when needed, runs gunicorn workers with their query processes, stops cleanly."""
+"""``kg serve``: builds when needed, runs gunicorn workers and the query processes they share, stops cleanly.
+
+More attacks on the query processes are in tests/test_query_pool.py."""
 
 from __future__ import annotations
 
@@ -7,11 +9,11 @@ import signal
 import time
 from pathlib import Path
 
-import pytest
 import requests
 
 from kg.cli import parser
 from server import DEFAULT_CONFIG
+from server.engines.local import EXECUTOR_NAME, POOL_NAME
 from tests.conftest import LiveServer
 from tests.test_sparql import ASK_ALICE, RUNAWAY, sparql
 
@@ -36,6 +38,29 @@ def children(pid: int) -> list[int]:
 
 def running(pids: list[int]) -> set[int]:
     return {pid for pid, (_, _, state) in processes().items() if pid in pids and state != "Z"}
+
+
+def named(pid: int) -> bytes:
+    """The process's name (``/proc/<pid>/comm``), or nothing if it has ended."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_bytes().strip()
+    except OSError:
+        return b""
+
+
+def pool_of(server: LiveServer) -> int:
+    """The server's query pool process: the master's child that is not a gunicorn worker."""
+    [pool] = [pid for pid in children(server.process.pid) if named(pid) == POOL_NAME]
+    return pool
+
+
+def workers_of(server: LiveServer) -> list[int]:
+    return [pid for pid in children(server.process.pid) if named(pid) != POOL_NAME]
+
+
+def executors(pool: int) -> list[int]:
+    """The live query processes of the pool process ``pool``."""
+    return [pid for pid in running(children(pool)) if named(pid) == EXECUTOR_NAME]
 
 
 def stop_and_read_output(server: LiveServer) -> str:
@@ -70,9 +95,10 @@ def test_serve_runs_gunicorn_workers_and_says_where(fixture_build):
         response = requests.get(server.url + "/sparql", params={"query": ASK_ALICE}, timeout=10)
         assert response.headers["Server"].startswith("gunicorn")
         deadline = time.monotonic() + 5  # gunicorn spreads the workers' start over a moment
-        while len(children(server.process.pid)) < 3 and time.monotonic() < deadline:
+        while len(workers_of(server)) < 3 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert len(children(server.process.pid)) == 3
+        assert len(workers_of(server)) == 3
+        assert pool_of(server)
     finally:
         output = stop_and_read_output(server)
     assert f"soles serving {fixture_build} from its embedded store at {server.url}/ (SPARQL at /sparql)" in output
@@ -85,41 +111,21 @@ def test_query_processes_are_replaced_not_piled_up_and_end_with_the_server(fixtu
         for _ in range(3):
             assert sparql(server, RUNAWAY).status_code == 503
             assert sparql(server, ASK_ALICE).status_code == 200
-        table = processes()
-        workers = children(server.process.pid)
-        for worker in workers:
-            executors = [pid for pid, (parent, _, _) in table.items() if parent == worker]
-            assert len(executors) <= DEFAULT_CONFIG["QUERY_SLOTS"]
-            assert all(table[pid][2] != "Z" for pid in executors)  # stopped ones are reaped
+        pool = pool_of(server)
+        assert len(executors(pool)) <= DEFAULT_CONFIG["QUERY_SLOTS"]
+        assert not [pid for pid in children(pool) if processes()[pid][2] == "Z"]  # stopped ones are reaped
+        for worker in workers_of(server):
+            assert not children(worker)  # the workers share the pool's query processes, they start none
     finally:
         stop_and_read_output(server)
     assert not [pid for pid, (_, pgid, _) in processes().items() if pgid == group]
-
-
-def test_query_processes_die_with_a_killed_worker(fixture_build):
-    """Even a worker killed outright (gunicorn does that to a stuck one) leaves no query process running."""
-    server = LiveServer(fixture_build, timeout=30, workers=1)
-    try:
-        [worker] = children(server.process.pid)
-        with pytest.raises(requests.Timeout):  # the query keeps running in a query process of the worker
-            requests.get(server.url + "/sparql", params={"query": RUNAWAY}, timeout=1)
-        executors = children(worker)
-        assert executors
-        os.kill(worker, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while running(executors) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not running(executors)
-    finally:
-        stop_and_read_output(server)
 
 
 def test_a_stuck_query_process_is_replaced(fixture_build):
     server = LiveServer(fixture_build, timeout=1, workers=1)
     try:
         assert sparql(server, ASK_ALICE).status_code == 200
-        [worker] = children(server.process.pid)
-        [executor] = children(worker)
+        [executor] = executors(pool_of(server))
         os.kill(executor, signal.SIGSTOP)
         longer_than_a_pipe_holds = "#" + "x" * 90_000 + "\n" + ASK_ALICE
         started = time.monotonic()

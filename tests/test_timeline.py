@@ -268,3 +268,40 @@ def test_the_home_page_lists_dated_events_latest_first(client):
     assert [item.find("a").get("href") for item in events.iterfind(".//ol/li")] == [
         "/id/event/alice-trial", "/id/event/alice-indicted", "/id/event/bob-statement"]
     assert events.find(".//a[@href='/timeline']") is not None
+
+
+# --- at scale: a page at a time, and a form that offers the most frequent values --------------------------------
+
+
+def test_the_list_turns_page_by_page_dated_then_undated(timeline_build):
+    client = create_app({"BUILD_DIR": timeline_build, "TESTING": True, "PAGE_SIZE": 4}).test_client()
+    first = parsed(client.get("/timeline"))
+    assert [time.text for time in first.iterfind(".//section[@class='timeline-year']//time")] == \
+        [DATED[name] for name in IN_DATE_ORDER[:4]]
+    assert first.find(".//section[@id='undated']") is None  # they come after the dated ones
+    assert text(first.find(".//p[@class='timeline-count']")).startswith(
+        "All 8 of 8 events and status changes: 6 dated, 2 undated.")
+    assert first.find(".//nav[@class='pager']/a[@rel='next']").get("href") == "/timeline?page=2"
+    second = parsed(client.get("/timeline?page=2"))
+    assert [time.text for time in second.iterfind(".//section[@class='timeline-year']//time")] == \
+        [DATED[name] for name in IN_DATE_ORDER[4:]]
+    assert len(second.findall(".//section[@id='undated']//li")) == 2
+    assert second.find(".//nav[@class='pager']/a[@rel='prev']").get("href") == "/timeline"
+    # A narrowed view keeps its filters from page to page; the JSON twin holds all of it.
+    narrowed = parsed(client.get("/timeline?actor=person/bob-sample"))
+    assert narrowed.find(".//nav[@class='pager']/a[@rel='next']").get("href") == \
+        "/timeline?actor=person%2Fbob-sample&page=2"
+    assert client.get("/timeline.json?actor=person/bob-sample&page=2").get_json()["total"] == 5
+
+
+def test_the_form_offers_the_values_most_items_have_and_any_chosen(client, monkeypatch):
+    monkeypatch.setattr("server.pages.timeline.FORM_OPTIONS", 1)
+    page = parsed(client.get("/timeline"))
+    actors = page.findall(".//select[@name='actor']/option")
+    assert [option.get("value") for option in actors] == ["", "person/bob-sample", None]  # Any, on most items, more
+    assert text(actors[-1]) == "… 3 more, each on fewer items: chosen from their pages"
+    chosen = parsed(client.get("/timeline?actor=person/alice-example"))
+    assert [(option.get("value"), "selected" in option.attrib)
+            for option in chosen.findall(".//select[@name='actor']/option")][:3] == [
+        ("", False), ("person/alice-example", True), ("person/bob-sample", False)]
+    assert text(chosen.find(".//select[@name='actor']/option[@selected]")) == "Alice Example"

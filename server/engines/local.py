@@ -1,12 +1,12 @@
-"""The local engine: SPARQL queries run in child processes, so that one past its time limit can be stopped.
+"""The local engine: SPARQL queries run in a pool of killable child processes that every web worker shares.
 
-A pyoxigraph query cannot be cancelled: it ends only with its process. So each web worker process
-keeps a small pool of executors, child processes forked from it that open the store read-only once
-and then answer one query at a time over a pair of pipes. A request hands its query to an idle
-executor and gets back the result as the engine serializes it: whole if it is small, else streamed.
-When the time limit passes, the executor is killed (a response not yet begun becomes a 503, one
-under way is cut short) and a fresh one is forked the next time one is needed; the web worker
-itself is free again at once.
+A pyoxigraph query cannot be cancelled: it ends only with its process. So queries run in executors,
+processes that open the store read-only and answer one query at a time, and one past its time limit is
+killed (a response not yet begun becomes a 503, one under way is cut short). The executors are kept by
+one pool process (``QueryPool.start``), which ``kg serve`` starts before gunicorn forks its web workers:
+the server holds at most ``size`` executors, and as many stores with their caches, however many web
+workers it runs. An executor whose memory stayed high after a query (the store's caches and what the
+allocator keeps) retires and is started afresh when next needed.
 
 Each executor is confined by the kernel before it opens the store (kg.sandbox): it cannot open a
 network connection except to an allow-listed SERVICE endpoint, and its memory is capped; it runs at a
@@ -14,24 +14,37 @@ lower CPU priority than the web workers, so that pages stay quick while queries 
 dies mid-query is told apart by how it died: out of memory (503 naming the limit) or a crash of the
 engine on that query (400); it is not retried.
 
-Protocol: the parent writes a job (4-byte length, then JSON); the executor answers with frames
-(1-byte tag, 4-byte length, payload): any number of DATA frames, then END, or an error frame.
+How a web worker runs a query, with the pool process off the query's path: slot ``i`` of the pool is a
+lock file, held with ``flock`` by the thread using the slot (the kernel releases it if that worker dies),
+and a Unix socket its executor listens on. The thread takes the lowest free slot, writes the job and
+reads the result straight from the executor, on a connection its worker keeps while that executor lives.
+It asks the pool process (the executors' parent, over its control socket) only to start the slot's
+executor when it has none or the last one did not finish its job (its worker died mid-job), to stop it
+past the time limit or when the response is abandoned, and to say how it died. A job that no worker is
+left to stop stops itself shortly after its deadline. The pool process ends when the process that started
+it and every process forked from that one (gunicorn's web workers) are gone; its executors end with it.
+
+Protocol: the worker writes a job (4-byte length, then JSON); the executor answers with frames (1-byte
+tag, 4-byte length, payload): any number of DATA frames, then END, or an error frame (RETIRING first if
+the executor ends after this job).
 """
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import json
 import logging
-import math
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
+import tempfile
 import threading
 import time
 import weakref
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -55,188 +68,223 @@ JOB_HEADER = struct.Struct(">I")
 FRAME_HEADER = struct.Struct(">cI")
 DATA, END, SYNTAX_ERROR, FAILURE, NETWORK_REFUSED, OUT_OF_MEMORY, CRASH = b"D", b"Z", b"S", b"F", b"N", b"M", b"C"
 SERVICE_FAILED = b"X"
+RETIRING = b"Q"  # sent before END (or an error) by an executor that ends after this job
 READ_SIZE = 1 << 16
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 STREAM_AFTER_BYTES = 1 << 16  # smaller results are sent whole, with a Content-Length
 EXECUTOR_NICENESS = 10  # added to the web worker's: queries take the CPU only when pages do not need it
 STDERR_KEPT = 4096  # the last bytes an executor wrote to stderr, read to tell why it died
+# A slot's record, in its lock file: its state and its executor's pid. Only a READY slot's executor may take a
+# job without being started anew; a BUSY one's worker may have died mid-job.
+SLOT_RECORD = struct.Struct(">cI")
+READY, BUSY, STOPPED = b"R", b"B", b"S"
+CLAIM_POLL_INTERVAL = 0.005
+CONFINEMENT_WAIT = 10.0  # seconds a new executor may take to be confined and open its store
+DEATH_WAIT = 2.0  # seconds an executor that closed its connection mid-job may take to exit on its own
+POOL_STOP_WAIT = 5.0  # seconds the pool process may take to stop its executors when asked to stop
+ORPHAN_GRACE = 1.0  # an executor outlives its job's deadline by this much only if no worker is left to stop it
+PR_SET_NAME, PR_SET_PDEATHSIG = 15, 1
+POOL_NAME, EXECUTOR_NAME = b"soles-pool", b"soles-query"  # what ps and /proc/<pid>/comm show
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What confines an executor: the time per query, the memory per process, the endpoints SERVICE may call."""
+    """What confines an executor: the time per query, the memory per process, the endpoints SERVICE may call,
+    and the private memory that, kept after a query, makes it retire (None: it never does; 0: after every query)."""
 
     timeout: float
     memory: int | None = None
     allowed_services: tuple[str, ...] = ()
+    memory_kept: int | None = None
 
     @classmethod
     def from_config(cls, config) -> Limits:
         return cls(timeout=config["QUERY_TIMEOUT"], memory=config["MAX_QUERY_MEMORY"],
-                   allowed_services=tuple(config["SERVICE_ALLOWLIST"]))
+                   allowed_services=tuple(config["SERVICE_ALLOWLIST"]),
+                   memory_kept=config["QUERY_PROCESS_MEMORY_KEPT"])
 
     def memory_text(self) -> str:
         return f"{self.memory / (1 << 20):g} MiB" if self.memory else "the machine's memory"
 
 
-class QueryRunner:
-    """The local engine of one process: a pool of at most ``size`` executors, each confined by ``limits``."""
+class QueryPool:
+    """The pool as a process that runs queries sees it: its slots, and the pool process's control socket.
 
-    def __init__(self, build_dir: Path, size: int, limits: Limits):
-        self.build_dir = Path(build_dir)
+    ``QueryPool.start(size, limits)`` starts a pool process owned by this one; ``QueryPool(directory, size,
+    limits)`` attaches to a running one (``directory`` is ``start``'s pool's). Each process makes its own
+    (the slot locks are per process).
+    """
+
+    def __init__(self, directory: Path, size: int, limits: Limits):
+        self.directory = Path(directory)
         self.size = size
         self.limits = limits
-        self.timeout = limits.timeout
-        self._idle: list[Executor] = []
-        self._executors: set[Executor] = set()
-        self._reserved = 0  # executors being forked, counted against size
-        self._changed = threading.Condition()
-        # Runs when the runner is garbage-collected or at interpreter exit, whichever comes first.
-        weakref.finalize(self, _kill_all, self._executors, os.getpid())
+        self._claimable = [threading.Lock() for _ in range(size)]  # one thread of this process per slot
+        # This process's connection to each slot's executor, with that executor's pid: used by one thread at a time.
+        self._connections: list[tuple[int, socket.socket | None]] = [(0, None)] * size
+        self._lock_files: list[int | None] = [None] * size
+        self._opening = threading.Lock()
+        self.pid: int | None = None  # of the pool process, in the process that started it
+        weakref.finalize(self, _close_all, self._connections, self._lock_files, os.getpid())
 
-    def run(self, job: QueryJob, deadline: float | None = None) -> list[bytes] | Iterator[bytes]:
-        """Run a query (server.engines.interface.Engine.run)."""
-        deadline = deadline or time.monotonic() + self.timeout
-        executor = self._checkout(deadline)
-        streaming = False
+    @classmethod
+    def start(cls, size: int, limits: Limits) -> QueryPool:
+        """Start a pool process of ``size`` executors; it ends when this process and its forks are gone."""
+        directory = Path(tempfile.mkdtemp(prefix="soles-query-pool-"))
+        control = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        control.bind(str(directory / "control.sock"))
+        control.listen(64)
+        lifeline_read, lifeline_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(lifeline_write)
+            _pool_main(directory, size, limits, control, lifeline_read)
+        os.close(lifeline_read)
+        control.close()
+        pool = cls(directory, size, limits)
+        pool.pid = pid
+        # Runs when the pool is garbage-collected or at interpreter exit, in the starting process only.
+        weakref.finalize(pool, _stop_pool, os.pidfd_open(pid), lifeline_write, directory, os.getpid())
+        return pool
+
+    def claim(self, deadline: float) -> _Claim:
+        """The lowest free slot, held by this thread until the claim is released."""
+        while True:
+            for index in range(self.size):
+                if self._claimable[index].acquire(blocking=False):
+                    lock_file = self._lock_file(index)
+                    try:
+                        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        return _Claim(self, index, lock_file)
+                    except BlockingIOError:  # another process's thread holds it
+                        self._claimable[index].release()
+            if time.monotonic() >= deadline:
+                raise QueryTimeout(f"all {self.size} query processes stayed busy for {self.limits.timeout:g} s")
+            time.sleep(CLAIM_POLL_INTERVAL)
+
+    def _lock_file(self, index: int) -> int:
+        with self._opening:
+            if self._lock_files[index] is None:
+                self._lock_files[index] = os.open(self.directory / f"slot-{index}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            return self._lock_files[index]
+
+    def socket_path(self, index: int) -> str:
+        return str(self.directory / f"executor-{index}.sock")
+
+    def ask(self, request: dict, deadline: float) -> dict:
+        """Send one request to the pool process and return its answer."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as control:
+            control.settimeout(max(deadline - time.monotonic(), 0.001))
+            try:
+                control.connect(str(self.directory / "control.sock"))
+                control.sendall(json.dumps(request).encode())
+                answer = control.recv(READ_SIZE)
+            except TimeoutError:
+                raise QueryTimeout.after(self.limits.timeout) from None
+            except OSError as error:
+                raise QueryError(f"the server's query processes are unavailable: {error}", syntax=False) from None
+        if not answer:
+            raise QueryError("the server's query processes are unavailable: their pool ended", syntax=False)
+        return json.loads(answer)
+
+
+def _close_all(connections: list[tuple[int, socket.socket | None]], lock_files: list[int | None],
+               owner_pid: int) -> None:
+    for _, connection in connections:
+        if connection is not None:
+            connection.close()  # in a forked copy too: each process holds its own descriptors
+    if os.getpid() == owner_pid:
+        for lock_file in lock_files:
+            if lock_file is not None:
+                os.close(lock_file)
+
+
+def _stop_pool(pidfd: int, lifeline: int, directory: Path, owner_pid: int) -> None:
+    if os.getpid() == owner_pid:  # forked workers inherit this finalizer: only the starting process stops the pool
         try:
-            with self._time_limit():
-                executor.send(job, deadline)
-            head, size = [], 0
-            while size < STREAM_AFTER_BYTES:
-                chunk = self._read(executor, deadline)
-                if chunk is None:
-                    return [b"".join(head)]
-                head.append(chunk)
-                size += len(chunk)
-            stream = self._stream(executor, head, deadline)
-            next(stream)  # enter its try block, so that closing it, even unread, releases the executor
-            streaming = True
-            return stream
-        finally:
-            if not streaming:
-                self._release(executor)
-
-    def _stream(self, executor: Executor, head: list[bytes], deadline: float) -> Iterator[bytes]:
-        try:
-            yield b""
-            yield from head
-            while (chunk := self._read(executor, deadline)) is not None:
-                yield chunk
-        finally:
-            self._release(executor)
-
-    def _read(self, executor: Executor, deadline: float) -> bytes | None:
-        with self._time_limit():
-            return executor.read_chunk(deadline)
-
-    @contextmanager
-    def _time_limit(self) -> Iterator[None]:
-        try:
-            yield
-        except TimeoutError:
-            raise QueryTimeout.after(self.timeout) from None
-
-    def _checkout(self, deadline: float) -> Executor:
-        with self._changed:
-            while not self._idle and len(self._executors) + self._reserved >= self.size:
-                if not self._changed.wait(deadline - time.monotonic()):
-                    raise QueryTimeout(f"all {self.size} query processes stayed busy for {self.timeout:g} s")
-            if self._idle:
-                return self._idle.pop()
-            self._reserved += 1
-        executor = None
-        try:
-            executor = Executor(self.build_dir, self.limits)  # forked outside the lock: other requests go on meanwhile
-            return executor
-        finally:
-            with self._changed:
-                self._reserved -= 1
-                if executor is None:
-                    self._changed.notify()  # the fork failed: its place in the pool is free again
-                else:
-                    self._executors.add(executor)
-
-    def _release(self, executor: Executor) -> None:
-        """Back to the pool if it has answered in full; killed if it is still busy (stopped, or abandoned)."""
-        if not executor.idle:
-            executor.kill()
-        with self._changed:
-            if executor.idle:
-                self._idle.append(executor)
-            else:
-                self._executors.discard(executor)
-            self._changed.notify()
-
-
-def _kill_all(executors: set[Executor], owner_pid: int) -> None:
-    if os.getpid() == owner_pid:  # a forked copy of the runner must not kill its parent's executors
-        for executor in list(executors):
-            executor.kill()
-
-
-class Executor:
-    """One confined child process with the store open, answering one job at a time."""
-
-    def __init__(self, build_dir: Path, limits: Limits):
-        self.limits = limits
-        job_read, self._jobs = os.pipe()
-        self._results, result_write = os.pipe()
-        self._stderr, stderr_write = os.pipe()
-        ready, child_ready = socket.socketpair()
-        self.pid = os.fork()
-        if self.pid == 0:
-            ready.close()
-            _executor_main(job_read, result_write, stderr_write, child_ready, build_dir, limits)
-        child_ready.close()
-        for descriptor in (job_read, result_write, stderr_write):
+            signal.pidfd_send_signal(pidfd, signal.SIGTERM)  # it stops its executors and waits for them to end
+            ended = select.poll()
+            ended.register(pidfd, select.POLLIN)
+            if not ended.poll(POOL_STOP_WAIT * 1000):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)  # its executors get SIGKILL (PR_SET_PDEATHSIG)
+            os.waitid(os.P_PIDFD, pidfd, os.WEXITED)
+        except (ProcessLookupError, ChildProcessError):  # it ended already, and was reaped (gunicorn reaps any child)
+            pass
+        for descriptor in (pidfd, lifeline):
             os.close(descriptor)
-        self.reaped = False
-        self.idle = True
-        try:
-            self._await_confinement(ready)
-        except BaseException:
-            self.kill()
-            raise
-        finally:
-            ready.close()
-        os.set_blocking(self._jobs, False)  # so that handing over a job can time out too
-        os.set_blocking(self._stderr, False)
-        self._stderr_tail = b""
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+class _Claim:
+    """One slot held by one thread while a job runs, and the connection to the slot's executor (kept by the
+    process for its next claim of the slot while that executor lives)."""
+
+    def __init__(self, pool: QueryPool, index: int, lock_file: int):
+        self.pool, self.index, self.lock_file = pool, index, lock_file
+        self.pid = 0  # of the slot's executor
+        self.connection: socket.socket | None = None
+        self.sent = False  # a job went to the executor
+        self.answered = False  # the executor sent its whole answer: it waits for its next job
+        self.died = False  # the executor ended mid-job: the pool process has reaped it
+        self.retiring = False  # the executor said it ends after this answer
         self._buffer = bytearray()
-        self._writable = select.poll()
-        self._writable.register(self._jobs, select.POLLOUT)
-        self._readable = select.poll()
-        self._readable.register(self._results, select.POLLIN)
 
-    def _await_confinement(self, ready: socket.socket) -> None:
-        """Wait for the child to say it is confined; supervise its connections if it may make some."""
-        ready.settimeout(10)
-        message, descriptors, _, _ = socket.recv_fds(ready, 256, 1)
-        if not message.startswith(b"ok"):
-            raise QueryFailed(f"a query process could not be confined, so none is run: "
-                              f"{message.decode(errors='replace') or 'it ended'}")
-        if descriptors:
-            endpoints = [sandbox.Endpoint.from_url(url) for url in self.limits.allowed_services]
-            sandbox.ConnectSupervisor(descriptors[0], endpoints, on_refused=self._log_refused)
+    def connect(self, store: Path, deadline: float) -> None:
+        """Connect to the slot's executor, started first if it has none fit for a job."""
+        record = os.pread(self.lock_file, SLOT_RECORD.size, 0)
+        state, self.pid = SLOT_RECORD.unpack(record) if len(record) == SLOT_RECORD.size else (STOPPED, 0)
+        if state != READY:
+            self._start(store, deadline)
+        kept_pid, kept = self.pool._connections[self.index]
+        if kept is not None and kept_pid == self.pid:
+            self.connection = kept
+            return
+        self._forget_connection()
+        try:
+            self.connection = self._connected()
+        except (FileNotFoundError, ConnectionRefusedError):  # it retired, or was killed, since its last job
+            self._start(store, deadline)
+            try:
+                self.connection = self._connected()
+            except OSError as error:  # it ended as soon as it was ready
+                raise QueryError(f"a query process could not be reached: {error}", syntax=False) from None
+        self.pool._connections[self.index] = (self.pid, self.connection)
 
-    def _log_refused(self, destination) -> None:
-        log.warning("query process %d: refused a connection to %s (not an allowed SERVICE endpoint)",
-                    self.pid, destination)
+    def _connected(self) -> socket.socket:
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            connection.connect(self.pool.socket_path(self.index))
+        except OSError:
+            connection.close()
+            raise
+        return connection
 
-    def send(self, job: QueryJob, deadline: float) -> None:
+    def _start(self, store: Path, deadline: float) -> None:
+        os.pwrite(self.lock_file, SLOT_RECORD.pack(STOPPED, 0), 0)  # until the new one has answered
+        answer = self.pool.ask({"start": self.index, "store": str(store)}, deadline)
+        if "error" in answer:
+            raise QueryFailed(answer["error"])
+        self.pid = answer["pid"]
+
+    def _forget_connection(self) -> None:
+        _, kept = self.pool._connections[self.index]
+        if kept is not None:
+            kept.close()
+        self.pool._connections[self.index] = (0, None)
+
+    def send(self, job: QueryJob, store: Path, deadline: float) -> None:
         """Hand over a job; TimeoutError if the executor has not taken it by ``deadline``."""
         payload = json.dumps({"query": job.query, "format": job.format.name, "default_graph": job.default_graph,
-                              "named_graphs": job.named_graphs}).encode()
-        message = memoryview(JOB_HEADER.pack(len(payload)) + payload)
-        self.idle = False
-        while message:
-            try:
-                message = message[os.write(self._jobs, message):]
-            except BlockingIOError:  # a long query fills the pipe: wait until the executor reads
-                self._wait(self._writable, deadline)
-            except BrokenPipeError:
-                raise self._death() from None
+                              "named_graphs": job.named_graphs, "store": str(store), "deadline": deadline}).encode()
+        # If this worker dies mid-job, the next one to claim the slot starts a fresh executor.
+        os.pwrite(self.lock_file, SLOT_RECORD.pack(BUSY, self.pid), 0)
+        self.sent = True
+        self._until(deadline)
+        try:
+            self.connection.sendall(JOB_HEADER.pack(len(payload)) + payload)
+        except (BrokenPipeError, ConnectionResetError):
+            raise self._death(deadline) from None
 
     def read_chunk(self, deadline: float) -> bytes | None:
         """The next chunk of the result, or None at its end; TimeoutError past ``deadline``."""
@@ -247,54 +295,115 @@ class Executor:
         del self._buffer[:FRAME_HEADER.size + length]
         if tag == DATA:
             return payload
-        self.idle = True  # after END or an error, the executor waits for its next job
+        self.answered = True  # after END or an error, the executor waits for its next job
+        if tag == RETIRING:
+            self.retiring = True
+            return self.read_chunk(deadline)
         if tag == END:
             return None
-        raise _failure(tag, payload.decode(errors="replace"), self.limits)
+        raise _failure(tag, payload.decode(errors="replace"), self.pool.limits)
 
     def _fill(self, size: int, deadline: float) -> None:
         while len(self._buffer) < size:
-            self._wait(self._readable, deadline)
-            data = os.read(self._results, READ_SIZE)
+            self._until(deadline)
+            try:
+                data = self.connection.recv(READ_SIZE)
+            except ConnectionResetError:
+                data = b""
             if not data:
-                raise self._death()
+                raise self._death(deadline)
             self._buffer += data
 
-    def _death(self) -> QueryFailed:
-        """Why the executor ended mid-query, read from its exit status and the last words on its stderr."""
-        _, status = os.waitpid(self.pid, 0)
-        self.reaped = True
-        self._drain_stderr()
-        said = self._stderr_tail.decode(errors="replace")
-        signum = -os.waitstatus_to_exitcode(status)
-        if "memory allocation of" in said or "bad_alloc" in said or signum == signal.SIGKILL:
-            return QueryOutOfMemory(f"query stopped: it needed more than the {self.limits.memory_text()} "
-                                    "of memory a query may use")
-        if signum in (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE):
-            return QueryCrashed("the engine could not process this query (it crashed on it, most likely "
-                                "from nesting too deep for its parser): simplify the query")
-        return QueryError(f"query process {self.pid} ended unexpectedly (exit status {status})", syntax=False)
-
-    def _drain_stderr(self) -> None:
-        try:
-            while data := os.read(self._stderr, READ_SIZE):
-                self._stderr_tail = (self._stderr_tail + data)[-STDERR_KEPT:]
-        except BlockingIOError:
-            pass
-
-    @staticmethod
-    def _wait(pipe: select.poll, deadline: float) -> None:
+    def _until(self, deadline: float) -> None:
         remaining = deadline - time.monotonic()
-        if remaining <= 0 or not pipe.poll(math.ceil(remaining * 1000)):
+        if remaining <= 0:
             raise TimeoutError
+        self.connection.settimeout(remaining)
 
-    def kill(self) -> None:
-        if not self.reaped:
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-            self.reaped = True
-        for descriptor in (self._jobs, self._results, self._stderr):
-            os.close(descriptor)
+    def _death(self, deadline: float) -> QueryFailed:
+        """Why the executor ended mid-query, as the pool process, its parent, saw it end."""
+        self.died = True
+        death = self.pool.ask({"died": self.index}, max(deadline, time.monotonic() + DEATH_WAIT + 1))
+        return _death(death["status"], death["said"], self.pool.limits)
+
+    def release(self) -> None:
+        """Give the slot back: ready for the next job if the executor answered in full, else stopped first."""
+        try:
+            if self.answered and not self.retiring:
+                os.pwrite(self.lock_file, SLOT_RECORD.pack(READY, self.pid), 0)
+                return
+            self._forget_connection()
+            os.pwrite(self.lock_file, SLOT_RECORD.pack(STOPPED, 0), 0)  # the next job starts a fresh executor
+            if self.sent and not (self.answered or self.died):  # past its limit, or abandoned: still running
+                try:
+                    self.pool.ask({"stop": self.index}, time.monotonic() + CONFINEMENT_WAIT)
+                except QueryFailed as error:
+                    log.warning("a query process past its limit could not be stopped: %s", error)
+        finally:
+            fcntl.flock(self.lock_file, fcntl.LOCK_UN)
+            self.pool._claimable[self.index].release()
+
+
+class QueryRunner:
+    """The local engine for one release: its queries run on ``pool``'s executors, each confined by its limits."""
+
+    def __init__(self, build_dir: Path, pool: QueryPool):
+        self.build_dir = Path(build_dir)
+        self.pool = pool
+        self.timeout = pool.limits.timeout
+
+    def run(self, job: QueryJob, deadline: float | None = None) -> list[bytes] | Iterator[bytes]:
+        """Run a query (server.engines.interface.Engine.run)."""
+        deadline = deadline or time.monotonic() + self.timeout
+        claim = self.pool.claim(deadline)
+        streaming = False
+        try:
+            try:
+                claim.connect(self.build_dir, deadline)
+                claim.send(job, self.build_dir, deadline)
+                head, size = [], 0
+                while size < STREAM_AFTER_BYTES:
+                    chunk = claim.read_chunk(deadline)
+                    if chunk is None:
+                        return [b"".join(head)]
+                    head.append(chunk)
+                    size += len(chunk)
+            except TimeoutError:
+                raise QueryTimeout.after(self.timeout) from None
+            stream = self._stream(claim, head, deadline)
+            next(stream)  # enter its try block, so that closing it, even unread, releases the slot
+            streaming = True
+            return stream
+        finally:
+            if not streaming:
+                claim.release()
+
+    def _stream(self, claim: _Claim, head: list[bytes], deadline: float) -> Iterator[bytes]:
+        try:
+            yield b""
+            yield from head
+            while True:
+                try:
+                    chunk = claim.read_chunk(deadline)
+                except TimeoutError:
+                    raise QueryTimeout.after(self.timeout) from None
+                if chunk is None:
+                    return
+                yield chunk
+        finally:
+            claim.release()
+
+
+def _death(status: int, said: str, limits: Limits) -> QueryFailed:
+    """The failure an executor's death stands for, from its wait status and the last words on its stderr."""
+    signum = -os.waitstatus_to_exitcode(status)
+    if "memory allocation of" in said or "bad_alloc" in said or signum == signal.SIGKILL:
+        return QueryOutOfMemory(f"query stopped: it needed more than the {limits.memory_text()} "
+                                "of memory a query may use")
+    if signum in (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE):
+        return QueryCrashed("the engine could not process this query (it crashed on it, most likely "
+                            "from nesting too deep for its parser): simplify the query")
+    return QueryError(f"a query process ended unexpectedly (exit status {status})", syntax=False)
 
 
 def _failure(tag: bytes, message: str, limits: Limits) -> QueryFailed:
@@ -313,39 +422,212 @@ def _failure(tag: bytes, message: str, limits: Limits) -> QueryFailed:
     return QueryError(message, syntax=tag == SYNTAX_ERROR)
 
 
-def _executor_main(job_read: int, result_write: int, stderr_write: int, ready: socket.socket, build_dir: Path,
-                   limits: Limits) -> None:
-    """The executor process: never returns into the code of the web worker it was forked from."""
+# ---------------------------------------------------------------- the pool process
+
+
+def _pool_main(directory: Path, size: int, limits: Limits, control: socket.socket, lifeline: int) -> None:
+    """The pool process: never returns into the code of the process it was forked from."""
     status = 1
     try:
-        for standard in (1, 2):  # the engine's last words come to the parent; the server's output is not held
+        _forget_parent_state(keep=(control.fileno(), lifeline))
+        _name_this_process(POOL_NAME)
+        signal.signal(signal.SIGTERM, _stop_serving)  # its executors are stopped and reaped before it ends
+        _Pool(directory, size, limits, control, lifeline).serve()
+        status = 0
+    except SystemExit:  # asked to stop
+        status = 0
+    finally:
+        os._exit(status)
+
+
+@dataclass
+class _Child:
+    """An executor as its parent knows it."""
+
+    pid: int
+    pidfd: int
+    stderr: int
+    said: bytes = b""
+    status: int | None = None  # its wait status, once it has ended and been reaped
+
+
+class _Pool:
+    """Starts, stops and reaps the executors, one per slot at most, on the web workers' requests."""
+
+    def __init__(self, directory: Path, size: int, limits: Limits, control: socket.socket, lifeline: int):
+        self.directory, self.size, self.limits = directory, size, limits
+        self.control, self.lifeline = control, lifeline
+        self.children: dict[int, _Child] = {}  # by slot: its executor, or the last one, ended
+
+    def serve(self) -> None:
+        try:
+            while True:
+                watched: dict[int, _Child] = {}
+                for child in self.children.values():
+                    if child.status is None:
+                        watched[child.pidfd] = watched[child.stderr] = child
+                poll = select.poll()
+                for descriptor in (self.lifeline, self.control.fileno(), *watched):
+                    poll.register(descriptor, select.POLLIN)
+                events = dict(poll.poll())
+                if self.lifeline in events:
+                    return  # every process that could ask for a query is gone
+                for descriptor, child in watched.items():
+                    if descriptor in events and child.status is None:
+                        self._read_stderr(child)
+                        if descriptor == child.pidfd:
+                            self._reap(child)
+                if self.control.fileno() in events:  # last: answering may close and reuse descriptors
+                    self._answer()
+        finally:
+            for child in self.children.values():
+                self._kill(child)
+            shutil.rmtree(self.directory, ignore_errors=True)  # even if whoever started it was killed outright
+
+    def _answer(self) -> None:
+        connection, _ = self.control.accept()
+        with connection:
+            connection.settimeout(1)
+            try:
+                request = json.loads(connection.recv(READ_SIZE))
+                if "start" in request:
+                    answer = self._start(request["start"], Path(request["store"]))
+                elif "stop" in request:
+                    self._kill(self.children.get(request["stop"]))
+                    answer = {}
+                else:
+                    answer = self._how_it_died(self.children[request["died"]])
+                connection.sendall(json.dumps(answer).encode())
+            except (OSError, ValueError, KeyError) as error:  # a worker that gave up, or a malformed request
+                log.warning("query pool: request not answered: %s", error)
+
+    def _start(self, index: int, store: Path) -> dict:
+        self._kill(self.children.pop(index, None))
+        path = self.directory / f"executor-{index}.sock"
+        path.unlink(missing_ok=True)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(path))
+        listener.listen(self.size * 4)
+        stderr_read, stderr_write = os.pipe()
+        ready, child_ready = socket.socketpair()
+        pool_pid = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            ready.close()
+            _executor_main(listener, child_ready, stderr_write, pool_pid, store, self.limits)
+        for closed in (listener, child_ready):
+            closed.close()
+        os.close(stderr_write)
+        os.set_blocking(stderr_read, False)
+        child = self.children[index] = _Child(pid, os.pidfd_open(pid), stderr_read)
+        try:
+            self._await_confinement(child, ready)
+        except (OSError, QueryFailed) as error:
+            self._kill(child)
+            return {"error": str(error)}
+        finally:
+            ready.close()
+        return {"pid": pid}
+
+    def _await_confinement(self, child: _Child, ready: socket.socket) -> None:
+        """Wait for the executor to say it is confined and has its store open; supervise its connections if it
+        may make some."""
+        ready.settimeout(CONFINEMENT_WAIT)
+        message, descriptors, _, _ = socket.recv_fds(ready, 256, 1)
+        if not message.startswith(b"ok"):
+            raise QueryFailed(message.decode(errors="replace") or "a query process ended before it was ready")
+        if descriptors:
+            endpoints = [sandbox.Endpoint.from_url(url) for url in self.limits.allowed_services]
+            sandbox.ConnectSupervisor(descriptors[0], endpoints,
+                                      on_refused=lambda destination: _log_refused(child.pid, destination))
+
+    def _how_it_died(self, child: _Child) -> dict:
+        if child.status is None:
+            poll = select.poll()
+            poll.register(child.pidfd, select.POLLIN)
+            if not poll.poll(DEATH_WAIT * 1000):
+                os.kill(child.pid, signal.SIGKILL)  # closed its connection but did not end: should not happen
+            self._read_stderr(child)
+            self._reap(child)
+        return {"status": child.status, "said": child.said.decode(errors="replace")}
+
+    def _kill(self, child: _Child | None) -> None:
+        if child is not None and child.status is None:
+            signal.pidfd_send_signal(child.pidfd, signal.SIGKILL)
+            self._reap(child)
+
+    def _reap(self, child: _Child) -> None:
+        _, child.status = os.waitpid(child.pid, 0)
+        self._read_stderr(child)
+        for descriptor in (child.pidfd, child.stderr):
+            os.close(descriptor)
+
+    @staticmethod
+    def _read_stderr(child: _Child) -> None:
+        try:
+            while data := os.read(child.stderr, READ_SIZE):
+                child.said = (child.said + data)[-STDERR_KEPT:]
+        except (BlockingIOError, OSError):
+            pass
+
+
+def _stop_serving(signum, frame) -> None:
+    raise SystemExit(0)
+
+
+def _log_refused(pid: int, destination) -> None:
+    log.warning("query process %d: refused a connection to %s (not an allowed SERVICE endpoint)", pid, destination)
+
+
+# ---------------------------------------------------------------- the executor
+
+
+def _executor_main(listener: socket.socket, ready: socket.socket, stderr_write: int, pool_pid: int, store: Path,
+                   limits: Limits) -> None:
+    """The executor process: never returns into the code of the pool process it was forked from."""
+    status = 1
+    try:
+        _die_with_parent(pool_pid)
+        for standard in (1, 2):  # the engine's last words go to the pool process, which reads why it died
             os.dup2(stderr_write, standard)
-        _forget_parent_state(keep=(job_read, result_write, ready.fileno()))
+        _forget_parent_state(keep=(listener.fileno(), ready.fileno()))
+        _name_this_process(EXECUTOR_NAME)
         # Confined before anything else runs, and before any thread starts: a filter binds the thread that
         # installs it and the threads it starts later (the engine's and the store's included).
         os.environ["RUST_BACKTRACE"] = "0"  # a backtrace takes seconds to print as a query dies of memory
         os.nice(EXECUTOR_NICENESS)
         try:
-            listener = sandbox.confine(supervised=bool(limits.allowed_services), memory_limit=limits.memory)
+            supervised = sandbox.confine(supervised=bool(limits.allowed_services), memory_limit=limits.memory)
         except sandbox.SandboxUnavailable as error:
-            ready.sendall(str(error).encode()[:255])
+            ready.sendall(f"a query process could not be confined, so none is run: {error}".encode()[:255])
             return
-        socket.send_fds(ready, [b"ok"], [listener] if listener is not None else [])
-        if listener is not None:
-            os.close(listener)
+        try:
+            executor = _Executor(listener, store, limits, may_call_services=supervised is not None)
+        except Exception as error:  # whatever keeps the store from opening is told to the worker
+            ready.sendall(f"a query process could not open the store: {error}".encode()[:255])
+            return
+        socket.send_fds(ready, [b"ok"], [supervised] if supervised is not None else [])
+        if supervised is not None:
+            os.close(supervised)
         ready.close()
-        _exit_with_parent(result_write)
-        _answer_jobs(open_store(build_dir), os.fdopen(job_read, "rb"), os.fdopen(result_write, "wb"),
-                     may_call_services=listener is not None)
+        executor.serve()
         status = 0
-    except BrokenPipeError:
-        status = 0  # the web worker stopped reading: it has given up on this query
     finally:
         os._exit(status)
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # it died before the request took effect
+        os._exit(0)
+
+
+def _name_this_process(name: bytes) -> None:
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NAME, ctypes.c_char_p(name))
+
+
 def _forget_parent_state(keep: tuple[int, ...]) -> None:
-    """Drop the web worker's signal handlers and open files (its sockets must close when it closes them)."""
+    """Drop the parent's signal handlers and open files (its sockets must close when it closes them)."""
     signal.set_wakeup_fd(-1)
     for signum in signal.valid_signals():
         if callable(signal.getsignal(signum)):
@@ -357,50 +639,101 @@ def _forget_parent_state(keep: tuple[int, ...]) -> None:
     os.closerange(previous + 1, os.sysconf("SC_OPEN_MAX"))
 
 
-def _exit_with_parent(result_write: int) -> None:
-    """Exit as soon as the web worker is gone, however it ended and even mid-query.
+class _Executor:
+    """Answers jobs on the store each names (the last one it opened, kept open), and retires when it kept too much."""
 
-    Only the web worker holds the read end of the result pipe, so the pipe reports an error once it is gone.
-    (pyoxigraph lets other threads run while it evaluates a query.)
-    """
-    def watch():
-        pipe = select.poll()
-        pipe.register(result_write, select.POLLERR)
-        pipe.poll()
-        os._exit(0)
+    def __init__(self, listener: socket.socket, store: Path, limits: Limits, may_call_services: bool):
+        self.listener = listener
+        self.limits = limits
+        self.may_call_services = may_call_services
+        self.store_path, self.store = store, open_store(store)
+        self.statm = os.open("/proc/self/statm", os.O_RDONLY)  # read again after each job: kept open
+        self.memory_at_start = self._private_memory()
+        self.retiring = False
 
-    threading.Thread(target=watch, daemon=True).start()
+    def serve(self) -> None:
+        """Answer jobs from every worker process connected (each keeps its connection), one job at a time."""
+        connections: dict[int, socket.socket] = {}
+        events = select.poll()
+        events.register(self.listener, select.POLLIN)
+        while True:
+            for descriptor, _ in events.poll():
+                if descriptor == self.listener.fileno():
+                    connection, _ = self.listener.accept()
+                    connections[connection.fileno()] = connection
+                    events.register(connection, select.POLLIN)
+                elif not self._answer(connections[descriptor]):  # the worker process closed it, or is gone
+                    events.unregister(descriptor)
+                    connections.pop(descriptor).close()
+                elif self.retiring:
+                    return
 
-
-def _answer_jobs(store, jobs, results, may_call_services: bool) -> None:
-    frames = _FrameWriter(results)
-    while header := jobs.read(JOB_HEADER.size):
-        (length,) = JOB_HEADER.unpack(header)
-        job = json.loads(jobs.read(length))
+    def _answer(self, connection: socket.socket) -> bool:
+        """Answer the connection's next job; False if the connection has ended."""
         try:
-            result = run_query(store, job["query"], **_dataset_options(job["default_graph"], job["named_graphs"]))
+            message = _receive_job(connection)
+        except ConnectionResetError:
+            message = None
+        if message is None:
+            return False
+        job = json.loads(message)
+        frames = _FrameWriter(connection)
+        # If no worker is left to stop it (one killed mid-job), the job stops itself past its deadline.
+        signal.setitimer(signal.ITIMER_REAL, max(job["deadline"] - time.monotonic(), 0) + ORPHAN_GRACE)
+        try:
+            tag, message = self._run(job, frames)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        self.retiring = self._kept_too_much()
+        try:
+            if self.retiring:
+                self.listener.close()  # before the answer ends: no worker is left waiting on a closed listener
+                frames.error(RETIRING, "")
+            if tag == END:
+                frames.end()
+            else:
+                frames.error(tag, message)
+        except (BrokenPipeError, ConnectionResetError):
+            return False  # the worker gave up on this query
+        return True
+
+    def _run(self, job: dict, frames: _FrameWriter) -> tuple[bytes, str]:
+        try:
+            if job["store"] != str(self.store_path):  # a newer release (or a request still on the previous one)
+                self.store = self.store_path = None  # the old one closed first; reopened by the next job if this fails
+                self.store = open_store(Path(job["store"]))
+                self.store_path = Path(job["store"])
+            result = run_query(self.store, job["query"], **_dataset_options(job["default_graph"], job["named_graphs"]))
             write_result(result, formats.by_name(job["format"]), frames)
         except SyntaxError as error:
-            frames.error(SYNTAX_ERROR, str(error))
+            return SYNTAX_ERROR, str(error)
         except PermissionError as error:  # the sandbox refused a connection the query asked for
-            frames.error(NETWORK_REFUSED, str(error))
+            return NETWORK_REFUSED, str(error)
         except MemoryError:
-            frames.error(OUT_OF_MEMORY, "")
-        except BrokenPipeError:
-            raise
+            return OUT_OF_MEMORY, ""
+        except (BrokenPipeError, ConnectionResetError):
+            return END, ""  # the worker gave up on this query
         except (OSError, RuntimeError) as error:
             # The engine raises these when a SERVICE endpoint answers an error status ("Error 429 Too Many
             # Requests returned by <url>..."), cannot be reached, or sends what it cannot parse: the
             # endpoint's failure, not ours, when this process may call one at all.
-            frames.error(SERVICE_FAILED if may_call_services else FAILURE, str(error))
+            return SERVICE_FAILED if self.may_call_services else FAILURE, str(error)
         except Exception as error:  # whatever the engine raises is this job's failure, not the executor's
-            frames.error(FAILURE, str(error))
+            return FAILURE, str(error)
         except BaseException as error:  # pyo3 raises an engine panic as a BaseException: the query crashed it
             if isinstance(error, (SystemExit, KeyboardInterrupt)):
                 raise
-            frames.error(CRASH, str(error))
-        else:
-            frames.end()
+            return CRASH, str(error)
+        return END, ""
+
+    def _kept_too_much(self) -> bool:
+        return self.limits.memory_kept is not None and \
+            self._private_memory() - self.memory_at_start >= self.limits.memory_kept
+
+    def _private_memory(self) -> int:
+        """Bytes of this process's resident memory that no file backs (heap and anonymous maps)."""
+        _, resident, file_backed = os.pread(self.statm, 256, 0).split()[:3]
+        return (int(resident) - int(file_backed)) * PAGE_SIZE
 
 
 def _dataset_options(default_graph: list[str], named_graphs: list[str]) -> dict:
@@ -415,26 +748,48 @@ def _dataset_options(default_graph: list[str], named_graphs: list[str]) -> dict:
 
 
 class _FrameWriter:
-    """The file the engine serializes into: each write becomes a DATA frame."""
+    """The file the engine serializes into: each write becomes a DATA frame, sent in blocks of READ_SIZE."""
 
-    def __init__(self, output):
-        self._output = output
+    def __init__(self, connection: socket.socket):
+        self._connection = connection
+        self._pending = bytearray()
 
     def write(self, data: bytes) -> int:
         self._frame(DATA, data)
+        if len(self._pending) >= READ_SIZE:
+            self._send()
         return len(data)
 
     def flush(self) -> None:
-        """The engine flushes at the end of its output; frames are flushed at END."""
+        """The engine flushes at the end of its output; frames are sent at END."""
 
     def end(self) -> None:
         self._frame(END, b"")
-        self._output.flush()
+        self._send()
 
     def error(self, tag: bytes, message: str) -> None:
         self._frame(tag, message.encode())
-        self._output.flush()
+        self._send()
 
     def _frame(self, tag: bytes, payload: bytes) -> None:
-        self._output.write(FRAME_HEADER.pack(tag, len(payload)))
-        self._output.write(payload)
+        self._pending += FRAME_HEADER.pack(tag, len(payload))
+        self._pending += payload
+
+    def _send(self) -> None:
+        pending, self._pending = self._pending, bytearray()  # a failed send leaves nothing to resend
+        self._connection.sendall(pending)
+
+
+def _receive_job(connection: socket.socket) -> bytes | None:
+    """The job the connection carries (without its length), or None if the connection ends first. It comes
+    whole in one read unless it is long."""
+    data = bytearray()
+    size = None
+    while size is None or len(data) < JOB_HEADER.size + size:
+        chunk = connection.recv(READ_SIZE)
+        if not chunk:
+            return None
+        data += chunk
+        if size is None and len(data) >= JOB_HEADER.size:
+            (size,) = JOB_HEADER.unpack_from(data)
+    return bytes(data[JOB_HEADER.size:])

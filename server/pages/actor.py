@@ -28,10 +28,12 @@ def context(resource: Resource) -> dict:
         "involved": "?allegation sol:involves ?this .",
     }, iri, own={"claims": "claimant"}, paged={"claims": own_claims_window(iri, shown, statement_of)},
         listed={"accused": today.listed("accused"), "involved": today.listed("involves")} if today else None,
-        known=today.entries if today else None)
-    events = paged_events({"performed": "?event sol:performedBy ?this .", "party": "?event sol:involves ?this ."}, iri)
+        known=today.entries if today else None, blocks=("accused",))
+    events = paged_events({"performed": "?event sol:performedBy ?this .", "party": "?event sol:involves ?this ."}, iri,
+                          indexed={"performed": "performed", "party": "party"})
     related = paged_subjects({"members": "?item sol:memberOf ?this .",
-                              "published": "?item dcterms:publisher|dcterms:creator ?this ."}, iri)
+                              "published": "?item dcterms:publisher|dcterms:creator ?this ."}, iri,
+                             indexed={"members": "members", "published": "published"})
     return {
         **timeline.section(iri),
         **paged("accused_in", mark(allegations["accused"], statement_of)),

@@ -20,7 +20,8 @@ def context(resource: Resource) -> dict:
         **timeline.section(iri),
         "stances": found,
         "course": status_course([iri]),
-        **paged("related_events", paged_events({"events": "?event sol:relatedAllegation ?this ."}, iri)["events"]),
+        **paged("related_events", paged_events({"events": "?event sol:relatedAllegation ?this ."}, iri,
+                                               indexed={"events": "related-events"})["events"]),
         "json_ld": schema_org.thing(
             resource, "Claim",
             author=schema_org.actors([row["claimant"] for row in found.asserting]),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pyoxigraph import Literal, NamedNode
 
 from kg.search import folded
-from server.pages.lists import Pager, sections
+from server.pages.lists import BLOCKS_PER_PAGE, Pager, sections
 from server.pages.record import rows
 from server.pages.resources import Ref, last_segment, ref
 from server.pages.stances import Involvement, Stances
@@ -78,7 +78,7 @@ def own_claims_window(this: str, shown: dict[str, dict], statement_of: dict[str,
     ``claims``), in reading order: those that only a blanket statement of theirs covers are listed with it."""
     others = {row["allegation"].value: row["label"].value for iri, row in shown.items()
               if row["claimant"].value == this and iri not in statement_of}
-    pager = Pager.of("claims", len(others))
+    pager = Pager.of("claims", len(others), BLOCKS_PER_PAGE)
     return pager.window(sorted(others, key=lambda iri: (folded(others[iri]), iri))), pager
 
 

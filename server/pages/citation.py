@@ -14,14 +14,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from flask import Flask
+from pyoxigraph import NamedNode
 
 from kg import ids
+from kg.page_index import PageIndex
 from kg.store import run_query
 from kg.vocab import DCTERMS, RDF, SOL
 from kg.wording import human_date
 from server.pages.lists import sections
-from server.pages.record import query_text, rows
-from server.pages.resources import Labels, Resource, last_segment, reading_order, ref
+from server.pages.record import query_text, rows, today_index
+from server.pages.resources import Labels, Ref, Resource, last_segment, reading_order, ref
 from server.release import current_release, get_manifest, get_store, per_process
 
 # The attributions concerning an actor: on the allegations against them, and their own (a list pattern
@@ -135,15 +137,23 @@ class Cited:
         return text
 
 
-def sources_of(iri: str, patterns: dict[str, str]) -> list[Cited]:
+def sources_of(iri: str, patterns: dict[str, str], taken_from: list[str] | None = None) -> list[Cited]:
     """The documents the record ``iri`` was taken from (``patterns`` bind them to ?source from ?this), dated
-    ones first in date order, each with the primary documents it reproduces or reports on."""
-    originals: dict[str, set[str]] = {}
-    for row in rows("citation-sources", lists=sections(patterns, iri), this=iri):
-        source, cited = row["source"].value, row["cited"].value
-        primaries = originals.setdefault(source, set())
-        if cited != source:
-            primaries.add(cited)
+    ones first in date order, each with the primary documents it reproduces or reports on. The record today
+    names them (``taken_from``: read by the page already) without a query, and the build's page index the
+    primary documents."""
+    index = today_index()
+    if index is not None and taken_from is not None:
+        sources = sorted(set(taken_from))
+        found = index.lists_of(sources, "originals")
+        originals = {source: set(found.get(source, ())) for source in sources}
+    else:
+        originals = {}
+        for row in rows("citation-sources", lists=sections(patterns, iri), this=iri):
+            source, cited = row["source"].value, row["cited"].value
+            primaries = originals.setdefault(source, set())
+            if cited != source:
+                primaries.add(cited)
     known = cited_documents()
 
     def cited(document: str) -> Cited:
@@ -289,14 +299,27 @@ def citation_of(resource: Resource, sources: list[Cited] | None = None) -> Citat
     """How to cite ``resource``'s record, as the page shows it (a template global): with ``sources``, or
     else those its kind of record names (None for an actor: see SOURCES_OF)."""
     if sources is None:
-        patterns = next((patterns for cls, patterns in SOURCES_OF if resource.is_a(cls)), None)
-        sources = None if patterns is None else sources_of(resource.ref.iri, patterns)
+        kind, patterns = next(((cls, patterns) for cls, patterns in SOURCES_OF if resource.is_a(cls)), (None, None))
+        index = today_index()
+        sources = None if patterns is None else sources_of(
+            resource.ref.iri, patterns, None if index is None else taken_from(resource, kind, index))
     kinds = resource.kinds
     return Citation(
         iri=resource.ref.iri, title=resource.ref.label, kind=kinds[0].label if kinds else "record",
         dataset=get_manifest()["dataset"].get("title") or "soles", editors=dataset_editors(),
         version=dataset_version(), accessed=datetime.now(timezone.utc).date().isoformat(),
         sources=None if sources is None else tuple(sources))
+
+
+def taken_from(resource: Resource, kind: NamedNode, index: PageIndex) -> list[str]:
+    """The sources the record today of ``resource`` (of the ``kind`` of SOURCES_OF it is) was taken from, as
+    SOURCES_OF's patterns bind them: its own source, its attributions' (from the page index), or itself."""
+    if kind == SOL.Allegation:
+        entry = index.allegations([resource.ref.iri]).get(resource.ref.iri)
+        return [voice.source for voice in entry.voices] if entry else []
+    if kind == SOL.Source:
+        return [resource.ref.iri]
+    return [source.iri for source in resource.values("sol:source") if isinstance(source, Ref)]
 
 
 def dataset_editors() -> str:

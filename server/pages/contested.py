@@ -27,10 +27,10 @@ def contested(extension: str | None = None):
     fmt = listing.chosen_format(extension)
     sort = listing.checked_parameters(DEFAULT_SORT, [])
     index = listing.allegations()
-    found = listing.sorted_entries([entry for entry in index.entries if entry.contested], sort)
+    found = index.contested[sort]
 
     def read(shown) -> list[tuple[Stances, listing.Entry]]:
-        return [(index.stances[entry.iri], entry) for entry in shown]
+        return [(index.stances(entry), entry) for entry in shown]
 
     def html() -> str:
         window, pager = listing.paged_window(found)
@@ -39,27 +39,29 @@ def contested(extension: str | None = None):
                            total=len(found), everything=len(index.entries),
                            sorts=listing.sort_links(sort, DEFAULT_SORT), sort=sort)
 
-    dates = {voice.source: voice.date for entry in found for voice in entry.voices}
+    def dates() -> dict[str, str | None]:
+        return {voice.source: voice.date for entry in found for voice in entry.voices}
 
     def data() -> dict:
+        dated = dates()
         return {"total": len(found), "sort": sort, "allegations": [
             {"iri": item.allegation.iri, "label": item.allegation.label, "url": listing.absolute(item.allegation),
              "status": item.status.label if item.status else None, "voices": len(entry.voices),
              "latest_date": entry.latest,
-             **{side: [_voice(voice, dates) for voice in getattr(item, side)] for side in SIDES}}
+             **{side: [_voice(voice, dated) for voice in getattr(item, side)] for side in SIDES}}
             for item, entry in read(found)]}
 
     def table() -> tuple[list[str], list[list]]:
         columns = ["allegation", "label", "status", "side", "claimant", "claimant_name", "quote", "translation",
                    "source", "source_title", "source_date", "attribution"]
-        rows = []
+        rows, dated = [], dates()
         for item, _ in read(found):
             for side in SIDES:
                 for voice in getattr(item, side):
                     rows.append([item.allegation.iri, item.allegation.label, item.status.label if item.status else "",
                                  side, voice["claimant"].iri, voice["claimant"].label, voice["quote"] or "",
                                  voice["translation"] or "", voice["source"].iri, voice["source"].label,
-                                 dates.get(voice["source"].iri) or "", voice["attribution"].iri])
+                                 dated.get(voice["source"].iri) or "", voice["attribution"].iri])
         return columns, rows
 
     return listing.answer(fmt, PATH, html, data, table)
@@ -70,7 +72,7 @@ def block(index: listing.Index, entry: listing.Entry) -> Markup:
     page that shows it, and long (every quote on both sides)."""
     rendered = per_process("contested blocks", dict)
     if entry.iri not in rendered:
-        rendered[entry.iri] = Markup(render_template("_contested_block.html", item=index.stances[entry.iri],
+        rendered[entry.iri] = Markup(render_template("_contested_block.html", item=index.stances(entry),
                                                      entry=entry, key=index.keys[entry.iri]))
     return rendered[entry.iri]
 

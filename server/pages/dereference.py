@@ -45,7 +45,7 @@ def resource_page(path: str):
 
 def render_resource(resource: Resource, twins: list) -> str:
     kind = next((kind for kind in PAGE_KINDS if resource.is_a(kind.cls)), other.PAGE)
-    graphs = subjects("GRAPH ?item { ?this ?p ?o }", resource.ref.iri)
+    graphs = subjects("GRAPH ?item { ?this ?p ?o }", resource.ref.iri, indexed="recorded-in")
     return render_page(kind.template, twins=twins, resource=resource, recorded_in=graphs, **kind.context(resource))
 
 

@@ -23,7 +23,7 @@ from server.pages.lists import sections
 from server.pages.record import rows, run
 from server.pages.render import render_page
 from server.pages.resources import Resource
-from server.pages.stances import Stances, stances
+from server.pages.stances import Stances, involvement, stances
 
 bp = Blueprint("dossier", __name__)
 
@@ -84,14 +84,24 @@ def contents(resource: Resource) -> dict:
     """What the dossier holds: the allegations against the actor with every voice on them, the actor's own
     statements on other allegations, and the sources of all of them."""
     iri = resource.ref.iri
-    found: dict[str, set[str]] = {name: set() for name in CONCERNING}
-    for row in rows("allegation-lists", lists=sections(CONCERNING, iri), this=iri):
-        found[row["section"].value].add(row["allegation"].value)
-    accused = found["accused"]
-    everything = stances(allegation=sorted(accused | found["claims"])) if accused | found["claims"] else []
+    today = involvement(iri)
+    if today is not None:  # the record today, from the build's page index
+        accused = set(today.listed("accused"))
+        own = {voice.source for entry in today.entries.values() for voice in entry.voices if voice.claimant == iri}
+        found = {"accused": accused, "claims": {entry.iri for entry in today.entries.values()
+                                                if any(voice.claimant == iri for voice in entry.voices)}}
+        taken_from = sorted(own | {voice.source for allegation in accused
+                                   for voice in today.entries[allegation].voices})
+    else:
+        found = {name: set() for name in CONCERNING}
+        for row in rows("allegation-lists", lists=sections(CONCERNING, iri), this=iri):
+            found[row["section"].value].add(row["allegation"].value)
+        accused, taken_from = found["accused"], None
+    concerning = sorted(accused | found["claims"])
+    everything = stances(allegation=concerning, known=today and today.entries) if concerning else []
     claims = [replace(item, attributions=[row for row in item.attributions if row["claimant"].iri == iri])
               for item in everything if item.allegation.iri not in accused]
-    sources = sources_of(iri, ACTOR_SOURCES)
+    sources = sources_of(iri, ACTOR_SOURCES, taken_from)
     return {
         "accused": [item for item in everything if item.allegation.iri in accused],
         "claims": claims,

@@ -18,7 +18,8 @@ from server.release import get_manifest
 bp = Blueprint("home", __name__)
 
 COUNTED = (("actors", SOL.Actor), ("allegations", SOL.Allegation), ("asserting", SOL.Asserts),
-           ("denying", SOL.Denies), ("events", SOL.Event), ("sources", SOL.Source), ("places", SOL.Place))
+           ("denying", SOL.Denies), ("disputing", SOL.Disputes), ("events", SOL.Event), ("sources", SOL.Source),
+           ("places", SOL.Place))
 ACTOR_KINDS = (("People", SOL.Person), ("Organizations", SOL.Organization), ("Groups", SOL.Group))
 
 

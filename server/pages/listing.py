@@ -12,12 +12,14 @@ whole list, in the order of the page).
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Callable
+from typing import Callable, TypeVar
 from urllib.parse import urlencode
 
-from flask import Response, abort, jsonify, request
+from flask import Response, abort, jsonify, render_template, request
+from markupsafe import Markup
 
 from kg import formats, ids
 from kg import schema as sc
@@ -36,43 +38,82 @@ TWIN_FORMATS = (JSON, CSV)
 # The names of the ontology's statuses, kinds and stances ("charged"), and of our resources their slug,
 # are the values of the lists' query parameters: short, readable links.
 CONCEPT_NAMES = {concept.value: name for name, concept in (*sc.ALLEGATION_STATUSES, *sc.ALLEGATION_TYPES, *sc.STANCES)}
+T = TypeVar("T")
 VIEW_ONLY = ("page", "format")  # parameters that say how to show a view, not which view it is
 
 
 @dataclass
 class Index:
     """Every allegation in reading order, the label of every IRI they name, and each allegation with its
-    attributions as pages show them (filled in once, when the index is read)."""
+    attributions as pages show them (made once per process, when first shown)."""
 
     entries: tuple[Entry, ...]
     labels: dict[str, str]
-    stances: dict[str, Stances] = field(default_factory=dict)
+    made: dict[str, Stances] = field(default_factory=dict)
 
     def ref(self, iri: str) -> Ref:
         return Ref(iri, "/" + ids.local_path(iri), self.labels[iri])
 
+    def stances(self, entry: Entry) -> Stances:
+        """``entry`` with its attributions as pages show them, made the first time a page shows it."""
+        if entry.iri not in self.made:
+            missing = [voice.attribution for voice in entry.voices if voice.attribution not in self.labels]
+            if missing:
+                labels = Labels()
+                labels.fetch(missing)
+                self.labels.update(labels.known)
+            self.made[entry.iri] = entry_stances(entry, self.ref)
+        return self.made[entry.iri]
+
+    @cached_property
+    def contested(self) -> dict[str, list[Entry]]:
+        """The contested allegations in each order they are listed in."""
+        contested = [entry for entry in self.entries if entry.contested]
+        return {sort: sorted_entries(contested, sort) for sort in SORTS}
+
     @cached_property
     def keys(self) -> dict[str, str]:
-        """What stands for each IRI in a link: a concept's name, or our resource's slug."""
-        return {iri: CONCEPT_NAMES.get(iri) or last_segment(iri) for iri in self.labels}
+        """What stands for each IRI in a link: a concept's name, or our resource's slug (each found when first
+        asked for: the lists name tens of thousands)."""
+        return _Keys()
+
+
+def made_at_once(name: str, make: Callable[[], T]) -> T:
+    """``per_process(name, make)``, the cyclic garbage collector paused while ``make()`` runs: a table of the
+    release made of millions of objects would have it walk all of them again and again (most of the time it
+    takes at a million statements); the tables hold no cycles for it to find."""
+    def paused() -> T:
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return make()
+        finally:
+            if collecting:
+                gc.enable()
+    return per_process(name, paused)
+
+
+class _Keys(dict):
+    def __missing__(self, iri: str) -> str:
+        key = self[iri] = CONCEPT_NAMES.get(iri) or last_segment(iri)
+        return key
 
 
 def allegations() -> Index:
     """The index of the release this request reads (the whole record: the lists have no ``as_of``)."""
-    return per_process("allegation index", _read_index)
+    return made_at_once("allegation index", _read_index)
 
 
 def _read_index() -> Index:
     entries = [entry for entry in page_index().allegations().values() if entry.voices]  # those someone speaks to
+    # The attributions' labels wait for a page that shows them (stances()): the lists name only the rest.
     named = {iri for entry in entries for iri in (entry.iri, entry.status, *entry.types, *entry.accused,
                                                   *(term for voice in entry.voices for term in (
-                                                      voice.attribution, voice.claimant, voice.stance, voice.source)))
+                                                      voice.claimant, voice.stance, voice.source)))
              if iri} | CONCEPT_NAMES.keys()  # a filter may name a status no allegation has
     labels = Labels()
     labels.fetch(sorted(named))
-    index = Index(tuple(sorted(entries, key=lambda entry: (folded(entry.label), entry.iri))), labels.known)
-    index.stances.update((entry.iri, entry_stances(entry, index.ref)) for entry in entries)
-    return index
+    return Index(tuple(sorted(entries, key=lambda entry: (folded(entry.label), entry.iri))), labels.known)
 
 
 # ---------------------------------------------------------------- parameters shared by the lists
@@ -155,6 +196,29 @@ def absolute(item: Ref) -> str:
 def paged_window(entries: list) -> tuple[list, Pager]:
     pager = Pager.of("page", len(entries))
     return pager.window(entries), pager
+
+
+def select_options(options: list[tuple[str, str]], chosen: dict[str, str], unlisted: str = "",
+                   once: str | None = None) -> Markup:
+    """The options of a select, (value, label) each, those ``chosen`` (value -> label) selected, and a last
+    disabled one saying ``unlisted``. With ``once`` (a name for them), ``options`` are written out once per
+    process and release, as hundreds of options cost a page milliseconds, then marked per request; a chosen
+    value not among them comes first."""
+    if once is None:
+        return _options(options, set(chosen), unlisted)
+    written = per_process("select options", dict)
+    if once not in written:
+        written[once] = (_options(options, set(), unlisted), {value for value, _ in options})
+    html, offered = written[once]
+    for value in sorted(chosen.keys() & offered):
+        start = Markup('<option value="{}"').format(value)
+        html = html.replace(start + Markup(">"), start + Markup(" selected>"), 1)
+    extra = sorted(chosen.keys() - offered)
+    return _options([(value, chosen[value]) for value in extra], set(extra), "") + html if extra else html
+
+
+def _options(options: list[tuple[str, str]], chosen: set[str], unlisted: str) -> Markup:
+    return Markup(render_template("_select_options.html", options=options, chosen=chosen, unlisted=unlisted))
 
 
 # ---------------------------------------------------------------- twins

@@ -1,7 +1,9 @@
 """Long lists on a page, a page of them at a time: the Pager, and lists of events and of other resources.
 
 A page asks for all its lists of one kind in one query: each list is a pattern (its name -> SPARQL binding
-the list's variable from ?this), and ``sections()`` joins them into the #LISTS# of the query.
+the list's variable from ?this), and ``sections()`` joins them into the #LISTS# of the query. The record
+today has them in the build's page index (kg.page_index.resource_lists), in order: a page names its lists
+there (``indexed``: a list's name -> its name in the index) and reads the window it shows by key.
 """
 
 from __future__ import annotations
@@ -12,10 +14,15 @@ from urllib.parse import urlencode
 from flask import current_app, request
 from pyoxigraph import Literal
 
+from kg.page_index import Lists
 from kg.query_text import values
 from kg.search import folded
-from server.pages.record import rows
-from server.pages.resources import Ref, readable, ref
+from server.pages.record import rows, today_index
+from server.pages.resources import Ref, Row, readable, ref
+
+# Allegations a page shows with all their voices and quotes (allegation blocks), a page at a time: fewer than
+# the items of a list, for a hub is accused hundreds of times and each block quotes everyone who speaks to it.
+BLOCKS_PER_PAGE = 10
 
 
 @dataclass(frozen=True)
@@ -31,8 +38,9 @@ class Pager:
     total: int
 
     @classmethod
-    def of(cls, parameter: str, total: int) -> Pager:
-        size = current_app.config["PAGE_SIZE"]
+    def of(cls, parameter: str, total: int, at_most: int | None = None) -> Pager:
+        """The page asked for of a list of ``total`` items, PAGE_SIZE of them a page, or ``at_most`` if fewer."""
+        size = min(current_app.config["PAGE_SIZE"], at_most or current_app.config["PAGE_SIZE"])
         asked = request.args.get(parameter, "1")
         # Only a plain number of a sane length is a page number ("²" is a digit to str.isdigit).
         number = int(asked) if asked.isascii() and asked.isdigit() and len(asked) <= 9 and int(asked) > 0 else 1
@@ -92,9 +100,27 @@ def sections(lists: dict[str, str], this: str | None) -> str:
     return "\n  UNION ".join(f'{{ {start}{pattern} BIND("{name}" AS ?section) }}' for name, pattern in lists.items())
 
 
-def paged_events(lists: dict[str, str], this: str | None) -> dict[str, tuple]:
+def indexed_lists(this: str | None, indexed: dict[str, str] | None) -> Lists | None:
+    """The lists of the page index about ``this``; None when the page reads the store (``?as_of=``) or names
+    no list of the index."""
+    index = today_index() if this is not None and indexed else None
+    return index.lists_about(this) if index is not None else None
+
+
+def paged_events(lists: dict[str, str], this: str | None, indexed: dict[str, str] | None = None) -> dict[str, tuple]:
     """A page of events for each of ``lists`` (name -> pattern binding ?event), dated ones first in
     date order (a year sorts before its months): for each list, its rows and its Pager."""
+    about = indexed_lists(this, indexed)
+    if about is not None:
+        pages = {}
+        for name in lists:
+            pager = Pager.of(name, about.size(indexed[name]))
+            shown = about.window(indexed[name], pager.start, pager.size)
+            found = about.index.events(shown)
+            pages[name] = ([Row(event=ref(iri), date=found[iri][0], type=found[iri][1] and ref(found[iri][1]))
+                            for iri in shown], pager)
+        return pages
+
     def date(row) -> str | None:
         return row["date"].value if isinstance(row["date"], Literal) else None
 
@@ -120,15 +146,25 @@ def subject_iris(lists: dict[str, str], this: str | None) -> dict[str, list[str]
     return {name: sorted(found, key=lambda iri: (found[iri], iri)) for name, found in names.items()}
 
 
-def paged_subjects(lists: dict[str, str], this: str | None) -> dict[str, tuple]:
+def paged_subjects(lists: dict[str, str], this: str | None, indexed: dict[str, str] | None = None) -> dict[str, tuple]:
     """A page of resources, in reading order, for each of ``lists``: its Refs and its Pager."""
+    about = indexed_lists(this, indexed)
     pages = {}
+    if about is not None:
+        for name in lists:
+            pager = Pager.of(name, about.size(indexed[name]))
+            pages[name] = ([ref(iri) for iri in about.window(indexed[name], pager.start, pager.size)], pager)
+        return pages
     for name, ordered in subject_iris(lists, this).items():
         pager = Pager.of(name, len(ordered))
         pages[name] = ([ref(iri) for iri in pager.window(ordered)], pager)
     return pages
 
 
-def subjects(pattern: str, this: str) -> list[Ref]:
-    """Every resource ``pattern`` binds to ?item, in reading order: for lists that stay short."""
+def subjects(pattern: str, this: str, indexed: str | None = None) -> list[Ref]:
+    """Every resource ``pattern`` binds to ?item, in reading order: for lists that stay short. ``indexed``:
+    the list's name in the page index."""
+    about = indexed_lists(this, {"all": indexed}) if indexed is not None else None
+    if about is not None:
+        return [ref(iri) for iri in about.whole(indexed)]
     return [ref(iri) for iri in subject_iris({"all": pattern}, this)["all"]]

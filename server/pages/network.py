@@ -11,18 +11,21 @@ Without JavaScript the page is a paged table of the view's relations; network.js
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
+from markupsafe import Markup
 
 from kg import formats, ids
 from kg.network import EXPORTS, NETWORK_FILE, RELATIONS, Export
 from kg.search import folded
 from server.http import HTML, choose, with_alternates
+from server.pages.listing import made_at_once, select_options
 from server.pages.lists import Pager
 from server.pages.render import render_page
 from server.pages.resources import Ref
@@ -46,6 +49,7 @@ PHRASES = MappingProxyType({
     ("co-accused", "from"): "Accused together with {name}",
     ("acts on", "from"): "{name} carried out events involving", ("acts on", "to"): "Carried out events involving {name}",
 })
+CHOICES = 200  # sources the filter offers to choose from: those the most relations are in
 NEIGHBOURS_LISTED = 20  # neighbours an actor's page names for each relation; the network view pages the rest
 
 
@@ -55,19 +59,31 @@ def css_class(relation: str) -> str:
 
 
 class Network:
-    """The build's network, indexed: actors by IRI, and the relations touching each actor."""
+    """The build's network, indexed once per process: actors by IRI, the relations touching each actor and
+    those between each pair of actors, the relations of each source, and each view's ranking of actors once
+    asked for. Its relations are in the order the table lists them (kg.network)."""
 
     def __init__(self, graph: dict):
         self.nodes: dict[str, dict] = {node["id"]: node for node in graph["nodes"]}
         self.edges: list[dict] = graph["edges"]
         self.labels: dict[str, str] = graph["labels"]
-        touching = defaultdict(list)
+        touching, by_source = defaultdict(list), defaultdict(list)
+        between: dict[str, dict[str, list[int]]] = defaultdict(dict)
         for number, edge in enumerate(self.edges):
             touching[edge["from"]].append(number)
             if edge["to"] != edge["from"]:
                 touching[edge["to"]].append(number)
+            between[edge["from"]].setdefault(edge["to"], []).append(number)
+            if edge["to"] != edge["from"]:
+                between[edge["to"]].setdefault(edge["from"], []).append(number)
+            by_source[edge["source"]].append(number)
         self.touching: dict[str, list[int]] = dict(touching)
+        self.between = dict(between)  # actor -> each actor it has relations with -> their numbers
+        self.by_source: dict[str, list[int]] = dict(by_source)
         self.reading_keys = {iri: (folded(node["label"]), iri) for iri, node in self.nodes.items()}
+        self.rankings: dict[tuple, tuple[list[str], int]] = {}  # filters -> (actors, most related first; how many)
+        self.neighbourhoods: dict[str, dict] = {}  # actor -> its relations grouped for its page
+        self.neighbours: dict[str, list[str]] = {}  # actor -> the actors related to it, the most related first
 
     def ref(self, iri: str) -> Ref:
         local = ids.local_path(iri)
@@ -77,15 +93,21 @@ class Network:
     def reading_key(self, iri: str) -> tuple[str, str]:
         return self.reading_keys[iri]
 
-    def table_order(self, edge: dict) -> tuple:
-        """Relations as the table lists them: by who, relation, whom, then what they are on and where."""
-        return (self.reading_keys[edge["from"]], RELATIONS.index(edge["relation"]), self.reading_keys[edge["to"]],
-                edge.get("allegation") or edge["event"], edge["source"])
+    def among(self, nodes: list[str]) -> list[int]:
+        """The relations between two of ``nodes`` (or of one with itself), by number, in the network's order:
+        looked up pair by pair, so a view of hubs costs no more than one of the few related."""
+        found = []
+        for first, one in enumerate(nodes):
+            related = self.between.get(one, {})
+            found += (number for other in nodes[first:] if other in related for number in related[other])
+        return sorted(found)
 
     @cached_property
     def choices(self) -> dict[str, list[tuple[str, str]]]:
-        """The statuses and sources the relations name, for the filters: (value, label), in reading order."""
-        found = {field: {edge[field] for edge in self.edges if field in edge} for field in NAMED_BY_IRI}
+        """The statuses and sources the relations name, for the filters: (value, label), in reading order;
+        of the sources, the CHOICES the most relations are in (a source's page links to its own view)."""
+        sources = sorted(self.by_source, key=lambda iri: (-len(self.by_source[iri]), iri))[:CHOICES]
+        found = {"status": {edge["status"] for edge in self.edges if "status" in edge}, "source": set(sources)}
         return {field: sorted(((iri.removeprefix(NAMED_BY_IRI[field]), self.labels.get(iri, iri)) for iri in iris),
                               key=lambda choice: (folded(choice[1]), choice[0]))
                 for field, iris in found.items()}
@@ -94,8 +116,14 @@ class Network:
 def network() -> Network:
     """The network of this request's release, read and indexed once per process."""
     def load():
-        return Network(json.loads((current_release().path / NETWORK_FILE).read_text(encoding="utf-8")))
-    return per_process("network", load)
+        # The same IRIs recur in thousands of relations: one string each, not one per mention.
+        return Network(json.loads((current_release().path / NETWORK_FILE).read_text(encoding="utf-8"),
+                                  object_hook=_interned))
+    return made_at_once("network", load)
+
+
+def _interned(record: dict) -> dict:
+    return {sys.intern(key): sys.intern(value) if isinstance(value, str) else value for key, value in record.items()}
 
 
 @dataclass(frozen=True)
@@ -113,6 +141,10 @@ class Filters:
         if unknown:
             abort(400, description=f"relation: {unknown[0]!r} is none of {', '.join(RELATIONS)}")
         return cls(relations, _iri_argument("status"), _iri_argument("source"))
+
+    @property
+    def keeps_all(self) -> bool:
+        return not self.relations and self.status is None and self.source is None
 
     def keeps(self, edge: dict) -> bool:
         return ((not self.relations or edge["relation"] in self.relations)
@@ -140,6 +172,7 @@ class View:
 
     nodes: list[str]
     edges: list[dict]
+    numbers: list[int]  # the edges' numbers in the network
     focus: list[Ref]  # the actors asked for; none for the overview
     hubs: list[Hub]  # focus actors with more neighbours than a page
     connected: int  # in the overview, how many actors have a relation that the filters keep
@@ -168,33 +201,62 @@ def current_view() -> View:
     filters = Filters.from_request()
     actors = _actors_asked(graph)
     if not actors:
-        neighbours = defaultdict(set)
-        for edge in graph.edges:
-            if filters.keeps(edge) and edge["from"] != edge["to"]:
-                neighbours[edge["from"]].add(edge["to"])
-                neighbours[edge["to"]].add(edge["from"])
-        ranked = sorted(neighbours, key=lambda iri: (-len(neighbours[iri]), *graph.reading_key(iri)))
+        ranked, connected = _ranking(graph, filters)
         nodes = ranked[:current_app.config["PAGE_SIZE"]]
-        return View(nodes, _edges_among(graph, filters, nodes), [], [], len(ranked), filters)
+        return View(nodes, *_edges_among(graph, filters, nodes), [], [], connected, filters)
     shown, hubs = dict.fromkeys(actors), []
     for actor in actors:
-        counts = Counter(other for number in graph.touching.get(actor, ()) if filters.keeps(edge := graph.edges[number])
-                         for other in (edge["from"], edge["to"]) if other != actor)
-        ordered = sorted(counts, key=lambda iri: (-counts[iri], *graph.reading_key(iri)))
+        ordered = _neighbours(graph, filters, actor)
         pager = Pager.of("page", len(ordered))
         shown.update(dict.fromkeys(pager.window(ordered)))
         if pager.split:
             hubs.append(Hub(graph.ref(actor), pager))
     nodes = list(shown)
-    return View(nodes, _edges_among(graph, filters, nodes), [graph.ref(actor) for actor in actors], hubs, 0, filters)
+    return View(nodes, *_edges_among(graph, filters, nodes), [graph.ref(actor) for actor in actors], hubs, 0,
+                filters)
 
 
-def _edges_among(graph: Network, filters: Filters, nodes: list[str]) -> list[dict]:
-    """Every relation the filters keep between two of ``nodes``, in the network's order."""
-    among = set(nodes)
-    numbers = {number for node in nodes for number in graph.touching.get(node, ())
-               if graph.edges[number]["from"] in among and graph.edges[number]["to"] in among}
-    return [graph.edges[number] for number in sorted(numbers) if filters.keeps(graph.edges[number])]
+def _neighbours(graph: Network, filters: Filters, actor: str) -> list[str]:
+    """The actors related to ``actor`` by relations the filters keep, the most related first: of every
+    relation, once per process for each actor asked for (a hub has thousands)."""
+    if filters.keeps_all and actor in graph.neighbours:
+        return graph.neighbours[actor]
+    counts = Counter(other for number in graph.touching.get(actor, ()) if filters.keeps(edge := graph.edges[number])
+                     for other in (edge["from"], edge["to"]) if other != actor)
+    ordered = sorted(counts, key=lambda iri: (-counts[iri], *graph.reading_key(iri)))
+    if filters.keeps_all:
+        graph.neighbours[actor] = ordered
+    return ordered
+
+
+def _ranking(graph: Network, filters: Filters) -> tuple[list[str], int]:
+    """The actors with a relation the filters keep, the most related first, and how many: ranked once per
+    process for each choice of relations and status (a few dozen), and for a source from its own relations."""
+    if filters.source is not None:
+        return _ranked(graph, filters, graph.by_source.get(filters.source, ()))
+    key = (frozenset(filters.relations), filters.status)
+    if key not in graph.rankings:
+        graph.rankings[key] = _ranked(graph, filters, range(len(graph.edges)))
+    return graph.rankings[key]
+
+
+def _ranked(graph: Network, filters: Filters, numbers) -> tuple[list[str], int]:
+    neighbours = defaultdict(set)
+    for number in numbers:
+        edge = graph.edges[number]
+        if filters.keeps(edge) and edge["from"] != edge["to"]:
+            neighbours[edge["from"]].add(edge["to"])
+            neighbours[edge["to"]].add(edge["from"])
+    ranked = sorted(neighbours, key=lambda iri: (-len(neighbours[iri]), *graph.reading_key(iri)))
+    return ranked, len(ranked)
+
+
+def _edges_among(graph: Network, filters: Filters, nodes: list[str]) -> tuple[list[dict], list[int]]:
+    """Every relation the filters keep between two of ``nodes``, in the network's order, and their numbers."""
+    numbers = graph.among(nodes)
+    if not filters.keeps_all:
+        numbers = [number for number in numbers if filters.keeps(graph.edges[number])]
+    return [graph.edges[number] for number in numbers], numbers
 
 
 # ---------------------------------------------------------------- answers
@@ -237,13 +299,25 @@ def network_page():
         return network_json()
     graph, view = network(), current_view()
     pager = Pager.of("relations", len(view.edges))
-    rows = [_row(graph, edge) for edge in pager.window(sorted(view.edges, key=graph.table_order))]
+    rows = [rendered_row(graph, number) for number in pager.window(view.numbers)]  # the network is in table order
     return _answer(Response(render_page(
         "network.html", twins=_twins(), view=view, rows=rows, rows_pager=pager,
         filters=view.filters, relations=[(name, css_class(name)) for name in RELATIONS],
-        choices=graph.choices, exports=[(representation, href) for representation, href in _twins()[1:]],
+        choices=_choices(graph), exports=[(representation, href) for representation, href in _twins()[1:]],
         data_href=view_href(VIEW_FORMATS[1]), actor_paths=[actor_path(item.iri) for item in view.focus],
         actors_in_view=len(view.nodes), max_actors=MAX_ACTORS), mimetype=HTML.media_type))
+
+
+def _choices(graph: Network) -> dict[str, Markup]:
+    """The options of the filters' selects, the chosen ones selected (a source even when it is not offered)."""
+    found = {}
+    for field, options in graph.choices.items():
+        value = request.args.get(field, "")
+        unlisted = len(graph.by_source) - len(options) if field == "source" else 0
+        found[field] = select_options(options, {value: graph.labels.get(NAMED_BY_IRI[field] + value, value)}
+                                      if value else {}, f"… {unlisted} more, each in fewer relations" if unlisted else "",
+                                      once=f"network {field}")
+    return found
 
 
 @dataclass(frozen=True)
@@ -258,6 +332,14 @@ class Row:
     status: Ref | None
     source: Ref
     record: Ref | None
+
+
+def rendered_row(graph: Network, number: int) -> Markup:
+    """The HTML of relation ``number`` in the table, made once per process and release."""
+    rendered = per_process("network rows", dict)
+    if number not in rendered:
+        rendered[number] = Markup(render_template("_network_row.html", row=_row(graph, graph.edges[number])))
+    return rendered[number]
 
 
 def _row(graph: Network, edge: dict) -> Row:
@@ -311,8 +393,15 @@ def network_export(suffix: str):
 @bp.app_template_global()
 def network_neighbourhood(actor: str) -> dict:
     """The actors related to ``actor``, for its page: for each relation and side, the first neighbours
-    (the most related first) and how many more; the address of its network view and of its data."""
+    (the most related first) and how many more; the address of its network view and of its data. The same
+    for every request: made once per process for each actor shown (a hub's takes milliseconds)."""
     graph = network()
+    if actor not in graph.neighbourhoods:
+        graph.neighbourhoods[actor] = _neighbourhood(graph, actor)
+    return graph.neighbourhoods[actor]
+
+
+def _neighbourhood(graph: Network, actor: str) -> dict:
     grouped: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for number in graph.touching.get(actor, ()):
         edge = graph.edges[number]

@@ -14,7 +14,8 @@ def context(resource: Resource) -> dict:
     iri = resource.ref.iri
     today = involvement(iri)
     related = paged_subjects({"contains": "?item sol:partOf ?this .",
-                              "actors": "?item a sol:Actor ; sol:country ?this ."}, iri)
+                              "actors": "?item a sol:Actor ; sol:country ?this ."}, iri,
+                             indexed={"contains": "contains", "actors": "actors"})
     return {
         **timeline.section(iri),
         # Our data types places with schema.org's Country, City or Place; its last word reads well.
@@ -24,7 +25,8 @@ def context(resource: Resource) -> dict:
         **paged("allegations", paged_stances({"allegations": "?allegation sol:place ?this ."}, iri,
                                              listed={"allegations": today.listed("places")} if today else None,
                                              known=today.entries if today else None)["allegations"]),
-        **paged("events", paged_events({"events": "?event sol:place ?this ."}, iri)["events"]),
+        **paged("events", paged_events({"events": "?event sol:place ?this ."}, iri,
+                                       indexed={"events": "events-at"})["events"]),
         "json_ld": schema_org.thing(
             resource, "Place", sameAs=[same.href for same in resource.wikidata],
             containedInPlace=[schema_org.mention(place, "Place") for place in resource.values("sol:partOf")]),

@@ -10,6 +10,7 @@ the build's page index (``page_index()``). Nothing is written during a request.
 
 from __future__ import annotations
 
+import threading
 from importlib.resources import files
 
 from flask import Flask, abort, current_app, g, request
@@ -18,33 +19,31 @@ from kg.history import graphs_as_of, parse_as_of
 from kg.page_index import PAGE_INDEX, PageIndex
 from kg.query_text import Terms, fill
 from kg.store import run_query
-from server.release import current_release, get_store
+from server.release import current_release, get_store, per_process
 
 _KEY = "soles.page_queries"
-_PAGE_INDEX = "soles_page_index"  # the request's connection to the page index, on flask.g
 
 
 def init_app(app: Flask) -> None:
     folder = files(__package__) / "queries"
     app.extensions[_KEY] = {path.name.removesuffix(".rq"): path.read_text(encoding="utf-8")
                             for path in folder.iterdir() if path.name.endswith(".rq")}
-    app.teardown_appcontext(_close_page_index)
 
 
 def page_index() -> PageIndex:
     """The build's page index (kg.page_index) of this request's release, the record today read by key: one
-    read-only connection per request, closed when the request ends."""
-    index = g.get(_PAGE_INDEX)
+    read-only connection per thread and release, kept for the next requests (opening and closing one costs
+    as much as a page's lookups), closed with the release when the process forgets it."""
+    connections = per_process("page index connections", threading.local)
+    index = getattr(connections, "index", None)
     if index is None:
-        index = PageIndex(current_release().path / PAGE_INDEX)
-        setattr(g, _PAGE_INDEX, index)
+        index = connections.index = PageIndex(current_release().path / PAGE_INDEX)
     return index
 
 
-def _close_page_index(_error: BaseException | None) -> None:
-    index = g.pop(_PAGE_INDEX, None)
-    if index is not None:
-        index.close()
+def today_index() -> PageIndex | None:
+    """The page index if this request reads the record today; None with ``?as_of=``: pages read the store."""
+    return page_index() if as_of_day() is None else None
 
 
 def query_text(name: str, lists: str = "", **bound: Terms) -> str:

@@ -10,19 +10,18 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable
 
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
 from kg.history import STATUS_NAMES, StatusStep, course_order, current_statuses, on_record_by
 from kg.page_index import Entry
 from kg.search import folded
 from kg.vocab import SOL
-from server.pages.lists import Pager, sections
-from server.pages.record import as_of_day, page_index, rows
+from server.pages.lists import BLOCKS_PER_PAGE, Pager, sections
+from server.pages.record import as_of_day, page_index, rows, today_index
 from server.pages.resources import (
     Ref,
+    Row,
     ontology_comments,
-    readable,
-    readable_term,
     reading_order,
     request_labels,
     select,
@@ -84,10 +83,15 @@ def involvement(actor: str) -> Involvement | None:
     return Involvement(actor, entries, names)
 
 
-def stances(order: list[str] | None = None, **bound: list[str]) -> list[Stances]:
+def stances(order: list[str] | None = None, known: dict[str, Entry] | None = None,
+            **bound: list[str]) -> list[Stances]:
     """The allegations ``bound`` names (``allegation=`` IRIs, or ``attribution=`` IRIs: only those
-    attributions, and their allegations), in ``order`` (their IRIs) or else in reading order."""
-    grouped = _stances_by_allegation(**bound)
+    attributions, and their allegations), in ``order`` (their IRIs) or else in reading order. ``known``: the
+    allegations read from the page index already (Involvement.entries), not read again."""
+    if known is not None:
+        grouped = _entries_stances({iri: known[iri] for iri in bound["allegation"]})
+    else:
+        grouped = _stances_by_allegation(**bound)
     if order is None:
         return sorted(grouped.values(), key=lambda item: reading_order(item.allegation))
     return [grouped[iri] for iri in order if iri in grouped]
@@ -96,7 +100,7 @@ def stances(order: list[str] | None = None, **bound: list[str]) -> list[Stances]
 def paged_stances(lists: dict[str, str], this: str, own: dict[str, str] | None = None,
                   paged: dict[str, tuple[list[str], Pager]] | None = None,
                   listed: dict[str, dict[str, str]] | None = None,
-                  known: dict[str, Entry] | None = None) -> dict[str, tuple]:
+                  known: dict[str, Entry] | None = None, blocks: tuple[str, ...] = ()) -> dict[str, tuple]:
     """A page of allegations, in reading order with their stances, for each of ``lists``.
 
     ``lists`` maps each list's name (its page's query parameter too) to the pattern that binds its
@@ -106,6 +110,7 @@ def paged_stances(lists: dict[str, str], this: str, own: dict[str, str] | None =
     listed and paged elsewhere (name -> the allegations of the page shown, and its Pager), read in the
     same query. ``listed``: lists whose allegations are known already (name -> IRI -> label), not queried;
     ``known``: the allegations read from the page index already (Involvement.entries), not read again.
+    ``blocks``: lists shown as allegation blocks, with every voice, BLOCKS_PER_PAGE a page.
     Returns, for each list, its allegations (Stances) and its Pager.
     """
     labels: dict[str, dict[str, str]] = {name: (listed or {}).get(name, {}) for name in lists}
@@ -114,7 +119,7 @@ def paged_stances(lists: dict[str, str], this: str, own: dict[str, str] | None =
         labels[row["section"].value].setdefault(row["allegation"].value, row["label"].value)
     windows = {}
     for name, found in labels.items():
-        pager = Pager.of(name, len(found))
+        pager = Pager.of(name, len(found), BLOCKS_PER_PAGE if name in blocks else None)
         windows[name] = (pager.window(sorted(found, key=lambda iri: (folded(found[iri]), iri))), pager)
     windows.update(paged or {})
     shown = sorted({iri for window, _ in windows.values() for iri in window})
@@ -137,10 +142,9 @@ def entry_stances(entry: Entry, ref: Callable[[str], Ref]) -> Stances:
     """An allegation of the build's page index (kg.page_index) as pages show it, ``ref`` naming its IRIs."""
     found = Stances(ref(entry.iri), ref(entry.status) if entry.status else None,
                     ontology_comments().get(entry.status) if entry.status else None)
-    found.attributions = [{"allegation": found.allegation, "status": found.status,
-                           "attribution": ref(voice.attribution), "claimant": ref(voice.claimant),
-                           "stance": ref(voice.stance), "source": ref(voice.source),
-                           "quote": voice.quote, "translation": voice.translation, "note": voice.note}
+    found.attributions = [Row(allegation=found.allegation, status=found.status, attribution=ref(voice.attribution),
+                              claimant=ref(voice.claimant), stance=ref(voice.stance), source=ref(voice.source),
+                              quote=voice.quote, translation=voice.translation, note=voice.note, statement=None)
                           for voice in entry.voices]
     return found
 
@@ -175,22 +179,32 @@ def live_stances(**bound: list[str]) -> dict[str, Stances]:
     return grouped
 
 
+# The columns of a course's rows (status-course.rq, kg.page_index.courses) that name resources; the others are texts.
+COURSE_REFS = ("statement", "allegation", "status", "source", "supersedes")
+
+
 def status_course(allegations: list[str]) -> list[dict]:
     """The status statements of ``allegations`` on record (as of ``?as_of=``), in date order, each marked
-    ``superseded_by`` the statement that corrects it, if one does."""
-    found = rows("status-course", allegation=allegations)
-    corrected_by = {row["supersedes"].value: row["statement"] for row in found if row["supersedes"] is not None}
-    day = as_of_day()
+    ``superseded_by`` the statement that corrects it, if one does. The record today reads them from the
+    build's page index."""
+    day, index = as_of_day(), today_index()
+    if index is not None:
+        found = [row for allegation in allegations for row in index.course(allegation)]
+    else:
+        found = [{name: term.value if isinstance(term, (NamedNode, Literal)) else None for name, term in row.items()}
+                 for row in rows("status-course", allegation=allegations)]
+    corrected_by = {row["supersedes"]: row["statement"] for row in found if row["supersedes"] is not None}
+    refer = request_labels().ref
     course = []
     for row in found:
-        date = row["date"].value if row["date"] is not None else None
-        if day and not on_record_by(date, day):
+        if day and not on_record_by(row["date"], day):
             continue
-        item = readable([row])[0]
-        correction = corrected_by.get(row["statement"].value)
-        item["superseded_by"] = readable_term(correction) if correction is not None else None
-        item["step"] = StatusStep(row["statement"].value, row["allegation"].value, STATUS_NAMES[row["status"].value],
-                                  date, row["supersedes"].value if row["supersedes"] is not None else None)
+        item = Row({name: refer(value) if name in COURSE_REFS and value is not None else value
+                    for name, value in row.items()})
+        correction = corrected_by.get(row["statement"])
+        item["superseded_by"] = refer(correction) if correction is not None else None
+        item["step"] = StatusStep(row["statement"], row["allegation"], STATUS_NAMES[row["status"]], row["date"],
+                                  row["supersedes"])
         course.append(item)
     return sorted(course, key=lambda item: course_order(item["step"]))
 

@@ -2,8 +2,9 @@
 (actor, type, source, place, allegation), with /timeline.json its twin; and the short timeline of a page.
 
 The build computes the timeline (kg.timeline); each process reads it once per release, so a request runs no
-query. The server does the narrowing, so without JavaScript the page is a dated list grouped by year; with
-it, static/timeline.js draws the same view, read from the JSON twin, on a time axis (vendored vis-timeline).
+query. The server does the narrowing, so without JavaScript the page is a dated list grouped by year, a page
+at a time (the dated items, then the undated ones); with it, static/timeline.js draws the same view, read from
+the JSON twin (all of the view), on a time axis (vendored vis-timeline).
 Dates keep the precision the record gives them: on the axis a year or a month is drawn as the span it is.
 With ``?as_of=`` only what sources published by that day report is shown (kg.history).
 """
@@ -11,19 +12,25 @@ With ``?as_of=`` only what sources published by that day report is shown (kg.his
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from itertools import groupby
 from typing import Callable
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, render_template, request
+from markupsafe import Markup
 
 from kg import formats, ids
 from kg.history import on_record_by
 from kg.timeline import TIMELINE_FILE
 from kg.wording import date_precision, human_date
 from server.http import HTML, with_alternates
+from server.pages.listing import made_at_once, select_options
+from server.pages.lists import Pager
 from server.pages.record import as_of_day
 from server.pages.render import render_page
 from server.pages.resources import Ref, last_segment
@@ -56,7 +63,16 @@ class Item:
         return self.date or "", self.kind, self.iri
 
     def named(self, kinds: tuple[str, ...]) -> list[str]:
-        return sorted(iri for iri in self.about if entity_kind(iri) in kinds)
+        by_kind = self.by_kind
+        return sorted(iri for kind in kinds for iri in by_kind.get(kind, ()))
+
+    @cached_property
+    def by_kind(self) -> dict[str | None, tuple[str, ...]]:
+        """What it is about, by kind (asked for each facet of each item once per process)."""
+        found: dict[str | None, list[str]] = {}
+        for iri in self.about:
+            found.setdefault(entity_kind(iri), []).append(iri)
+        return {kind: tuple(iris) for kind, iris in found.items()}
 
 
 @dataclass(frozen=True)
@@ -87,25 +103,39 @@ FACETS = (
     Facet("allegation", "Allegation", _entity_keys(("allegation",), with_kind=False)),
 )
 FORM_FACETS = ("actor", "type", "source")  # chosen in the form; the others come from links on pages
+FORM_OPTIONS = 200  # values a select of the form offers at most: those most items have (and any chosen)
 PAGE_FACETS = {**{kind: "actor" for kind in ids.ACTOR_KINDS}, "allegation": "allegation", "place": "place"}
 
 
 @dataclass(frozen=True)
 class Timeline:
-    """The build's timeline: its items in date order, each as pages and the twin show it, the sources'
-    dates, and the values of each facet in reading order: the same for every request, so made once."""
+    """The build's timeline, indexed: its items in order (the undated first, their date sorting as none),
+    each as pages and the twin show it, the sources' dates, the values of each facet in reading order with
+    how many items have each, and which items have each value or are about each IRI: the same for every
+    request, so made once; a view then unites and intersects the items of the values it names."""
 
     items: tuple[Item, ...]
-    shown: dict[str, dict]  # item IRI -> the item as pages show it (shown())
     issued: dict[str, str]
     options: dict[str, list[tuple[str, Ref]]]  # facet -> (key, what it names)
+    having: dict[str, dict[str, frozenset[int]]]  # facet -> key -> the positions of the items that have it
+    about: dict[str, tuple[int, ...]]  # IRI -> the positions of the items about it, in order
+    undated: int  # the first ``undated`` items have no date
+    ref: Callable[[str], Ref]
+    rows: dict[int, dict]  # position -> the item as pages show it, made when first shown
 
-    def on_record(self) -> list[Item]:
-        """Its items, or with ``?as_of=`` those whose source was published by that day."""
+    def row(self, number: int) -> dict:
+        """The item at ``number`` as pages and the twin show it (shown(), with its JSON as ``data``)."""
+        if number not in self.rows:
+            row = shown(self.items[number], self.ref)
+            self.rows[number] = {**row, "data": plain(row)}
+        return self.rows[number]
+
+    def on_record(self) -> Sequence[int]:
+        """The positions of its items, or with ``?as_of=`` of those whose source was published by that day."""
         day = as_of_day()
         if day is None:
-            return list(self.items)
-        return [item for item in self.items if on_record_by(self.issued.get(item.source), day)]
+            return range(len(self.items))
+        return [number for number, item in enumerate(self.items) if on_record_by(self.issued.get(item.source), day)]
 
 
 def read_timeline() -> Timeline:
@@ -114,22 +144,37 @@ def read_timeline() -> Timeline:
         found = json.loads((current_release().path / TIMELINE_FILE).read_text(encoding="utf-8"))
         names = found["names"]
 
+        refs: dict[str, Ref] = {}  # the same types, sources and allegations recur in thousands of items
+
         def ref(iri: str) -> Ref:
-            local = ids.local_path(iri)
-            return Ref(iri, "/" + local if local is not None else None, names.get(iri) or last_segment(iri))
+            if iri not in refs:
+                local = ids.local_path(iri)
+                refs[iri] = Ref(iri, "/" + local if local is not None else None, names.get(iri) or last_segment(iri))
+            return refs[iri]
 
         items = tuple(sorted((Item(item["iri"], item["kind"], item["date"], item["end"], item["type"], item["source"],
                                    None if item["date"] else undated_reason(item["kind"], item["undated_reason"],
                                                                             item["timeframe"]),
                                    frozenset(item["about"])) for item in found["items"]), key=lambda item: item.order))
-        options = {}
+        options, having = {}, {}
         for facet in FACETS:
-            keys = {key: iri for item in items for key, iri in facet.keys(item).items()}
+            keys: dict[str, str] = {}
+            positions: dict[str, set[int]] = {}
+            for number, item in enumerate(items):
+                for key, iri in facet.keys(item).items():
+                    keys[key] = iri
+                    positions.setdefault(key, set()).add(number)
             options[facet.name] = sorted(((key, ref(iri)) for key, iri in keys.items()),
                                          key=lambda option: (option[1].label.casefold(), option[0]))
-        rows = {item.iri: shown(item, ref) for item in items}
-        return Timeline(items, {iri: {**row, "data": plain(row)} for iri, row in rows.items()}, found["issued"], options)
-    return per_process("timeline", load)
+            having[facet.name] = {key: frozenset(numbers) for key, numbers in positions.items()}
+        about: dict[str, list[int]] = {}
+        for number, item in enumerate(items):
+            for iri in item.about:
+                about.setdefault(iri, []).append(number)
+        return Timeline(items, found["issued"], options, having,
+                        {iri: tuple(numbers) for iri, numbers in about.items()},
+                        sum(1 for item in items if not item.date), ref, {})
+    return made_at_once("timeline", load)
 
 
 def undated_reason(kind: str, reason: str | None, timeframe: str | None) -> str:
@@ -146,10 +191,21 @@ def chosen_keys() -> dict[str, set[str]]:
     return {facet.name: {key.strip() for key in request.args.getlist(facet.name) if key.strip()} for facet in FACETS}
 
 
-def narrowed(items: list[Item], chosen: dict[str, set[str]]) -> list[Item]:
-    """The items that have, for every facet given, one of its keys: values of a facet widen, facets narrow."""
-    return [item for item in items
-            if all(not chosen[facet.name] or chosen[facet.name] & facet.keys(item).keys() for facet in FACETS)]
+def narrowed(found: Timeline, positions: Sequence[int], chosen: dict[str, set[str]]) -> list[int]:
+    """The positions of the items that have, for every facet given, one of its keys: values of a facet widen,
+    facets narrow; in order."""
+    sets = []
+    for facet in FACETS:
+        if chosen[facet.name]:
+            having = found.having[facet.name]
+            sets.append(frozenset().union(*(having.get(key, frozenset()) for key in chosen[facet.name])))
+    if not sets:
+        return list(positions)
+    sets.sort(key=len)
+    kept = sets[0].intersection(*sets[1:])
+    if not isinstance(positions, range):
+        kept = kept.intersection(positions)
+    return sorted(kept)
 
 
 def span(day: str) -> tuple[str, str] | None:
@@ -201,20 +257,59 @@ def label(row: dict) -> str:
     return row["title"].label
 
 
-def facet_options(found: Timeline, items: list[Item], chosen: dict[str, set[str]]) -> list[dict]:
-    """For each facet, the values ``items`` have (key, what it names, chosen or not), in reading order."""
+def facet_options(found: Timeline, positions: Sequence[int], chosen: dict[str, set[str]]) -> list[dict]:
+    """For each facet, its chosen values (key, what it names) in reading order, those it does not have, and
+    for a facet of the form the options of its select: the FORM_OPTIONS values most items have, in reading
+    order, the chosen ones besides (the other facets are chosen from links on pages)."""
     options_of = []
+    as_of = not isinstance(positions, range)
     for facet in FACETS:
-        options = found.options[facet.name]
-        if len(items) < len(found.items):  # the record as of a day: only the values its items have
-            present = {key for item in items for key in facet.keys(item)}
-            options = [(key, named) for key, named in options if key in present]
-        known = {key for key, _ in options}
-        options_of.append({"name": facet.name, "heading": facet.heading, "in_form": facet.name in FORM_FACETS,
-                           "options": [{"key": key, "ref": named, "selected": key in chosen[facet.name]}
-                                       for key, named in options],
-                           "unknown": sorted(chosen[facet.name] - known)})
+        having = found.having[facet.name]
+        known = _chosen_options(found, facet.name, chosen[facet.name])
+        found_facet = {"name": facet.name, "heading": facet.heading, "in_form": facet.name in FORM_FACETS,
+                       "chosen": [{"key": key, "ref": named} for key, named in known],
+                       "unknown": sorted(key for key in chosen[facet.name] if key not in having)}
+        if facet.name in FORM_FACETS:
+            found_facet["options_html"] = _select_options(found, facet.name, known, set(positions) if as_of else None)
+        options_of.append(found_facet)
     return options_of
+
+
+def _select_options(found: Timeline, name: str, chosen: list[tuple[str, Ref]], present: set[int] | None) -> Markup:
+    """The options of facet ``name``'s select, ``chosen`` selected; with ``present`` (the record as of a day),
+    only the values its items have."""
+    options, unlisted = _offered(found, name)
+    labels = {key: named.label for key, named in chosen}
+    if present is not None:
+        having = found.having[name]
+        return select_options([(key, label) for key, label in options if not present.isdisjoint(having[key])], labels)
+    return select_options(options, labels, f"… {unlisted} more, each on fewer items: chosen from their pages"
+                          if unlisted else "", once=f"timeline {name}")
+
+
+def _common(found: Timeline, name: str) -> set[str]:
+    """The keys of the FORM_OPTIONS values of facet ``name`` that most items have."""
+    def make() -> set[str]:
+        having = found.having[name]
+        return set(sorted(having, key=lambda key: (-len(having[key]), key))[:FORM_OPTIONS])
+    return per_process(f"timeline common {name}", make)
+
+
+def _offered(found: Timeline, name: str) -> tuple[list[tuple[str, str]], int]:
+    """The (key, label) of the values of facet ``name`` the form offers, in reading order, and how many it
+    does not."""
+    def make() -> tuple[list[tuple[str, str]], int]:
+        common = _common(found, name)
+        offered = [(key, named.label) for key, named in found.options[name] if key in common]
+        return offered, len(found.options[name]) - len(offered)
+    return per_process(f"timeline offered {name}", make)
+
+
+def _chosen_options(found: Timeline, name: str, keys: set[str]) -> list[tuple[str, Ref]]:
+    """The options of facet ``name`` for ``keys``, in reading order."""
+    index = per_process(f"timeline options {name}", lambda: {key: named for key, named in found.options[name]})
+    return sorted(((key, index[key]) for key in keys if key in index),
+                  key=lambda option: (option[1].label.casefold(), option[0]))
 
 
 def view_href(path: str = PATH, **replace: str | None) -> str:
@@ -230,25 +325,40 @@ def timeline():
     found = read_timeline()
     everything = found.on_record()
     chosen = chosen_keys()
-    items = [found.shown[item.iri] for item in narrowed(everything, chosen)]
-    dated = [item for item in items if item["date"]]
-    undated = [item for item in items if not item["date"]]
+    positions = narrowed(found, everything, chosen)
+    undated_count = bisect_left(positions, found.undated)  # the undated items come first
+    dated, undated = positions[undated_count:], positions[:undated_count]
     alternates = [(HTML, view_href(PATH)), (JSON, view_href(f"{PATH}.json"))]
     if request.path.endswith(".json"):
         response = jsonify({"filters": {name: sorted(keys) for name, keys in chosen.items() if keys},
-                            "total": len(items), "dated": len(dated), "undated": len(undated), "everything": len(everything),
-                            "items": [item["data"] for item in dated],
-                            "undated_items": [item["data"] for item in undated]})
+                            "total": len(positions), "dated": len(dated), "undated": len(undated),
+                            "everything": len(everything),
+                            "items": [found.row(number)["data"] for number in dated],
+                            "undated_items": [found.row(number)["data"] for number in undated]})
     else:
         filters = facet_options(found, everything, chosen)
-        active = [(facet, option) for facet in filters for option in facet["options"] if option["selected"]]
+        active = [(facet, option) for facet in filters for option in facet["chosen"]]
+        # A page at a time: the dated items in date order, then the undated ones.
+        pager = Pager.of("page", len(positions))
+        window = pager.window(dated + undated)
+        shown_dated = [number for number in window if number >= found.undated]
         response = Response(render_page(
-            "timeline.html", twins=alternates, years=[(year, list(group)) for year, group in
-                                                      groupby(dated, key=lambda item: item["year"])],
-            dated=dated, undated=undated, everything=len(everything), filters=filters,
+            "timeline.html", twins=alternates, years=[(year, [entry(found, number) for number in group]) for year, group
+                                                      in groupby(shown_dated, key=lambda n: found.row(n)["year"])],
+            undated=[entry(found, number) for number in window if number < found.undated],
+            dated_count=len(dated), undated_count=len(undated), pager=pager,
+            everything=len(everything), filters=filters,
             removals=[(facet, option, removal_href(facet["name"], option["key"])) for facet, option in active],
             json_href=view_href(f"{PATH}.json")), mimetype=HTML.media_type)
     return with_alternates(response, [(fmt.media_type, href) for fmt, href in alternates])
+
+
+def entry(found: Timeline, number: int) -> Markup:
+    """The HTML of an item in the list, made once per process and release: the same on every page."""
+    rendered = per_process("timeline entries", dict)
+    if number not in rendered:
+        rendered[number] = Markup(render_template("_timeline_entry.html", item=found.row(number)))
+    return rendered[number]
 
 
 def removal_href(name: str, key: str) -> str:
@@ -262,16 +372,20 @@ def section(iri: str) -> dict:
     items, how many there are with the undated ones, and the address of the whole timeline narrowed to it."""
     facet = next(facet for facet in FACETS if facet.name == PAGE_FACETS[entity_kind(iri)])
     found = read_timeline()
-    items = [found.shown[item.iri] for item in found.on_record() if iri in item.about]
-    dated = [item for item in items if item["date"]]
+    positions = found.about.get(iri, ())
+    day = as_of_day()
+    if day is not None:
+        positions = [number for number in positions
+                     if on_record_by(found.issued.get(found.items[number].source), day)]
+    undated = bisect_left(positions, found.undated)
     latest = []
-    for item in dated[::-1][:SECTION_SIZE]:
+    for number in positions[max(undated, len(positions) - SECTION_SIZE):][::-1]:
+        item = found.row(number)
         # A status change links to its allegation, or on that allegation's own page to its statement.
         target = item["item"] if item["kind"] == "event" or item["title"].iri == iri else item["title"]
         latest.append({**item, "link": Ref(target.iri, target.href, label(item))})
     key = iri[len(ids.ENTITY_BASE):] if facet.name == "actor" else last_segment(iri)
-    return {"timeline_section": {"latest": latest, "dated": len(dated),
-                                 "undated": len(items) - len(dated),
+    return {"timeline_section": {"latest": latest, "dated": len(positions) - undated, "undated": undated,
                                  "href": PATH + "?" + urlencode({facet.name: key})}}
 
 
@@ -279,5 +393,11 @@ def latest_events(limit: int) -> list[dict]:
     """The ``limit`` latest dated events (by their date, or the day they began), as event lists show them:
     the home page lists these, and leaves the undated ones, with their reasons, to the timeline."""
     found = read_timeline()
-    dated = [found.shown[item.iri] for item in found.on_record() if item.kind == "event" and item.date]
-    return [{"event": row["item"], "date": row["date"], "type": row["type"]} for row in dated[::-1][:limit]]
+    latest = []
+    for number in reversed(found.on_record()):
+        if len(latest) == limit or number < found.undated:
+            break
+        if found.items[number].kind == "event":
+            row = found.row(number)
+            latest.append({"event": row["item"], "date": row["date"], "type": row["type"]})
+    return latest

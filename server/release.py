@@ -15,6 +15,7 @@ keeps at least the current release and the previous one on disk, so their files 
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 
@@ -38,6 +39,7 @@ class _Opened:
         self.release = release
         self.manifest = read_manifest(release.path)
         self.cache: dict = {}
+        self.making: dict[str, threading.Lock] = {}  # one lock per cached value, while it is first made
         self._remote, self._timeout = remote, timeout
         self._store: Store | RemoteStore | None = None
         self._lock = threading.Lock()
@@ -122,8 +124,27 @@ def get_manifest() -> dict:
 
 
 def per_process(name: str, compute):
-    """``compute()``, run once per process and release, and kept while the process serves that release."""
-    cache = _this_request().cache
-    if name not in cache:
-        cache[name] = compute()
-    return cache[name]
+    """``compute()``, run once per process and release, and kept while the process serves that release.
+
+    A request thread that asks while another makes it waits for that one (tables of a big release take seconds
+    to make: never twice). The cyclic garbage collector is paused meanwhile: a table made of millions of objects
+    would have it walk them all again and again, most of the time it takes at a million statements, and the
+    tables hold no cycles for it to find."""
+    opened = _this_request()
+    if name not in opened.cache:
+        with opened._lock:
+            making = opened.making.setdefault(name, threading.Lock())
+        with making:
+            if name not in opened.cache:
+                opened.cache[name] = _without_cycle_collection(compute)
+    return opened.cache[name]
+
+
+def _without_cycle_collection(compute):
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return compute()
+    finally:
+        if collecting:
+            gc.enable()

@@ -20,7 +20,7 @@ from kg import curation, layout, release
 from kg.pipeline import build
 from kg.store import open_store, run_query
 from server import create_app
-from server.release import BUILD_HEADER, current_release, get_manifest, get_store
+from server.release import BUILD_HEADER, current_release, get_manifest, get_store, per_process
 from tests.conftest import PROJECT_ROOT, LiveServer
 from tests.fixtures import write_fixture_data
 
@@ -355,3 +355,31 @@ def test_sparql_answers_from_the_build_named_in_the_header(fixture_data, newer_d
     assert before.json()["boolean"] is False
     assert after.headers[BUILD_HEADER] == layout.resolve(out).id
     assert after.json()["boolean"] is True
+
+
+def test_a_value_kept_per_process_is_made_once_however_many_threads_ask(fixture_build):
+    """Tables of a big release take seconds to make: a thread that asks meanwhile waits rather than makes it too."""
+    app = create_app({"BUILD_DIR": fixture_build})
+    made, started = [], threading.Event()
+
+    def slow() -> str:
+        made.append(1)
+        started.set()
+        time.sleep(0.3)
+        return "table"
+
+    def ask(found: list) -> None:
+        with app.test_request_context("/"):
+            app.preprocess_request()
+            found.append(per_process("a slow table", slow))
+
+    found: list = []
+    first = threading.Thread(target=ask, args=(found,))
+    first.start()
+    started.wait(5)
+    others = [threading.Thread(target=ask, args=(found,)) for _ in range(3)]
+    for thread in others:
+        thread.start()
+    for thread in (first, *others):
+        thread.join()
+    assert found == ["table"] * 4 and len(made) == 1

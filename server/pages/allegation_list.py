@@ -311,7 +311,7 @@ def _positions(order: list[int]) -> list[int]:
 
 
 def facet_index() -> FacetIndex:
-    return listing.made_at_once("allegation facets", lambda: FacetIndex(listing.allegations()))
+    return per_process("allegation facets", lambda: FacetIndex(listing.allegations()))
 
 
 def selection(index: listing.Index) -> tuple[Selection, list[str]]:

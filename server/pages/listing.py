@@ -12,10 +12,9 @@ whole list, in the order of the page).
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Callable, TypeVar
+from typing import Callable
 from urllib.parse import urlencode
 
 from flask import Response, abort, jsonify, render_template, request
@@ -38,7 +37,6 @@ TWIN_FORMATS = (JSON, CSV)
 # The names of the ontology's statuses, kinds and stances ("charged"), and of our resources their slug,
 # are the values of the lists' query parameters: short, readable links.
 CONCEPT_NAMES = {concept.value: name for name, concept in (*sc.ALLEGATION_STATUSES, *sc.ALLEGATION_TYPES, *sc.STANCES)}
-T = TypeVar("T")
 VIEW_ONLY = ("page", "format")  # parameters that say how to show a view, not which view it is
 
 
@@ -78,21 +76,6 @@ class Index:
         return _Keys()
 
 
-def made_at_once(name: str, make: Callable[[], T]) -> T:
-    """``per_process(name, make)``, the cyclic garbage collector paused while ``make()`` runs: a table of the
-    release made of millions of objects would have it walk all of them again and again (most of the time it
-    takes at a million statements); the tables hold no cycles for it to find."""
-    def paused() -> T:
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            return make()
-        finally:
-            if collecting:
-                gc.enable()
-    return per_process(name, paused)
-
-
 class _Keys(dict):
     def __missing__(self, iri: str) -> str:
         key = self[iri] = CONCEPT_NAMES.get(iri) or last_segment(iri)
@@ -101,7 +84,7 @@ class _Keys(dict):
 
 def allegations() -> Index:
     """The index of the release this request reads (the whole record: the lists have no ``as_of``)."""
-    return made_at_once("allegation index", _read_index)
+    return per_process("allegation index", _read_index)
 
 
 def _read_index() -> Index:

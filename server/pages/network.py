@@ -25,7 +25,7 @@ from kg import formats, ids
 from kg.network import EXPORTS, NETWORK_FILE, RELATIONS, Export
 from kg.search import folded
 from server.http import HTML, choose, with_alternates
-from server.pages.listing import made_at_once, select_options
+from server.pages.listing import select_options
 from server.pages.lists import Pager
 from server.pages.render import render_page
 from server.pages.resources import Ref
@@ -119,7 +119,7 @@ def network() -> Network:
         # The same IRIs recur in thousands of relations: one string each, not one per mention.
         return Network(json.loads((current_release().path / NETWORK_FILE).read_text(encoding="utf-8"),
                                   object_hook=_interned))
-    return made_at_once("network", load)
+    return per_process("network", load)
 
 
 def _interned(record: dict) -> dict:

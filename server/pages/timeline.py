@@ -29,7 +29,7 @@ from kg.history import on_record_by
 from kg.timeline import TIMELINE_FILE
 from kg.wording import date_precision, human_date
 from server.http import HTML, with_alternates
-from server.pages.listing import made_at_once, select_options
+from server.pages.listing import select_options
 from server.pages.lists import Pager
 from server.pages.record import as_of_day
 from server.pages.render import render_page
@@ -174,7 +174,7 @@ def read_timeline() -> Timeline:
         return Timeline(items, found["issued"], options, having,
                         {iri: tuple(numbers) for iri, numbers in about.items()},
                         sum(1 for item in items if not item.date), ref, {})
-    return made_at_once("timeline", load)
+    return per_process("timeline", load)
 
 
 def undated_reason(kind: str, reason: str | None, timeframe: str | None) -> str:

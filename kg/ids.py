@@ -57,6 +57,11 @@ def local_path(iri: str) -> str | None:
     return iri[len(BASE):] if iri.startswith(BASE) else None
 
 
+def last_segment(iri: str) -> str:
+    """What a reader sees of an IRI without a label, and what stands for one of ours in a link: its last segment."""
+    return re.split(r"[/#]", iri.rstrip("/"))[-1]
+
+
 def kind_and_slug(iri: str) -> tuple[str, str]:
     """(``person``, ``nicolas-maduro``) for the IRI of an entity of ours."""
     kind, _, slug = iri.removeprefix(ENTITY_BASE).partition("/")

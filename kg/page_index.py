@@ -1,7 +1,8 @@
 """The tables pages look things up in, computed once per build: the label of every IRI, every allegation with
 its status and attributions as pages and lists show them, the allegations each actor or place is part of,
-every list a resource page shows (its events, members, places, graphs...) in the order it shows it, each
-event's date and type, each allegation's course, and each graph's size.
+every list a resource page shows (its events, members, places, graphs...) in the order it shows it, the lists
+of an actor's or place's page (kg.involvement), each event's date and type, each allegation's course, and each
+graph's size.
 
 Looking these up in the store costs a page tens of milliseconds (a page names hundreds of resources and shows
 dozens of allegations); the build writes them once (``write``, called by kg.release) into ``pages.sqlite``, and
@@ -23,6 +24,7 @@ from typing import NamedTuple
 from pyoxigraph import Literal, NamedNode, Store
 
 from kg.history import STATUS_NAMES, STATUS_ORDER
+from kg.involvement import involvement_lists
 from kg.search import folded
 from kg.sqlite_index import ReadOnlyIndex
 from kg.store import run_named_query
@@ -223,25 +225,44 @@ def write(store: Store, path: Path) -> dict:
                                                                  for iri, (label, name) in sorted(labels.items())])
         index.executemany("INSERT INTO allegations VALUES (?, ?)", [(entry.iri, _dumped(entry)) for entry in entries])
         index.executemany("INSERT INTO parts VALUES (?, ?)", parts)
-        # A resource's lists in one row, a JSON object: name -> [its size, its first LIST_CHUNK items]; the
-        # rest of a longer list in chunks of LIST_CHUNK items, a row each.
-        in_order = sorted(lists.items())
-        about: dict[str, dict[str, list]] = {}
-        for (iri, name), items in in_order:
-            about.setdefault(iri, {})[name] = [len(items), items[:LIST_CHUNK]]
-        index.executemany("INSERT INTO lists VALUES (?, ?)",
-                          ((iri, json.dumps(found, ensure_ascii=False)) for iri, found in about.items()))
-        index.executemany("INSERT INTO list_chunks VALUES (?, ?, ?, ?)",
-                          ((iri, name, start // LIST_CHUNK, json.dumps(items[start:start + LIST_CHUNK], ensure_ascii=False))
-                           for (iri, name), items in in_order if len(items) > LIST_CHUNK
-                           for start in range(LIST_CHUNK, len(items), LIST_CHUNK)))
+        _insert_lists(index, "lists", "list_chunks", lists)
         index.executemany("INSERT INTO events VALUES (?, ?, ?)", sorted((iri, *found) for iri, found in events.items()))
         index.executemany("INSERT INTO courses VALUES (?, ?)",
                           sorted((allegation, json.dumps(course, ensure_ascii=False))
                                  for allegation, course in courses(read_property).items()))
         index.executemany("INSERT INTO graphs VALUES (?, ?)", sorted(graph_sizes.items()))
+        involved = write_involvement(index, entries, labels)
         index.commit()
-    return {"labels": len(labels), "allegations": len(entries), "lists": len(lists)}
+    return {"labels": len(labels), "allegations": len(entries), "lists": len(lists), "involved": involved}
+
+
+def _insert_lists(index: sqlite3.Connection, table: str, chunks: str, lists: dict[tuple[str, str], list]) -> None:
+    """Insert ``lists`` (by (IRI, name)) into ``table``: an IRI's lists in one row, a JSON object: name -> [its
+    size, its first LIST_CHUNK items]; the rest of a longer list into ``chunks``, LIST_CHUNK items a row."""
+    in_order = sorted(lists.items())
+    about: dict[str, dict[str, list]] = {}
+    for (iri, name), items in in_order:
+        about.setdefault(iri, {})[name] = [len(items), items[:LIST_CHUNK]]
+    index.executemany(f"INSERT INTO {table} VALUES (?, ?)",
+                      ((iri, json.dumps(found, ensure_ascii=False)) for iri, found in about.items()))
+    index.executemany(f"INSERT INTO {chunks} VALUES (?, ?, ?, ?)",
+                      ((iri, name, start // LIST_CHUNK, json.dumps(items[start:start + LIST_CHUNK], ensure_ascii=False))
+                       for (iri, name), items in in_order if len(items) > LIST_CHUNK
+                       for start in range(LIST_CHUNK, len(items), LIST_CHUNK)))
+
+
+def write_involvement(index: sqlite3.Connection, entries: list[Entry], labels: dict[str, tuple[str, str | None]]) -> int:
+    """The lists of the page of each actor or place that allegations name (kg.involvement), in tables of
+    their own (as ``lists`` and ``list_chunks``), read by PageIndex.involvement_of; return how many they are."""
+    index.executescript("""
+        CREATE TABLE involvement(iri TEXT PRIMARY KEY, lists TEXT) WITHOUT ROWID;
+        CREATE TABLE involvement_chunks(iri TEXT, list TEXT, chunk INTEGER, items TEXT,
+                                        PRIMARY KEY (iri, list, chunk)) WITHOUT ROWID;
+    """)
+    names = {iri: name for iri, (_, name) in labels.items() if name is not None}
+    found = involvement_lists(entries, names)
+    _insert_lists(index, "involvement", "involvement_chunks", found)
+    return len({iri for iri, _ in found})
 
 
 class ReadingKeys:
@@ -374,10 +395,12 @@ def _loaded(iri: str, text: str) -> Entry:
 
 
 class Lists:
-    """The lists about one resource in the page index, each read a window at a time."""
+    """The lists about one resource in the page index, each read a window at a time (the rest of a long list
+    from the table ``chunks``)."""
 
-    def __init__(self, index: PageIndex, iri: str, heads: dict[str, list]):
+    def __init__(self, index: PageIndex, iri: str, heads: dict[str, list], chunks: str = "list_chunks"):
         self.index, self.iri, self.heads = index, iri, heads  # heads: name -> [size, first LIST_CHUNK items]
+        self.chunks = chunks
 
     def size(self, name: str) -> int:
         return self.heads[name][0] if name in self.heads else 0
@@ -392,7 +415,7 @@ class Lists:
         first, last = start // LIST_CHUNK, (start + size - 1) // LIST_CHUNK
         items = head if first == 0 else []
         for chunk, in self.index.connection.execute(
-                "SELECT items FROM list_chunks WHERE iri = ? AND list = ? AND chunk BETWEEN ? AND ? ORDER BY chunk",
+                f"SELECT items FROM {self.chunks} WHERE iri = ? AND list = ? AND chunk BETWEEN ? AND ? ORDER BY chunk",
                 (self.iri, name, max(first, 1), last)):
             items = items + json.loads(chunk)
         return items[start - first * LIST_CHUNK:][:size]
@@ -429,6 +452,12 @@ class PageIndex(ReadOnlyIndex):
         """The lists about ``iri`` (see resource_lists), read in one lookup."""
         found = self.connection.execute("SELECT lists FROM lists WHERE iri = ?", (iri,)).fetchone()
         return Lists(self, iri, json.loads(found[0]) if found else {})
+
+    def involvement_of(self, part: str) -> Lists:
+        """The lists of the page of the actor or place ``part`` (kg.involvement.involvement_lists), read in
+        one lookup."""
+        found = self.connection.execute("SELECT lists FROM involvement WHERE iri = ?", (part,)).fetchone()
+        return Lists(self, part, json.loads(found[0]) if found else {}, "involvement_chunks")
 
     def lists_of(self, iris: Iterable[str], name: str) -> dict[str, list[str]]:
         """The whole list ``name`` about each of ``iris`` that has one, in its order."""

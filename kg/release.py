@@ -38,7 +38,7 @@ from pathlib import Path
 from pyoxigraph import Quad, RdfFormat, Store, parse, serialize
 from tqdm import tqdm
 
-from kg import formats, ftm, ids, imports, network, overview, page_index, shacl, timeline, void
+from kg import formats, ftm, ids, imports, list_index, network, overview, page_index, shacl, timeline, void
 from kg.curation import DataError, Problem
 from kg.layout import CURRENT, MANIFEST, RELEASES_DIR, STORE_DIR
 from kg.paths import ONTOLOGY_FILE
@@ -283,7 +283,7 @@ class Progress:
 
 PARALLEL_FROM_QUADS = 50_000  # below this, starting processes costs more than it saves
 MAX_PROCESSES = 4
-MANIFEST_INDEXES = ("overview", "network", "timeline", "ftm", "reconcile", "pages")  # what the manifest says of
+MANIFEST_INDEXES = ("overview", "network", "timeline", "ftm", "reconcile", "pages", "lists")  # what the manifest says of
 
 
 def _release_tasks(staging: Path, nquads: Path, triples: Path, dataset: dict) -> list[tuple[str, str, Callable]]:
@@ -405,6 +405,8 @@ def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tup
             processes = min(os.cpu_count() or 1, MAX_PROCESSES) if count >= PARALLEL_FROM_QUADS else 1
         report.stage(f"writing dumps and indexes ({processes} {'process' if processes == 1 else 'processes'})")
         written = _run_tasks(tasks, store, staging / STORE_DIR, processes, report)
+        report.stage("writing the list index (from the page index, the timeline and the network)")
+        written["lists"] = list_index.write(staging)
         manifest = {"files": [written[dump.filename] for dump in (*DUMPS, VOID_DUMP)], "quads": count, **summary,
                     **{key: written[key] for key in MANIFEST_INDEXES}}
         report.stage("optimizing the store")

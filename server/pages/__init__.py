@@ -15,6 +15,7 @@ from server.pages import (
     contested,
     dereference,
     dossier,
+    fragments,
     ftm,
     home,
     network,
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
     record.init_app(app)
     wording.init_app(app)
     citation.init_app(app)
+    fragments.init_app(app)
     app.add_template_global(link)
     for blueprint in (home.bp, search.bp, ontology.bp, allegation_list.bp, contested.bp, network.bp, dossier.bp,
                       timeline.bp, ftm.bp, dereference.bp):

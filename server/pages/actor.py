@@ -2,33 +2,49 @@
 
 from __future__ import annotations
 
+from kg.involvement import blanket_statements, own_claims
 from kg.vocab import SOL
 from server.pages import schema_org, timeline
 from server.pages.blanket import (
     attributions_shown,
-    blanket_statements,
+    blanket_context,
+    grouped_statements,
+    indexed_statements,
     mark,
-    own_claims_window,
 )
-from server.pages.counterparts import counterparts
-from server.pages.lists import paged, paged_events, paged_subjects
+from server.pages.counterparts import counterparts, indexed_counterparts
+from server.pages.lists import BLOCKS_PER_PAGE, Pager, paged, paged_events, paged_subjects
 from server.pages.render import PageKind
 from server.pages.resources import Resource
-from server.pages.stances import involvement, paged_stances
+from server.pages.stances import indexed_involvement, indexed_window, paged_stances
+
+# The allegations against the actor and those they speak to in words of their own are shown as blocks, with
+# every voice (BLOCKS_PER_PAGE a page); those that involve them as a list. Each list's page parameter is its
+# name in the page index too (kg.involvement).
+BLOCKS = ("accused", "claims")
+OWN = {"claims": "claimant"}  # the actor's own claims show their attributions only
 
 
 def context(resource: Resource) -> dict:
     iri = resource.ref.iri
-    today = involvement(iri)
-    shown = attributions_shown(iri, today)
-    statements = blanket_statements(iri, shown)
-    statement_of = statements["statement_of"]
-    allegations = paged_stances({
-        "accused": "?allegation sol:accused ?this .",
-        "involved": "?allegation sol:involves ?this .",
-    }, iri, own={"claims": "claimant"}, paged={"claims": own_claims_window(iri, shown, statement_of)},
-        listed={"accused": today.listed("accused"), "involved": today.listed("involves")} if today else None,
-        known=today.entries if today else None, blocks=("accused",))
+    about = indexed_involvement(iri)
+    if about is not None:  # the record today: a window of each list, in page order, from the page index
+        statements = indexed_statements(iri, about)
+        allegations = paged_stances({}, iri, own=OWN, paged={
+            name: indexed_window(about, name, name, BLOCKS_PER_PAGE if name in BLOCKS else None)
+            for name in ("accused", "involved", "claims")})
+        others = indexed_counterparts(about)
+    else:  # the record as of a day, from the store
+        shown = attributions_shown(iri)
+        blanket = blanket_statements(iri, shown.values())
+        statements = grouped_statements(iri, blanket)
+        claimed = own_claims(iri, shown.values(), blanket)
+        pager = Pager.of("claims", len(claimed), BLOCKS_PER_PAGE)
+        allegations = paged_stances({
+            "accused": "?allegation sol:accused ?this .",
+            "involved": "?allegation sol:involves ?this .",
+        }, iri, own=OWN, paged={"claims": (pager.window(claimed), pager)}, blocks=BLOCKS)
+        others = counterparts(iri, shown)
     events = paged_events({"performed": "?event sol:performedBy ?this .", "party": "?event sol:involves ?this ."}, iri,
                           indexed={"performed": "performed", "party": "party"})
     related = paged_subjects({"members": "?item sol:memberOf ?this .",
@@ -36,10 +52,10 @@ def context(resource: Resource) -> dict:
                              indexed={"members": "members", "published": "published"})
     return {
         **timeline.section(iri),
-        **paged("accused_in", mark(allegations["accused"], statement_of)),
-        **paged("own_claims", mark(allegations["claims"], statement_of)),
-        **statements,
-        **counterparts(iri, shown, today),
+        **paged("accused_in", mark(allegations["accused"], statements)),
+        **paged("own_claims", mark(allegations["claims"], statements)),
+        **blanket_context(statements),
+        **others,
         **paged("involved_in", allegations["involved"]),
         **paged("performed", events["performed"]),
         **paged("party_to", events["party"]),

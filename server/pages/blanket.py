@@ -1,22 +1,21 @@
 """Blanket statements on an actor's page: one claimant's one quote in one source that covers several allegations
-("Maduro denies all allegations"), shown once with the allegations it covers rather than once per allegation.
+("Maduro denies all allegations"), shown once with the allegations it covers rather than once per allegation
+(kg.involvement says which statements are blanket).
 
-A statement is what its attributions share: claimant, stance, quote and source. It is blanket when it covers
-two allegations or more of those the page shows: the actor's own statements on any allegation, and everyone's
-on the allegations against the actor. The graph keeps one attribution per allegation; only the page groups them.
+The record today has them in the build's page index, in page order; the record as of a day groups the
+attributions the page shows, read from the store.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyoxigraph import Literal, NamedNode
-
-from kg.search import folded
-from server.pages.lists import BLOCKS_PER_PAGE, Pager, sections
+from kg.involvement import Said
+from kg.page_index import Lists
+from server.pages.lists import Pager, sections
 from server.pages.record import rows
-from server.pages.resources import Ref, last_segment, ref
-from server.pages.stances import Involvement, Stances
+from server.pages.resources import Ref, ref
+from server.pages.stances import Stances
 
 # The attributions an actor's page shows with their quotes (#LISTS# of blanket-statements.rq).
 SHOWN = {
@@ -39,87 +38,68 @@ class Statement:
     covered: list[tuple[Ref, Ref]]  # a page of (allegation, attribution), in reading order
     pager: Pager
 
+    @property
+    def said(self) -> tuple[str, str, str, str]:
+        """What each attribution it covers says: claimant, stance, quote and source (Said.statement)."""
+        return self.claimant.iri, self.stance.iri, self.quote, self.source.iri
 
-def attributions_shown(this: str, today: Involvement | None) -> dict[str, dict]:
-    """The attributions an actor's page shows (SHOWN), by IRI, with what makes their statements, as
-    blanket-statements.rq gives them: from ``today`` (stances.involvement), else from the store."""
-    if today is None:
-        return {row["attribution"].value: row
-                for row in rows("blanket-statements", lists=sections(SHOWN, this), this=this)}
+
+def attributions_shown(this: str) -> dict[str, Said]:
+    """The attributions an actor's page shows (SHOWN), by IRI, read from the store (the record as of a day)."""
     shown = {}
-    for entry in today.entries.values():
-        for voice in entry.voices:
-            if voice.claimant == this or this in entry.accused:
-                shown[voice.attribution] = {
-                    "attribution": NamedNode(voice.attribution), "allegation": NamedNode(entry.iri),
-                    "label": Literal(entry.label), "claimant": NamedNode(voice.claimant),
-                    "claimantName": _literal(today.names.get(voice.claimant)), "stance": NamedNode(voice.stance),
-                    "quote": _literal(voice.quote), "translation": _literal(voice.translation),
-                    "source": NamedNode(voice.source)}
+    for row in rows("blanket-statements", lists=sections(SHOWN, this), this=this):
+        shown[row["attribution"].value] = Said(*(value_of(row[name]) for name in (
+            "attribution", "allegation", "label", "claimant", "claimantName", "stance", "quote", "translation",
+            "source")))
     return shown
 
 
-def _literal(text: str | None) -> Literal | None:
-    return Literal(text) if text is not None else None
+def value_of(term) -> str | None:
+    """The IRI or text of a term of a row, None when unbound."""
+    return term.value if term is not None else None
 
 
-def blanket_statements(this: str, shown: dict[str, dict]) -> dict:
-    """The page's blanket statements: the actor's ``own_statements`` and others' ``statements_against`` the
-    actor; and ``statement_of`` each attribution they cover. ``shown``: attributions_shown(this)."""
-    blanket = sorted(_blanket(shown.values()), key=lambda found: _order(found, this))
-    statements = [_statement(f"statement-{number}", found, this) for number, found in enumerate(blanket, 1)]
+def blanket_context(statements: list[Statement]) -> dict:
+    """The page's blanket statements, as the template names them: the actor's ``own_statements`` and others'
+    ``statements_against`` the actor."""
     return {"own_statements": [item for item in statements if item.own],
-            "statements_against": [item for item in statements if not item.own],
-            "statement_of": {row["attribution"].value: item for item, found in zip(statements, blanket) for row in found}}
+            "statements_against": [item for item in statements if not item.own]}
 
 
-def own_claims_window(this: str, shown: dict[str, dict], statement_of: dict[str, Statement]) -> tuple[list[str], Pager]:
-    """A page of the allegations the actor asserts, denies or disputes in words of their own (page parameter
-    ``claims``), in reading order: those that only a blanket statement of theirs covers are listed with it."""
-    others = {row["allegation"].value: row["label"].value for iri, row in shown.items()
-              if row["claimant"].value == this and iri not in statement_of}
-    pager = Pager.of("claims", len(others), BLOCKS_PER_PAGE)
-    return pager.window(sorted(others, key=lambda iri: (folded(others[iri]), iri))), pager
-
-
-def mark(found: tuple[list[Stances], Pager], statement_of: dict[str, Statement]) -> tuple[list[Stances], Pager]:
-    """A page of allegations (paged_stances), each attribution that a blanket statement covers naming it
-    (``row["statement"]``), so that the page refers to the statement instead of repeating its quote."""
-    for item in found[0]:
-        for row in item.attributions:
-            row["statement"] = statement_of.get(row["attribution"].iri)
+def grouped_statements(this: str, blanket: list[list[Said]]) -> list[Statement]:
+    """The Statements of ``blanket`` (kg.involvement.blanket_statements), each with a page of what it covers."""
+    found = []
+    for number, covered in enumerate(blanket, 1):
+        first, anchor = covered[0], f"statement-{number}"
+        pager = Pager.of(anchor, len(covered))
+        found.append(Statement(anchor, ref(first.claimant), ref(first.stance), first.quote, first.translation,
+                               ref(first.source), first.claimant == this,
+                               [(ref(said.allegation), ref(said.attribution)) for said in pager.window(covered)],
+                               pager))
     return found
 
 
-def _blanket(shown) -> list[list[dict]]:
-    """The attributions grouped by statement, for the statements that cover two allegations or more."""
-    grouped: dict[tuple, list[dict]] = {}
-    for row in shown:
-        if row["quote"] is not None:
-            key = tuple(row[name].value for name in ("claimant", "stance", "quote", "source"))
-            grouped.setdefault(key, []).append(row)
-    return [sorted(found, key=lambda row: (folded(row["label"].value), row["allegation"].value))
-            for found in grouped.values() if len(found) > 1]  # a source has one per allegation, claimant, stance
+def indexed_statements(this: str, about: Lists) -> list[Statement]:
+    """The blanket statements of the page of ``this`` in the build's page index (``about``: its lists, see
+    kg.involvement.involvement_lists), each with the page it shows of what it covers."""
+    found = []
+    for number, (claimant, stance, quote, translation, source, covers) in enumerate(about.whole("statements"), 1):
+        anchor = f"statement-{number}"
+        pager = Pager.of(anchor, covers)
+        found.append(Statement(anchor, ref(claimant), ref(stance), quote, translation, ref(source), claimant == this,
+                               [(ref(allegation), ref(attribution))
+                                for allegation, attribution in about.window(anchor, pager.start, pager.size)],
+                               pager))
+    return found
 
 
-def _order(found: list[dict], this: str) -> tuple:
-    """The actor's own statements first, then by claimant, the widest first."""
-    first = found[0]
-    return (first["claimant"].value != this, name_key(first["claimant"], first["claimantName"]), -len(found),
-            first["quote"].value)
-
-
-def _statement(anchor: str, found: list[dict], this: str) -> Statement:
-    first = found[0]
-    pager = Pager.of(anchor, len(found))
-    translation = first["translation"]
-    return Statement(anchor, ref(first["claimant"].value), ref(first["stance"].value), first["quote"].value,
-                     translation.value if translation is not None else None, ref(first["source"].value),
-                     first["claimant"].value == this,
-                     [(ref(row["allegation"].value), ref(row["attribution"].value)) for row in pager.window(found)],
-                     pager)
-
-
-def name_key(actor, name) -> str:
-    """How an actor (an IRI term) sorts by its name (a literal, or None: its IRI's last segment)."""
-    return folded(name.value if name is not None else last_segment(actor.value))
+def mark(found: tuple[list[Stances], Pager], statements: list[Statement]) -> tuple[list[Stances], Pager]:
+    """A page of allegations (paged_stances), each attribution that a blanket statement covers naming it
+    (``row["statement"]``), so that the page refers to the statement instead of repeating its quote. A
+    statement covers every attribution the page shows that says what it says (an attribution has one
+    claimant, stance, quote and source)."""
+    by_said = {statement.said: statement for statement in statements}
+    for item in found[0]:
+        for row in item.attributions:
+            row["statement"] = by_said.get((row["claimant"].iri, row["stance"].iri, row["quote"], row["source"].iri))
+    return found

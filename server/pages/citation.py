@@ -12,8 +12,10 @@ import json
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from functools import cached_property
 
-from flask import Flask
+from flask import Flask, current_app
+from markupsafe import Markup
 from pyoxigraph import NamedNode
 
 from kg import ids
@@ -89,7 +91,11 @@ def dataset_version() -> Version:
 
 @dataclass(frozen=True)
 class Cited:
-    """A document as a citation names it; ``originals`` are the primary documents it reproduces or reports on."""
+    """A document as a citation names it; ``originals`` are the primary documents it reproduces or reports on.
+
+    What it reads as in each form of citation is written once per process and release (its cached
+    properties): the documents are kept per process (cited_documents, with_originals), and a source is cited
+    by every page taken from it."""
 
     iri: str
     title: str
@@ -101,7 +107,7 @@ class Cited:
     read_on: str | None
     originals: tuple[Cited, ...] = ()
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Its BibTeX key and CSL id: the source's own id (``fixture-report``), as its curators named it."""
         return citation_key(last_segment(self.iri))
@@ -127,6 +133,7 @@ class Cited:
             return None
         return f"Read at {self.seen_at}" + (f" on {self.read_on}" if self.read_on else "")
 
+    @cached_property
     def plain(self) -> str:
         who = ", ".join(self.publishers) or "Unknown publisher"
         text = f"{who} ({human_date(self.date, 'n.d.')}). {self.title}."
@@ -135,6 +142,34 @@ class Cited:
         if self.seen_at:
             text += f" Read at {self.seen_at}" + (f" on {human_date(self.read_on)}" if self.read_on else "") + "."
         return text
+
+    @cached_property
+    def bibtex(self) -> str:
+        return bibtex_entry(self.key, {
+            "author": " and ".join("{" + bibtex_text(name) + "}" for name in self.publishers),
+            "title": "{" + bibtex_text(self.title) + "}",
+            "year": (self.date or "")[:4],
+            "date": self.date,
+            "url": self.url and bibtex_url(self.url),
+            "urldate": self.read_on,
+            "note": self.where_read and bibtex_text(self.where_read),
+            "related": ",".join(original.key for original in self.originals),
+        })
+
+    @cached_property
+    def csl_json(self) -> str:
+        return csl_item({
+            "id": self.key, "type": CSL_TYPES.get(self.kind, "document"), "title": self.title,
+            "author": [{"literal": name} for name in self.publishers],
+            "publisher": ", ".join(self.publishers), "issued": csl_date(self.date),
+            "URL": self.url, "accessed": csl_date(self.read_on),
+            "note": self.where_read,
+        })
+
+    @cached_property
+    def html(self) -> Markup:
+        """As the "Cite" box and the dossier list it, with its primary documents (_cite_macros.html)."""
+        return current_app.jinja_env.get_template("_cite_macros.html").module.cited_with_originals(self)
 
 
 def sources_of(iri: str, patterns: dict[str, str], taken_from: list[str] | None = None) -> list[Cited]:
@@ -154,13 +189,23 @@ def sources_of(iri: str, patterns: dict[str, str], taken_from: list[str] | None 
             primaries = originals.setdefault(source, set())
             if cited != source:
                 primaries.add(cited)
-    known = cited_documents()
+    return sorted((with_originals(source, frozenset(primaries)) for source, primaries in originals.items()),
+                  key=_date_order)
 
-    def cited(document: str) -> Cited:
-        return known.get(document) or Cited(document, ref(document).label, None, (), None, None, None, None)
 
-    return sorted((replace(cited(source), originals=tuple(sorted(map(cited, primaries), key=_date_order)))
-                   for source, primaries in originals.items()), key=_date_order)
+def with_originals(source: str, originals: frozenset[str]) -> Cited:
+    """The document ``source`` as cited with the primary documents it reproduces or reports on, made once per
+    process and release (a page of today's record and one ``?as_of=`` an earlier day may name different ones)."""
+    made = per_process("cited with originals", dict)
+    found = made.get((source, originals))
+    if found is None:
+        found = made[source, originals] = replace(
+            cited(source), originals=tuple(sorted(map(cited, originals), key=_date_order)))
+    return found
+
+
+def cited(document: str) -> Cited:
+    return cited_documents().get(document) or Cited(document, ref(document).label, None, (), None, None, None, None)
 
 
 def cited_documents() -> dict[str, Cited]:
@@ -214,7 +259,7 @@ class Citation:
     accessed: str
     sources: tuple[Cited, ...] | None  # None: not listed with this record (an actor's are in the dossier)
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The record's BibTeX key and CSL id: ``soles-id-person-alice-example``."""
         return citation_key("soles " + self.iri.removeprefix(ids.BASE))
@@ -242,8 +287,8 @@ class Citation:
         if self.sources:
             lines.append("Taken from:")
         for source in self.sources or ():
-            lines.append(f"- {source.plain()}")
-            lines.extend(f"  Primary document: {original.plain()}" for original in source.originals)
+            lines.append(f"- {source.plain}")
+            lines.extend(f"  Primary document: {original.plain}" for original in source.originals)
         return "\n".join(lines)
 
     def bibtex(self) -> str:
@@ -258,19 +303,7 @@ class Citation:
             "urldate": self.accessed,
             "note": bibtex_text(self.note),
         }
-        entries = [bibtex_entry(self.key, record)]
-        for document in self.documents:
-            entries.append(bibtex_entry(document.key, {
-                "author": " and ".join("{" + bibtex_text(name) + "}" for name in document.publishers),
-                "title": "{" + bibtex_text(document.title) + "}",
-                "year": (document.date or "")[:4],
-                "date": document.date,
-                "url": document.url and bibtex_url(document.url),
-                "urldate": document.read_on,
-                "note": document.where_read and bibtex_text(document.where_read),
-                "related": ",".join(original.key for original in document.originals),
-            }))
-        return "\n\n".join(entries)
+        return "\n\n".join([bibtex_entry(self.key, record), *(document.bibtex for document in self.documents)])
 
     def csl_json(self) -> str:
         record = {
@@ -280,19 +313,8 @@ class Citation:
             "issued": csl_date(self.version.built_day or self.version.modified),
             "note": self.note,
         }
-        items = [record]
-        for document in self.documents:
-            items.append({
-                "id": document.key, "type": CSL_TYPES.get(document.kind, "document"), "title": document.title,
-                "author": [{"literal": name} for name in document.publishers],
-                "publisher": ", ".join(document.publishers), "issued": csl_date(document.date),
-                "URL": document.url, "accessed": csl_date(document.read_on),
-                "note": document.where_read,
-            })
         # An item a line: short enough to read, and still one JSON array to paste.
-        lines = (json.dumps({name: value for name, value in item.items() if value}, ensure_ascii=False)
-                 for item in items)
-        return "[\n" + ",\n".join(lines) + "\n]"
+        return "[\n" + ",\n".join([csl_item(record), *(document.csl_json for document in self.documents)]) + "\n]"
 
 
 def citation_of(resource: Resource, sources: list[Cited] | None = None) -> Citation:
@@ -342,6 +364,11 @@ def bibtex_url(url: str) -> str:
 def bibtex_entry(key: str, fields: dict[str, str | None]) -> str:
     lines = [f"  {name} = {{{value}}}," for name, value in fields.items() if value]
     return "\n".join([f"@misc{{{key},", *lines, "}"])
+
+
+def csl_item(fields: dict) -> str:
+    """A CSL-JSON item on one line, without its empty fields."""
+    return json.dumps({name: value for name, value in fields.items() if value}, ensure_ascii=False)
 
 
 def csl_date(date: str | None) -> dict | None:

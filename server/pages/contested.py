@@ -9,9 +9,15 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from markupsafe import Markup
 
+from kg.list_index import last_segment, order_column
+from kg.page_index import Entry
 from server.pages import listing
+from server.pages.allegation_list import everything
+from server.pages.lists import Pager
+from server.pages.record import page_index
 from server.pages.render import render_page
-from server.pages.stances import Stances
+from server.pages.resources import request_labels
+from server.pages.stances import Stances, entry_stances
 from server.release import per_process
 
 bp = Blueprint("contested", __name__)
@@ -19,6 +25,16 @@ bp = Blueprint("contested", __name__)
 PATH = "/contested"
 DEFAULT_SORT = "voices"
 SIDES = ("asserting", "denying", "disputing")
+BLOCKS_KEPT = 1000  # blocks a process keeps rendered, those shown last: a block quotes every voice, long to render
+
+
+def contested_iris(sort: str, pager: Pager | None = None) -> list[str]:
+    """The contested allegations in ``sort`` order (the list index marks them): those of the page ``pager``
+    shows, or all of them."""
+    sql = f"SELECT iri FROM allegations WHERE contested = 1 ORDER BY {order_column(sort)}"
+    if pager is not None:
+        sql += f" LIMIT {pager.size} OFFSET {pager.start}"
+    return [iri for iri, in listing.list_index().query(sql)]
 
 
 @bp.get(PATH)
@@ -26,36 +42,42 @@ SIDES = ("asserting", "denying", "disputing")
 def contested(extension: str | None = None):
     fmt = listing.chosen_format(extension)
     sort = listing.checked_parameters(DEFAULT_SORT, [])
-    index = listing.allegations()
-    found = index.contested[sort]
+    total = listing.list_index().one("SELECT COUNT(*) FROM allegations WHERE contested = 1")
 
-    def read(shown) -> list[tuple[Stances, listing.Entry]]:
-        return [(index.stances(entry), entry) for entry in shown]
+    def read(iris: list[str]) -> list[tuple[Stances, Entry]]:
+        """The allegations ``iris`` with all their voices, read from the page index, as pages show them."""
+        entries = page_index().allegations(iris)
+        refer = request_labels().ref
+        return [(entry_stances(entries[iri], refer), entries[iri]) for iri in iris]
 
     def html() -> str:
-        window, pager = listing.paged_window(found)
+        pager = Pager.of("page", total)
+        rendered = per_process("contested blocks shown last", lambda: listing.Recent(BLOCKS_KEPT))
         return render_page("contested.html", twins=listing.twins(PATH),
-                           blocks=[block(index, entry) for entry in window], pager=pager,
-                           total=len(found), everything=len(index.entries),
+                           blocks=rendered.get(contested_iris(sort, pager), lambda iris: {
+                               entry.iri: block(item, entry) for item, entry in read(iris)}),
+                           pager=pager, total=total, everything=everything(),
                            sorts=listing.sort_links(sort, DEFAULT_SORT), sort=sort)
 
-    def dates() -> dict[str, str | None]:
-        return {voice.source: voice.date for entry in found for voice in entry.voices}
+    def dates(found: list[tuple[Stances, Entry]]) -> dict[str, str | None]:
+        return {voice.source: voice.date for _, entry in found for voice in entry.voices}
 
     def data() -> dict:
-        dated = dates()
-        return {"total": len(found), "sort": sort, "allegations": [
+        found = read(contested_iris(sort))
+        dated = dates(found)
+        return {"total": total, "sort": sort, "allegations": [
             {"iri": item.allegation.iri, "label": item.allegation.label, "url": listing.absolute(item.allegation),
              "status": item.status.label if item.status else None, "voices": len(entry.voices),
              "latest_date": entry.latest,
              **{side: [_voice(voice, dated) for voice in getattr(item, side)] for side in SIDES}}
-            for item, entry in read(found)]}
+            for item, entry in found]}
 
     def table() -> tuple[list[str], list[list]]:
         columns = ["allegation", "label", "status", "side", "claimant", "claimant_name", "quote", "translation",
                    "source", "source_title", "source_date", "attribution"]
-        rows, dated = [], dates()
-        for item, _ in read(found):
+        found = read(contested_iris(sort))
+        rows, dated = [], dates(found)
+        for item, _ in found:
             for side in SIDES:
                 for voice in getattr(item, side):
                     rows.append([item.allegation.iri, item.allegation.label, item.status.label if item.status else "",
@@ -67,14 +89,9 @@ def contested(extension: str | None = None):
     return listing.answer(fmt, PATH, html, data, table)
 
 
-def block(index: listing.Index, entry: listing.Entry) -> Markup:
-    """The HTML of one contested allegation, rendered once per process and release: it is the same on every
-    page that shows it, and long (every quote on both sides)."""
-    rendered = per_process("contested blocks", dict)
-    if entry.iri not in rendered:
-        rendered[entry.iri] = Markup(render_template("_contested_block.html", item=index.stances(entry),
-                                                     entry=entry, key=index.keys[entry.iri]))
-    return rendered[entry.iri]
+def block(item: Stances, entry: Entry) -> Markup:
+    """The HTML of one contested allegation: both sides, every quote."""
+    return Markup(render_template("_contested_block.html", item=item, entry=entry, key=last_segment(entry.iri)))
 
 
 def _voice(row: dict, dates: dict[str, str | None]) -> dict:

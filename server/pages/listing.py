@@ -1,19 +1,17 @@
-"""Every allegation as the lists (/allegations, /contested) filter, count and sort them, read once per process.
+"""What the lists (/allegations, /contested, /timeline, /network) share: the build's list index, their query
+parameters (``sort``, ``page``), the options of their forms and their twins (JSON and CSV of the whole view, in
+the order of the page).
 
-For each allegation the build's page index (kg.page_index: Entry) holds what the lists need: its label, current
-status (derived by the build), kinds of wrongdoing, whom it accuses, the dates of its status statements, and
-each attribution (a "voice": Voice): claimant, stance, source, source date and words. It is the same for every
-request, so a process reads all of it once per release (server.release.per_process), labels included, and each
-request only filters, sorts and shows it: a list runs no query of its own.
-
-The lists also share their query parameters (``sort``, ``page``) and their twins (JSON and CSV of the
-whole list, in the order of the page).
+The build writes what the lists read (kg.list_index: every allegation with its row, its place in each order
+and its facet values; the timeline; the network) into ``lists.sqlite``; a request reads the few rows its view
+shows by key and counts its facets with indexed queries, so a process holds no table of its own.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+import threading
+from collections import OrderedDict
+from functools import lru_cache
 from typing import Callable
 from urllib.parse import urlencode
 
@@ -21,99 +19,65 @@ from flask import Response, abort, jsonify, render_template, request
 from markupsafe import Markup
 
 from kg import formats, ids
-from kg import schema as sc
-from kg.page_index import Entry, Voice  # noqa: F401 -- the lists' views name them listing.Entry, listing.Voice
-from kg.search import folded
+from kg.list_index import LIST_INDEX, ListIndex
 from server.http import HTML, choose, csv_text, with_alternates
-from server.pages.lists import Pager
-from server.pages.record import page_index
-from server.pages.resources import Labels, Ref, last_segment
-from server.pages.stances import Stances, entry_stances
-from server.release import per_process
+from server.pages.resources import Ref
+from server.release import current_release, per_process
 
 JSON = formats.Format("json", "JSON", "application/json", "json")  # plain JSON, not SPARQL results
 CSV = formats.by_name("csv")
 TWIN_FORMATS = (JSON, CSV)
-# The names of the ontology's statuses, kinds and stances ("charged"), and of our resources their slug,
-# are the values of the lists' query parameters: short, readable links.
-CONCEPT_NAMES = {concept.value: name for name, concept in (*sc.ALLEGATION_STATUSES, *sc.ALLEGATION_TYPES, *sc.STANCES)}
 VIEW_ONLY = ("page", "format")  # parameters that say how to show a view, not which view it is
 
 
-@dataclass
-class Index:
-    """Every allegation in reading order, the label of every IRI they name, and each allegation with its
-    attributions as pages show them (made once per process, when first shown)."""
-
-    entries: tuple[Entry, ...]
-    labels: dict[str, str]
-    made: dict[str, Stances] = field(default_factory=dict)
-
-    def ref(self, iri: str) -> Ref:
-        return Ref(iri, "/" + ids.local_path(iri), self.labels[iri])
-
-    def stances(self, entry: Entry) -> Stances:
-        """``entry`` with its attributions as pages show them, made the first time a page shows it."""
-        if entry.iri not in self.made:
-            missing = [voice.attribution for voice in entry.voices if voice.attribution not in self.labels]
-            if missing:
-                labels = Labels()
-                labels.fetch(missing)
-                self.labels.update(labels.known)
-            self.made[entry.iri] = entry_stances(entry, self.ref)
-        return self.made[entry.iri]
-
-    @cached_property
-    def contested(self) -> dict[str, list[Entry]]:
-        """The contested allegations in each order they are listed in."""
-        contested = [entry for entry in self.entries if entry.contested]
-        return {sort: sorted_entries(contested, sort) for sort in SORTS}
-
-    @cached_property
-    def keys(self) -> dict[str, str]:
-        """What stands for each IRI in a link: a concept's name, or our resource's slug (each found when first
-        asked for: the lists name tens of thousands)."""
-        return _Keys()
+def list_index() -> ListIndex:
+    """The build's list index (kg.list_index) of this request's release: one read-only connection per thread
+    and release, kept for the next requests, closed with the release when the process forgets it."""
+    connections = per_process("list index connections", threading.local)
+    index = getattr(connections, "index", None)
+    if index is None:
+        index = connections.index = ListIndex(current_release().path / LIST_INDEX)
+    return index
 
 
-class _Keys(dict):
-    def __missing__(self, iri: str) -> str:
-        key = self[iri] = CONCEPT_NAMES.get(iri) or last_segment(iri)
-        return key
+class Recent:
+    """The last ``size`` values a process made, by key (a list's rendered rows): those shown again cost nothing,
+    and the memory they take stays bounded however many are shown. Shared by the process's request threads."""
+
+    def __init__(self, size: int):
+        self.size, self.lock, self.values = size, threading.Lock(), OrderedDict()
+
+    def get(self, keys: list, make: Callable[[list], dict]) -> list:
+        """The value of each of ``keys``: kept, or made by ``make(missing keys)`` (key -> value) and kept."""
+        with self.lock:
+            found = {key: self.values[key] for key in keys if key in self.values}
+            for key in found:
+                self.values.move_to_end(key)
+        missing = [key for key in keys if key not in found]
+        if missing:
+            made = make(missing)
+            found.update(made)
+            with self.lock:
+                self.values.update(made)
+                while len(self.values) > self.size:
+                    self.values.popitem(last=False)
+        return [found[key] for key in keys]
 
 
-def allegations() -> Index:
-    """The index of the release this request reads (the whole record: the lists have no ``as_of``)."""
-    return per_process("allegation index", _read_index)
-
-
-def _read_index() -> Index:
-    entries = [entry for entry in page_index().allegations().values() if entry.voices]  # those someone speaks to
-    # The attributions' labels wait for a page that shows them (stances()): the lists name only the rest.
-    named = {iri for entry in entries for iri in (entry.iri, entry.status, *entry.types, *entry.accused,
-                                                  *(term for voice in entry.voices for term in (
-                                                      voice.claimant, voice.stance, voice.source)))
-             if iri} | CONCEPT_NAMES.keys()  # a filter may name a status no allegation has
-    labels = Labels()
-    labels.fetch(sorted(named))
-    return Index(tuple(sorted(entries, key=lambda entry: (folded(entry.label), entry.iri))), labels.known)
+def our_ref(iri: str, label: str) -> Ref:
+    """One of our resources, with the label the index holds for it."""
+    return Ref(iri, "/" + ids.local_path(iri), label)
 
 
 # ---------------------------------------------------------------- parameters shared by the lists
 
 
-SORTS = {  # name -> what a reader is told, the key, whether the largest comes first
-    "label": ("name", lambda entry: 0, False),
-    "voices": ("most voices", lambda entry: len(entry.voices), True),
-    "status": ("status, in the order a case moves", lambda entry: entry.status_rank, False),
-    "latest": ("latest date", lambda entry: (entry.latest is not None, entry.latest or ""), True),
+SORTS = {  # name -> what a reader is told; the orders themselves are the build's (kg.list_index.ORDERS)
+    "label": "name",
+    "voices": "most voices",
+    "status": "status, in the order a case moves",
+    "latest": "latest date",
 }
-
-
-def sorted_entries(entries: list[Entry], sort: str) -> list[Entry]:
-    """``entries`` (in reading order) by ``sort``; a stable sort, so reading order breaks ties."""
-    _, key, largest_first = SORTS[sort]
-    return sorted(entries, key=key, reverse=largest_first)
 
 
 def checked_parameters(default_sort: str, problems: list[str]) -> str:
@@ -137,7 +101,7 @@ def sort_links(sort: str, default_sort: str) -> list[dict]:
     """A link for each way to sort, keeping the rest of the view (back to its first page)."""
     return [{"name": name, "label": label, "current": name == sort,
              "href": view_href(replace={"sort": None if name == default_sort else name})}
-            for name, (label, _, _) in SORTS.items()]
+            for name, label in SORTS.items()]
 
 
 def view_href(replace: dict[str, str | None] | None = None, path: str | None = None, **change: list[str]) -> str:
@@ -174,11 +138,6 @@ def _encoded(name: str, value: str) -> str:
 def absolute(item: Ref) -> str:
     """The full address of one of our pages, for the twins: data leaves this site."""
     return request.url_root.rstrip("/") + item.href
-
-
-def paged_window(entries: list) -> tuple[list, Pager]:
-    pager = Pager.of("page", len(entries))
-    return pager.window(entries), pager
 
 
 def select_options(options: list[tuple[str, str]], chosen: dict[str, str], unlisted: str = "",

@@ -1,36 +1,38 @@
 """The network of actors at /network: who asserts, denies or disputes allegations against whom, who is accused
 together, who acts on whom; a bounded view at a time, as HTML, JSON, GraphML and GEXF; and each actor's neighbours.
 
-The build computes the whole network once (kg.network); each process reads it once per release and keeps
-it indexed by actor, so a view costs no query. A view is the most connected actors (the overview), or the
-actors named by ``actor=`` with a page of their neighbours each (``page=``); filters (``relation=``,
-``status=``, ``source=``) keep only the relations that match, and the view's exports take the same query.
-Without JavaScript the page is a paged table of the view's relations; network.js draws it as a graph.
+The build computes the whole network once (kg.network) and indexes it (kg.list_index: actors in reading order,
+relations in table order by the actors at their ends, each actor's number of neighbours for each relation and
+status), so a view costs no SPARQL and reads only the actors and relations it shows. A view is the most
+connected actors (the overview), or the actors named by ``actor=`` with a page of their neighbours each
+(``page=``); filters (``relation=``, ``status=``, ``source=``) keep only the relations that match, and the
+view's exports take the same query. Without JavaScript the page is a paged table of the view's relations;
+network.js draws it as a graph.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from markupsafe import Markup
 
 from kg import formats, ids
-from kg.network import EXPORTS, NETWORK_FILE, RELATIONS, Export
+from kg.network import EXPORTS, NEIGHBOURS_LISTED, RELATIONS, Export
 from kg.search import folded
 from server.http import HTML, choose, with_alternates
-from server.pages.listing import select_options
+from server.pages.listing import list_index, select_options
 from server.pages.lists import Pager
-from server.pages.render import render_page
+from server.pages.render import macro, render_page
 from server.pages.resources import Ref
 from server.pages.wording import agree
-from server.release import current_release, per_process
+from server.release import per_process
 
 bp = Blueprint("network", __name__)
 
@@ -50,7 +52,7 @@ PHRASES = MappingProxyType({
     ("acts on", "from"): "{name} carried out events involving", ("acts on", "to"): "Carried out events involving {name}",
 })
 CHOICES = 200  # sources the filter offers to choose from: those the most relations are in
-NEIGHBOURS_LISTED = 20  # neighbours an actor's page names for each relation; the network view pages the rest
+_CHUNK = 500  # keys per lookup: SQLite bounds the parameters of one statement
 
 
 def css_class(relation: str) -> str:
@@ -58,72 +60,62 @@ def css_class(relation: str) -> str:
     return "relation-" + relation.replace(" ", "-")
 
 
-class Network:
-    """The build's network, indexed once per process: actors by IRI, the relations touching each actor and
-    those between each pair of actors, the relations of each source, and each view's ranking of actors once
-    asked for. Its relations are in the order the table lists them (kg.network)."""
+def _marks(values) -> str:
+    return ", ".join("?" * len(values))
 
-    def __init__(self, graph: dict):
-        self.nodes: dict[str, dict] = {node["id"]: node for node in graph["nodes"]}
-        self.edges: list[dict] = graph["edges"]
-        self.labels: dict[str, str] = graph["labels"]
-        touching, by_source = defaultdict(list), defaultdict(list)
-        between: dict[str, dict[str, list[int]]] = defaultdict(dict)
-        for number, edge in enumerate(self.edges):
-            touching[edge["from"]].append(number)
-            if edge["to"] != edge["from"]:
-                touching[edge["to"]].append(number)
-            between[edge["from"]].setdefault(edge["to"], []).append(number)
-            if edge["to"] != edge["from"]:
-                between[edge["to"]].setdefault(edge["from"], []).append(number)
-            by_source[edge["source"]].append(number)
-        self.touching: dict[str, list[int]] = dict(touching)
-        self.between = dict(between)  # actor -> each actor it has relations with -> their numbers
-        self.by_source: dict[str, list[int]] = dict(by_source)
-        self.reading_keys = {iri: (folded(node["label"]), iri) for iri, node in self.nodes.items()}
-        self.rankings: dict[tuple, tuple[list[str], int]] = {}  # filters -> (actors, most related first; how many)
-        self.neighbourhoods: dict[str, dict] = {}  # actor -> its relations grouped for its page
-        self.neighbours: dict[str, list[str]] = {}  # actor -> the actors related to it, the most related first
 
-    def ref(self, iri: str) -> Ref:
+def _keyed(columns: str, table: str, key: str, keys) -> Iterator[tuple]:
+    """The ``columns`` of the rows of ``table`` whose ``key`` is one of ``keys``, asked a chunk at a time."""
+    keys = sorted(set(keys))
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start:start + _CHUNK]
+        yield from list_index().query(f"SELECT {columns} FROM {table} WHERE {key} IN ({_marks(chunk)})", chunk)
+
+
+def actors(iris) -> dict[str, tuple[int, dict]]:
+    """Each of the actors ``iris`` in the network: its number (in reading order) and its record."""
+    return {iri: (number, json.loads(node)) for number, iri, node in _keyed("id, iri, node", "actors", "iri", iris)}
+
+
+def actors_numbered(numbers) -> dict[int, dict]:
+    """The records of the actors numbered ``numbers``."""
+    return {number: json.loads(node) for number, node in _keyed("id, node", "actors", "id", numbers)}
+
+
+def labels(iris) -> dict[str, str]:
+    """The names the network gives the allegations, events, sources and statuses ``iris`` (those it has)."""
+    return dict(_keyed("iri, label", "network_labels", "iri", iris))
+
+
+class Refs:
+    """The IRIs a response names, as Refs: an actor by its label, anything else by the network's name for it,
+    else by itself; looked up together."""
+
+    def __init__(self, iris):
+        iris = set(iris)
+        named = dict(_keyed("iri, json_extract(node, '$.label')", "actors", "iri", iris))
+        self.labels = {**labels(iris - named.keys()), **named}
+
+    def __call__(self, iri: str) -> Ref:
         local = ids.local_path(iri)
-        label = self.nodes[iri]["label"] if iri in self.nodes else self.labels.get(iri, iri)
-        return Ref(iri, "/" + local if local is not None else None, label)
-
-    def reading_key(self, iri: str) -> tuple[str, str]:
-        return self.reading_keys[iri]
-
-    def among(self, nodes: list[str]) -> list[int]:
-        """The relations between two of ``nodes`` (or of one with itself), by number, in the network's order:
-        looked up pair by pair, so a view of hubs costs no more than one of the few related."""
-        found = []
-        for first, one in enumerate(nodes):
-            related = self.between.get(one, {})
-            found += (number for other in nodes[first:] if other in related for number in related[other])
-        return sorted(found)
-
-    @cached_property
-    def choices(self) -> dict[str, list[tuple[str, str]]]:
-        """The statuses and sources the relations name, for the filters: (value, label), in reading order;
-        of the sources, the CHOICES the most relations are in (a source's page links to its own view)."""
-        sources = sorted(self.by_source, key=lambda iri: (-len(self.by_source[iri]), iri))[:CHOICES]
-        found = {"status": {edge["status"] for edge in self.edges if "status" in edge}, "source": set(sources)}
-        return {field: sorted(((iri.removeprefix(NAMED_BY_IRI[field]), self.labels.get(iri, iri)) for iri in iris),
-                              key=lambda choice: (folded(choice[1]), choice[0]))
-                for field, iris in found.items()}
+        return Ref(iri, "/" + local if local is not None else None, self.labels.get(iri, iri))
 
 
-def network() -> Network:
-    """The network of this request's release, read and indexed once per process."""
-    def load():
-        # The same IRIs recur in thousands of relations: one string each, not one per mention.
-        return Network(json.loads((current_release().path / NETWORK_FILE).read_text(encoding="utf-8"),
-                                  object_hook=_interned))
-    return per_process("network", load)
-
-
-def _interned(record: dict) -> dict:
-    return {sys.intern(key): sys.intern(value) if isinstance(value, str) else value for key, value in record.items()}
+def choices() -> dict[str, list[tuple[str, str]]]:
+    """The statuses and sources the relations name, for the filters: (value, label), in reading order;
+    of the sources, the CHOICES the most relations are in (a source's page links to its own view); and how
+    many sources are not offered. Read once per process."""
+    def read() -> tuple[dict[str, list[tuple[str, str]]], int]:
+        index = list_index()
+        found = {"status": [iri for iri, in index.query("SELECT DISTINCT status FROM relations WHERE status IS NOT NULL")],
+                 "source": [iri for iri, in index.query("SELECT iri FROM network_sources ORDER BY relations DESC, iri"
+                                                        " LIMIT ?", (CHOICES,))]}
+        named = labels(iri for iris in found.values() for iri in iris)
+        offered = {field: sorted(((iri.removeprefix(NAMED_BY_IRI[field]), named.get(iri, iri)) for iri in iris),
+                                 key=lambda choice: (folded(choice[1]), choice[0]))
+                   for field, iris in found.items()}
+        return offered, index.one("SELECT COUNT(*) FROM network_sources") - len(found["source"])
+    return per_process("network choices", read)
 
 
 @dataclass(frozen=True)
@@ -146,10 +138,17 @@ class Filters:
     def keeps_all(self) -> bool:
         return not self.relations and self.status is None and self.source is None
 
-    def keeps(self, edge: dict) -> bool:
-        return ((not self.relations or edge["relation"] in self.relations)
-                and (self.status is None or edge.get("status") == self.status)
-                and (self.source is None or edge["source"] == self.source))
+    def conditions(self) -> tuple[str, list]:
+        """The filters as conditions on the index's relations (`` AND ...``), and their parameters."""
+        sql, parameters = "", []
+        if self.relations:
+            sql += f" AND relation IN ({_marks(self.relations)})"
+            parameters += self.relations
+        for name, value in (("status", self.status), ("source", self.source)):
+            if value is not None:
+                sql += f" AND {name} = ?"
+                parameters.append(value)
+        return sql, parameters
 
 
 def _iri_argument(name: str) -> str | None:
@@ -171,12 +170,26 @@ class View:
     """The actors and relations one request shows."""
 
     nodes: list[str]
-    edges: list[dict]
-    numbers: list[int]  # the edges' numbers in the network
+    relations: tuple[str, list]  # the query of its relations' records, in the network's order
     focus: list[Ref]  # the actors asked for; none for the overview
     hubs: list[Hub]  # focus actors with more neighbours than a page
     connected: int  # in the overview, how many actors have a relation that the filters keep
     filters: Filters
+
+    @cached_property
+    def edges(self) -> list[dict]:
+        """Every relation of the view (the drawing's and the exports')."""
+        return [json.loads(edge) for edge, in list_index().query(*self.relations)]
+
+    def count(self) -> int:
+        sql, parameters = self.relations
+        return list_index().one(f"SELECT COUNT(*) FROM ({sql})", parameters)
+
+    def window(self, pager: Pager) -> list[dict]:
+        """The relations of the page of the table ``pager`` shows."""
+        sql, parameters = self.relations
+        return [json.loads(edge) for edge, in list_index().query(f"{sql} LIMIT {pager.size} OFFSET {pager.start}",
+                                                                  parameters)]
 
 
 def actor_path(iri: str) -> str:
@@ -184,79 +197,76 @@ def actor_path(iri: str) -> str:
     return iri.removeprefix(ids.ENTITY_BASE)
 
 
-def _actors_asked(graph: Network) -> list[str]:
+def _actors_asked() -> dict[str, int]:
+    """The actors ``actor=`` names, in the order named, by their numbers; 404 for one not in the network."""
     asked = request.args.getlist("actor")
     if len(asked) > MAX_ACTORS:
         abort(400, description=f"actor: a view expands at most {MAX_ACTORS} actors")
     iris = [ids.ENTITY_BASE + path for path in dict.fromkeys(asked)]
+    found = actors(iris)
     for path, iri in zip(asked, iris):
-        if iri not in graph.nodes:
+        if iri not in found:
             abort(404, description=f"There is no actor {path!r} in the network.")
-    return iris
+    return {iri: found[iri][0] for iri in iris}
 
 
 def current_view() -> View:
     """The view the request asks for: the most connected actors, or the actors named with their neighbours."""
-    graph = network()
     filters = Filters.from_request()
-    actors = _actors_asked(graph)
-    if not actors:
-        ranked, connected = _ranking(graph, filters)
-        nodes = ranked[:current_app.config["PAGE_SIZE"]]
-        return View(nodes, *_edges_among(graph, filters, nodes), [], [], connected, filters)
-    shown, hubs = dict.fromkeys(actors), []
-    for actor in actors:
-        ordered = _neighbours(graph, filters, actor)
+    asked = _actors_asked()
+    if not asked:
+        ranked, connected = _ranking(filters, current_app.config["PAGE_SIZE"])
+        return View(*_among(filters, ranked), [], [], connected, filters)
+    shown, hubs = dict.fromkeys(asked.values()), []
+    for iri, number in asked.items():
+        ordered = _neighbours(filters, number)
         pager = Pager.of("page", len(ordered))
         shown.update(dict.fromkeys(pager.window(ordered)))
         if pager.split:
-            hubs.append(Hub(graph.ref(actor), pager))
-    nodes = list(shown)
-    return View(nodes, *_edges_among(graph, filters, nodes), [graph.ref(actor) for actor in actors], hubs, 0,
-                filters)
+            hubs.append((iri, pager))
+    view = _among(filters, list(shown))
+    refer = Refs([*asked, *(iri for iri, _ in hubs)])
+    return View(*view, [refer(iri) for iri in asked], [Hub(refer(iri), pager) for iri, pager in hubs], 0, filters)
 
 
-def _neighbours(graph: Network, filters: Filters, actor: str) -> list[str]:
-    """The actors related to ``actor`` by relations the filters keep, the most related first: of every
-    relation, once per process for each actor asked for (a hub has thousands)."""
-    if filters.keeps_all and actor in graph.neighbours:
-        return graph.neighbours[actor]
-    counts = Counter(other for number in graph.touching.get(actor, ()) if filters.keeps(edge := graph.edges[number])
-                     for other in (edge["from"], edge["to"]) if other != actor)
-    ordered = sorted(counts, key=lambda iri: (-counts[iri], *graph.reading_key(iri)))
-    if filters.keeps_all:
-        graph.neighbours[actor] = ordered
-    return ordered
+def _neighbours(filters: Filters, actor: int) -> list[int]:
+    """The actors related to ``actor`` by relations the filters keep, the most related first (by number)."""
+    conditions, parameters = filters.conditions()
+    counts = Counter(other for other, in list_index().query(
+        f"SELECT b FROM relations WHERE a = ? AND b != a{conditions}"
+        f" UNION ALL SELECT a FROM relations WHERE b = ? AND a != b{conditions}",
+        [actor, *parameters, actor, *parameters]))
+    return sorted(counts, key=lambda other: (-counts[other], other))
 
 
-def _ranking(graph: Network, filters: Filters) -> tuple[list[str], int]:
-    """The actors with a relation the filters keep, the most related first, and how many: ranked once per
-    process for each choice of relations and status (a few dozen), and for a source from its own relations."""
-    if filters.source is not None:
-        return _ranked(graph, filters, graph.by_source.get(filters.source, ()))
-    key = (frozenset(filters.relations), filters.status)
-    if key not in graph.rankings:
-        graph.rankings[key] = _ranked(graph, filters, range(len(graph.edges)))
-    return graph.rankings[key]
-
-
-def _ranked(graph: Network, filters: Filters, numbers) -> tuple[list[str], int]:
+def _ranking(filters: Filters, limit: int) -> tuple[list[int], int]:
+    """The first ``limit`` actors with a relation the filters keep, the most related first (by number), and how
+    many there are: as the build ranked them for any relation or one, on allegations of any status or one; else
+    counted from the relations the filters keep."""
+    relations = set(filters.relations)
+    if filters.source is None and (len(relations) <= 1 or relations >= set(RELATIONS)):
+        key = (next(iter(relations)) if len(relations) == 1 else "", filters.status or "")
+        index = list_index()
+        ranked = [actor for actor, in index.query("SELECT actor FROM connected WHERE relation = ? AND status = ?"
+                                                  " ORDER BY neighbours DESC, actor LIMIT ?", (*key, limit))]
+        return ranked, index.one("SELECT COUNT(*) FROM connected WHERE relation = ? AND status = ?", key)
+    conditions, parameters = filters.conditions()
     neighbours = defaultdict(set)
-    for number in numbers:
-        edge = graph.edges[number]
-        if filters.keeps(edge) and edge["from"] != edge["to"]:
-            neighbours[edge["from"]].add(edge["to"])
-            neighbours[edge["to"]].add(edge["from"])
-    ranked = sorted(neighbours, key=lambda iri: (-len(neighbours[iri]), *graph.reading_key(iri)))
-    return ranked, len(ranked)
+    for one, other in list_index().query(f"SELECT a, b FROM relations WHERE a != b{conditions}", parameters):
+        neighbours[one].add(other)
+        neighbours[other].add(one)
+    ranked = sorted(neighbours, key=lambda actor: (-len(neighbours[actor]), actor))
+    return ranked[:limit], len(ranked)
 
 
-def _edges_among(graph: Network, filters: Filters, nodes: list[str]) -> tuple[list[dict], list[int]]:
-    """Every relation the filters keep between two of ``nodes``, in the network's order, and their numbers."""
-    numbers = graph.among(nodes)
-    if not filters.keeps_all:
-        numbers = [number for number in numbers if filters.keeps(graph.edges[number])]
-    return [graph.edges[number] for number in numbers], numbers
+def _among(filters: Filters, nodes: list[int]) -> tuple[list[str], tuple[str, list]]:
+    """The actors ``nodes`` (by number) as IRIs, and the query of every relation the filters keep between two of
+    them (or of one with itself), in the network's order."""
+    records = actors_numbered(nodes)
+    conditions, parameters = filters.conditions()
+    return [records[number]["id"] for number in nodes], (
+        f"SELECT edge FROM relations WHERE a IN ({_marks(nodes)}) AND b IN ({_marks(nodes)}){conditions} ORDER BY n",
+        [*nodes, *nodes, *parameters])
 
 
 # ---------------------------------------------------------------- answers
@@ -297,27 +307,33 @@ def _answer(response: Response) -> Response:
 def network_page():
     if choose((HTML, JSON), HTML) is JSON:
         return network_json()
-    graph, view = network(), current_view()
-    pager = Pager.of("relations", len(view.edges))
-    rows = [rendered_row(graph, number) for number in pager.window(view.numbers)]  # the network is in table order
+    view = current_view()
+    pager = Pager.of("relations", view.count())
+    shown = view.window(pager)  # the network is in table order
+    refer = Refs(edge[field] for edge in shown for field in ("from", "to", *LINKS) if field in edge)
+    write = macro("_network_row.html", "row")
+    rows = [write(_row(refer, edge)) for edge in shown]
     return _answer(Response(render_page(
         "network.html", twins=_twins(), view=view, rows=rows, rows_pager=pager,
         filters=view.filters, relations=[(name, css_class(name)) for name in RELATIONS],
-        choices=_choices(graph), exports=[(representation, href) for representation, href in _twins()[1:]],
+        choices=_choices(), exports=[(representation, href) for representation, href in _twins()[1:]],
         data_href=view_href(VIEW_FORMATS[1]), actor_paths=[actor_path(item.iri) for item in view.focus],
         actors_in_view=len(view.nodes), max_actors=MAX_ACTORS), mimetype=HTML.media_type))
 
 
-def _choices(graph: Network) -> dict[str, Markup]:
+def _choices() -> dict[str, Markup]:
     """The options of the filters' selects, the chosen ones selected (a source even when it is not offered)."""
-    found = {}
-    for field, options in graph.choices.items():
-        value = request.args.get(field, "")
-        unlisted = len(graph.by_source) - len(options) if field == "source" else 0
-        found[field] = select_options(options, {value: graph.labels.get(NAMED_BY_IRI[field] + value, value)}
-                                      if value else {}, f"… {unlisted} more, each in fewer relations" if unlisted else "",
-                                      once=f"network {field}")
-    return found
+    offered, unlisted = choices()
+    chosen = {field: request.args.get(field, "") for field in offered}
+    named = labels(NAMED_BY_IRI[field] + value for field, value in chosen.items() if value)
+    return {field: select_options(options, {chosen[field]: named.get(NAMED_BY_IRI[field] + chosen[field], chosen[field])}
+                                  if chosen[field] else {},
+                                  f"… {unlisted} more, each in fewer relations" if field == "source" and unlisted else "",
+                                  once=f"network {field}")
+            for field, options in offered.items()}
+
+
+LINKS = ("allegation", "status", "event", "source", "record")  # what a relation names besides its actors
 
 
 @dataclass(frozen=True)
@@ -334,32 +350,29 @@ class Row:
     record: Ref | None
 
 
-def rendered_row(graph: Network, number: int) -> Markup:
-    """The HTML of relation ``number`` in the table, made once per process and release."""
-    rendered = per_process("network rows", dict)
-    if number not in rendered:
-        rendered[number] = Markup(render_template("_network_row.html", row=_row(graph, graph.edges[number])))
-    return rendered[number]
+def _row(refer: Refs, edge: dict) -> Row:
+    return Row(refer(edge["from"]), edge["relation"], refer(edge["to"]), css_class(edge["relation"]),
+               refer(edge.get("allegation") or edge["event"]),
+               refer(edge["status"]) if "status" in edge else None, refer(edge["source"]),
+               refer(edge["record"]) if "record" in edge else None)
 
 
-def _row(graph: Network, edge: dict) -> Row:
-    return Row(graph.ref(edge["from"]), edge["relation"], graph.ref(edge["to"]), css_class(edge["relation"]),
-               graph.ref(edge.get("allegation") or edge["event"]),
-               graph.ref(edge["status"]) if "status" in edge else None, graph.ref(edge["source"]),
-               graph.ref(edge["record"]) if "record" in edge else None)
+def _named(edges: list[dict]) -> dict[str, str]:
+    """The names of what ``edges`` are on and where (for the drawing and the exports)."""
+    return labels(edge[field] for edge in edges for field in ("allegation", "status", "event", "source") if field in edge)
 
 
 @bp.get("/network.json")
 def network_json():
     """The view as the drawing reads it: the network's own records of its actors and relations, the names
     of what the relations are on, and ``base``: an IRI under it is served here at ``/`` and the rest."""
-    graph, view = network(), current_view()
-    named = {edge[field] for edge in view.edges for field in ("allegation", "status", "event", "source") if field in edge}
+    view = current_view()
+    nodes = actors(view.nodes)
     return _answer(jsonify({
         "base": ids.BASE,
-        "nodes": [graph.nodes[iri] for iri in view.nodes],
+        "nodes": [nodes[iri][1] for iri in view.nodes],
         "edges": view.edges,
-        "labels": {iri: graph.labels[iri] for iri in sorted(named) if iri in graph.labels},
+        "labels": dict(sorted(_named(view.edges).items())),
         "focus": [item.iri for item in view.focus],
         "hubs": [{"actor": hub.actor.iri, "shown": hub.pager.last, "total": hub.pager.total,
                   "next": _next_page(hub)} for hub in view.hubs],
@@ -378,10 +391,11 @@ def _next_page(hub: Hub) -> str | None:
 
 @bp.get("/network.<any(graphml, gexf):suffix>")
 def network_export(suffix: str):
-    graph, view = network(), current_view()
+    view = current_view()
     export: Export = next(export for export in EXPORTS if export.name == suffix)
-    data = export.write({"nodes": [graph.nodes[iri] for iri in view.nodes], "edges": view.edges,
-                         "labels": graph.labels})
+    nodes = actors(view.nodes)
+    data = export.write({"nodes": [nodes[iri][1] for iri in view.nodes], "edges": view.edges,
+                         "labels": _named(view.edges)})
     response = _answer(Response(data, mimetype=export.media_type))
     response.headers["Content-Disposition"] = f"attachment; filename={export.filename}"
     return response
@@ -393,31 +407,22 @@ def network_export(suffix: str):
 @bp.app_template_global()
 def network_neighbourhood(actor: str) -> dict:
     """The actors related to ``actor``, for its page: for each relation and side, the first neighbours
-    (the most related first) and how many more; the address of its network view and of its data. The same
-    for every request: made once per process for each actor shown (a hub's takes milliseconds)."""
-    graph = network()
-    if actor not in graph.neighbourhoods:
-        graph.neighbourhoods[actor] = _neighbourhood(graph, actor)
-    return graph.neighbourhoods[actor]
-
-
-def _neighbourhood(graph: Network, actor: str) -> dict:
-    grouped: dict[tuple[str, str], Counter] = defaultdict(Counter)
-    for number in graph.touching.get(actor, ()):
-        edge = graph.edges[number]
-        # Co-accused has no direction: whichever end the actor is at, it is one row.
-        side = "from" if edge["from"] == actor or edge["relation"] == "co-accused" else "to"
-        grouped[edge["relation"], side][edge["to"] if edge["from"] == actor else edge["from"]] += 1
-    name = graph.nodes[actor]["label"] if actor in graph.nodes else ""
-    verbs = {verb: agree(verb, graph.ref(actor)) for verb in ("asserts", "denies", "disputes")}
+    (the most related first) and how many more; the address of its network view and of its data."""
+    found = list_index().query("SELECT groups FROM neighbourhoods JOIN actors ON actors.id = neighbourhoods.actor"
+                               " WHERE actors.iri = ?", (actor,))
+    # "asserts from" -> (the first neighbours, how many there are): kg.list_index wrote them for this page.
+    groups = json.loads(found[0][0]) if found else {}
+    iris = dict(_keyed("id, iri", "actors", "id", (other for listed, _ in groups.values() for other in listed)))
+    refer = Refs([actor, *iris.values()])
+    name = refer(actor).label
+    verbs = {verb: agree(verb, refer(actor)) for verb in ("asserts", "denies", "disputes")}
     rows = []
     for (relation, side), phrase in PHRASES.items():
-        counts = grouped.get((relation, side))
-        if counts:
-            ordered = sorted(counts, key=lambda iri: (-counts[iri], *graph.reading_key(iri)))
+        if f"{relation} {side}" in groups:
+            listed, total = groups[f"{relation} {side}"]
             rows.append({"phrase": phrase.format(name=name, **verbs), "class": css_class(relation),
-                         "actors": [graph.ref(iri) for iri in ordered[:NEIGHBOURS_LISTED]],
-                         "more": max(len(ordered) - NEIGHBOURS_LISTED, 0)})
+                         "actors": [refer(iris[other]) for other in listed],
+                         "more": max(total - NEIGHBOURS_LISTED, 0)})
     query = urlencode({"actor": actor_path(actor)})
     return {"rows": rows, "href": f"/network?{query}", "data_href": f"/network.json?{query}",
             "relations": [(relation, css_class(relation)) for relation in RELATIONS]}

@@ -7,12 +7,16 @@ from server.pages import schema_org, timeline
 from server.pages.lists import paged, paged_events, paged_subjects
 from server.pages.render import PageKind
 from server.pages.resources import Resource
-from server.pages.stances import involvement, paged_stances
+from server.pages.stances import indexed_involvement, indexed_window, paged_stances
 
 
 def context(resource: Resource) -> dict:
     iri = resource.ref.iri
-    today = involvement(iri)
+    about = indexed_involvement(iri)
+    # The record today: the page shown, from the page index (kg.involvement); as of a day, from the store.
+    allegations = (paged_stances({}, iri, paged={"allegations": indexed_window(about, "at", "allegations")})
+                   if about is not None else
+                   paged_stances({"allegations": "?allegation sol:place ?this ."}, iri))["allegations"]
     related = paged_subjects({"contains": "?item sol:partOf ?this .",
                               "actors": "?item a sol:Actor ; sol:country ?this ."}, iri,
                              indexed={"contains": "contains", "actors": "actors"})
@@ -22,9 +26,7 @@ def context(resource: Resource) -> dict:
         "place_kinds": [kind.iri[len(SCHEMA.base):] for kind in resource.kinds if kind.iri.startswith(SCHEMA.base)],
         **paged("contains", related["contains"]),
         **paged("actors", related["actors"]),
-        **paged("allegations", paged_stances({"allegations": "?allegation sol:place ?this ."}, iri,
-                                             listed={"allegations": today.listed("places")} if today else None,
-                                             known=today.entries if today else None)["allegations"]),
+        **paged("allegations", allegations),
         **paged("events", paged_events({"events": "?event sol:place ?this ."}, iri,
                                        indexed={"events": "events-at"})["events"]),
         "json_ld": schema_org.thing(

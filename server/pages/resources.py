@@ -6,7 +6,6 @@ label is looked up in the build's page index with every other label the page nee
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from flask import g
@@ -14,6 +13,7 @@ from markupsafe import Markup, escape
 from pyoxigraph import Literal, NamedNode
 
 from kg import ids
+from kg.ids import last_segment
 from kg.search import folded
 from kg.store import run_query
 from kg.vocab import WIKIDATA_ENTITY
@@ -59,10 +59,6 @@ class Labels:
         found = page_index().labels(missing)
         for iri in missing:
             self.known[iri] = found[iri] if iri in found else last_segment(iri)
-
-
-def last_segment(iri: str) -> str:
-    return re.split(r"[/#]", iri.rstrip("/"))[-1]
 
 
 def request_labels() -> Labels:

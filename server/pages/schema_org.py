@@ -7,8 +7,8 @@ import json
 from flask import request
 from markupsafe import Markup
 
+from kg import ids
 from kg.vocab import SOL
-from server.pages.record import rows
 from server.pages.resources import Ref, Resource
 
 
@@ -35,17 +35,19 @@ def actor_type(types: set[str]) -> str:
     return "Organization" if SOL.Organization.value in types else "Thing"
 
 
+# The schema.org type of our actors by the kind their IRIs are minted with (kg.ids.entity: an actor's kind is
+# its class), so that naming them needs no query; any other IRI is a thing.
+ACTOR_KIND_TYPES = {"person": "Person", "organization": "Organization", "group": "Thing"}
+
+
 def actor(item: Ref) -> dict:
     """An actor a page names, typed as a person, an organization or a thing."""
-    return actors([item])[0]
+    kind, _ = ids.kind_and_slug(item.iri)
+    return mention(item, ACTOR_KIND_TYPES.get(kind, "Thing") if item.iri.startswith(ids.ENTITY_BASE) else "Thing")
 
 
 def actors(items: list[Ref]) -> list[dict]:
-    """The actors a page names, as ``actor`` gives each, their classes read in one query."""
-    types: dict[str, set[str]] = {}
-    for row in rows("types", this=[item.iri for item in items]) if items else ():
-        types.setdefault(row["this"].value, set()).add(row["type"].value)
-    return [mention(item, actor_type(types.get(item.iri, set()))) for item in items]
+    return [actor(item) for item in items]
 
 
 def script(data: dict) -> Markup:

@@ -13,7 +13,7 @@ from typing import Callable
 from pyoxigraph import Literal, NamedNode
 
 from kg.history import STATUS_NAMES, StatusStep, course_order, current_statuses, on_record_by
-from kg.page_index import Entry
+from kg.page_index import Entry, Lists
 from kg.search import folded
 from kg.vocab import SOL
 from server.pages.lists import BLOCKS_PER_PAGE, Pager, sections
@@ -58,13 +58,12 @@ class Stances:
 
 @dataclass(frozen=True)
 class Involvement:
-    """The allegations that accuse or involve an actor, or on which it takes a stance (or that are about a
-    place), in the record today (the build's page index), and the names of the actors they name: what the
-    page of an actor (or place) lists and counts."""
+    """The allegations that accuse or involve an actor, or on which it takes a stance, in the record today
+    (the build's page index): all that an actor's dossier shows. (Its page reads a window of each of its
+    lists: indexed_involvement.)"""
 
-    actor: str  # or place
+    actor: str
     entries: dict[str, Entry]
-    names: dict[str, str]  # actor IRI -> its name (first rdfs:label), as the store's queries order actors by
 
     def listed(self, column: str) -> dict[str, str]:
         """The allegations whose ``column`` ("accused", "involves", "places") names it: IRI -> label."""
@@ -72,15 +71,25 @@ class Involvement:
 
 
 def involvement(actor: str) -> Involvement | None:
-    """The Involvement of an actor (or place) in the record today; None with ``?as_of=``: the page reads the
-    store then."""
+    """The Involvement of an actor in the record today; None with ``?as_of=``: the dossier reads the store
+    then."""
     if as_of_day() is not None:
         return None
-    index = page_index()
-    entries = index.allegations_of(actor)
-    names = index.names({named for entry in entries.values()
-                         for named in (*entry.accused, *(voice.claimant for voice in entry.voices))})
-    return Involvement(actor, entries, names)
+    return Involvement(actor, page_index().allegations_of(actor))
+
+
+def indexed_involvement(part: str) -> Lists | None:
+    """The lists of the page of an actor or place in the record today (kg.involvement, in the build's page
+    index); None with ``?as_of=``: the page reads the store then."""
+    index = today_index()
+    return index.involvement_of(part) if index is not None else None
+
+
+def indexed_window(about: Lists, name: str, parameter: str, at_most: int | None = None) -> tuple[list, Pager]:
+    """The page shown (page parameter ``parameter``, ``at_most`` items a page if fewer than the page size) of
+    the list ``name`` of ``about`` (indexed_involvement), and its Pager."""
+    pager = Pager.of(parameter, about.size(name), at_most)
+    return about.window(name, pager.start, pager.size), pager
 
 
 def stances(order: list[str] | None = None, known: dict[str, Entry] | None = None,

@@ -1,8 +1,9 @@
 """The timeline at /timeline: events and status changes in date order, narrowed by what the address names
 (actor, type, source, place, allegation), with /timeline.json its twin; and the short timeline of a page.
 
-The build computes the timeline (kg.timeline); each process reads it once per release, so a request runs no
-query. The server does the narrowing, so without JavaScript the page is a dated list grouped by year, a page
+The build computes the timeline (kg.timeline) and indexes it (kg.list_index: the items in order, which items
+have each value of each facet or are about each IRI, the values with their labels), so a request runs no
+SPARQL and reads only the items it shows. Without JavaScript the page is a dated list grouped by year, a page
 at a time (the dated items, then the undated ones); with it, static/timeline.js draws the same view, read from
 the JSON twin (all of the view), on a time axis (vendored vis-timeline).
 Dates keep the precision the record gives them: on the axis a year or a month is drawn as the span it is.
@@ -12,29 +13,24 @@ With ``?as_of=`` only what sources published by that day report is shown (kg.his
 from __future__ import annotations
 
 import json
-from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
 from itertools import groupby
-from typing import Callable
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, request
 from markupsafe import Markup
 
 from kg import formats, ids
-from kg.history import on_record_by
-from kg.timeline import TIMELINE_FILE
+from kg.list_index import TIMELINE_FACETS, last_segment
 from kg.wording import date_precision, human_date
 from server.http import HTML, with_alternates
-from server.pages.listing import select_options
+from server.pages.listing import list_index, select_options
 from server.pages.lists import Pager
 from server.pages.record import as_of_day
-from server.pages.render import render_page
-from server.pages.resources import Ref, last_segment
-from server.release import current_release, per_process
+from server.pages.render import macro, render_page
+from server.pages.resources import Ref, Row
+from server.release import per_process
 
 bp = Blueprint("timeline", __name__)
 
@@ -43,138 +39,61 @@ JSON = formats.Format("timeline-json", "JSON", "application/json", "json")
 SECTION_SIZE = 10  # dated items a page's own timeline section lists before it links to the whole timeline
 UNDATED_STATUS = "The source that reports it gives no date."
 NO_REASON = "The record gives no date and no reason."
-
-
-@dataclass(frozen=True)
-class Item:
-    """An event or a status statement as the timeline places it."""
-
-    iri: str
-    kind: str  # "event" or "status"
-    date: str | None  # when it happened or began, as precisely as the record says
-    end: str | None
-    type: str | None  # the event's type, or the statement's status
-    source: str | None
-    reason: str | None  # why it has no date, when it has none
-    about: frozenset[str]  # the actors, allegations and places it is about
-
-    @property
-    def order(self) -> tuple:
-        return self.date or "", self.kind, self.iri
-
-    def named(self, kinds: tuple[str, ...]) -> list[str]:
-        by_kind = self.by_kind
-        return sorted(iri for kind in kinds for iri in by_kind.get(kind, ()))
-
-    @cached_property
-    def by_kind(self) -> dict[str | None, tuple[str, ...]]:
-        """What it is about, by kind (asked for each facet of each item once per process)."""
-        found: dict[str | None, list[str]] = {}
-        for iri in self.about:
-            found.setdefault(entity_kind(iri), []).append(iri)
-        return {kind: tuple(iris) for kind, iris in found.items()}
-
-
-@dataclass(frozen=True)
-class Facet:
-    """One way to narrow the timeline: its query parameter, its heading, and the keys an item has for it."""
-
-    name: str
-    heading: str
-    keys: Callable[[Item], dict[str, str]]  # key in the address -> IRI
+HEADINGS = {"actor": "Actor", "type": "Event type or status", "source": "Source", "place": "Place",
+            "allegation": "Allegation"}  # the facets of kg.list_index.TIMELINE_FACETS, in order
+FORM_FACETS = ("actor", "type", "source")  # chosen in the form; the others come from links on pages
+FORM_OPTIONS = 200  # values a select of the form offers at most: those most items have (and any chosen)
+PAGE_FACETS = {**{kind: "actor" for kind in ids.ACTOR_KINDS}, "allegation": "allegation", "place": "place"}
 
 
 def entity_kind(iri: str) -> str | None:
     return iri[len(ids.ENTITY_BASE):].split("/", 1)[0] if iri.startswith(ids.ENTITY_BASE) else None
 
 
-def _entity_keys(kinds: tuple[str, ...], with_kind: bool) -> Callable[[Item], dict[str, str]]:
-    def keys(item: Item) -> dict[str, str]:
-        return {iri[len(ids.ENTITY_BASE):] if with_kind else last_segment(iri): iri for iri in item.named(kinds)}
-    return keys
+def _on_record(sql: str, parameters: list, alias: str = "") -> tuple[str, list]:
+    """``sql`` (its items' table named ``alias``) kept to the items of the record as of the day asked for, if any:
+    those whose source was published by that day."""
+    day = as_of_day()
+    if day is None:
+        return sql, parameters
+    return f"{sql} {'AND' if ' WHERE ' in sql else 'WHERE'} {alias}issued_end <= ?", [*parameters, day]
 
 
-FACETS = (
-    # An actor's key keeps its kind (person/x): the kinds have separate name spaces.
-    Facet("actor", "Actor", _entity_keys(ids.ACTOR_KINDS, with_kind=True)),
-    Facet("type", "Event type or status", lambda item: {last_segment(item.type): item.type} if item.type else {}),
-    Facet("source", "Source", lambda item: {last_segment(item.source): item.source} if item.source else {}),
-    Facet("place", "Place", _entity_keys(("place",), with_kind=False)),
-    Facet("allegation", "Allegation", _entity_keys(("allegation",), with_kind=False)),
-)
-FORM_FACETS = ("actor", "type", "source")  # chosen in the form; the others come from links on pages
-FORM_OPTIONS = 200  # values a select of the form offers at most: those most items have (and any chosen)
-PAGE_FACETS = {**{kind: "actor" for kind in ids.ACTOR_KINDS}, "allegation": "allegation", "place": "place"}
+class View:
+    """The items one request reads, by their number in the timeline's order (the undated first): every item on
+    record, and those its filters keep, each with whether it is dated."""
+
+    def __init__(self, chosen: dict[str, set[str]]):
+        index = list_index()
+        self.everything = index.one(*_on_record("SELECT COUNT(*) FROM timeline", []))
+        parts = [(f"SELECT n FROM timeline_has WHERE facet = ? AND key IN ({', '.join('?' * len(keys))})",
+                  [name, *sorted(keys)]) for name, keys in chosen.items() if keys]
+        if not parts and as_of_day() is None:  # the whole timeline: its items by number, the undated first
+            self.positions: Sequence[int] = range(self.everything)
+            self.undated = index.one("SELECT COUNT(*) FROM timeline WHERE dated = 0")
+            return
+        if not parts:
+            sql, parameters = _on_record("SELECT n, dated FROM timeline", [])
+        else:
+            sql, parameters = _on_record(
+                "SELECT n, dated FROM timeline WHERE n IN (" + " INTERSECT ".join(sql for sql, _ in parts) + ")",
+                [value for _, values in parts for value in values])
+        found = index.query(sql + " ORDER BY n", parameters)
+        self.positions = [number for number, _ in found]
+        self.undated = sum(1 for _, dated in found if not dated)  # the undated items come first
 
 
-@dataclass(frozen=True)
-class Timeline:
-    """The build's timeline, indexed: its items in order (the undated first, their date sorting as none),
-    each as pages and the twin show it, the sources' dates, the values of each facet in reading order with
-    how many items have each, and which items have each value or are about each IRI: the same for every
-    request, so made once; a view then unites and intersects the items of the values it names."""
-
-    items: tuple[Item, ...]
-    issued: dict[str, str]
-    options: dict[str, list[tuple[str, Ref]]]  # facet -> (key, what it names)
-    having: dict[str, dict[str, frozenset[int]]]  # facet -> key -> the positions of the items that have it
-    about: dict[str, tuple[int, ...]]  # IRI -> the positions of the items about it, in order
-    undated: int  # the first ``undated`` items have no date
-    ref: Callable[[str], Ref]
-    rows: dict[int, dict]  # position -> the item as pages show it, made when first shown
-
-    def row(self, number: int) -> dict:
-        """The item at ``number`` as pages and the twin show it (shown(), with its JSON as ``data``)."""
-        if number not in self.rows:
-            row = shown(self.items[number], self.ref)
-            self.rows[number] = {**row, "data": plain(row)}
-        return self.rows[number]
-
-    def on_record(self) -> Sequence[int]:
-        """The positions of its items, or with ``?as_of=`` of those whose source was published by that day."""
-        day = as_of_day()
-        if day is None:
-            return range(len(self.items))
-        return [number for number, item in enumerate(self.items) if on_record_by(self.issued.get(item.source), day)]
-
-
-def read_timeline() -> Timeline:
-    """The timeline of this request's release, read once per process."""
-    def load() -> Timeline:
-        found = json.loads((current_release().path / TIMELINE_FILE).read_text(encoding="utf-8"))
-        names = found["names"]
-
-        refs: dict[str, Ref] = {}  # the same types, sources and allegations recur in thousands of items
-
-        def ref(iri: str) -> Ref:
-            if iri not in refs:
-                local = ids.local_path(iri)
-                refs[iri] = Ref(iri, "/" + local if local is not None else None, names.get(iri) or last_segment(iri))
-            return refs[iri]
-
-        items = tuple(sorted((Item(item["iri"], item["kind"], item["date"], item["end"], item["type"], item["source"],
-                                   None if item["date"] else undated_reason(item["kind"], item["undated_reason"],
-                                                                            item["timeframe"]),
-                                   frozenset(item["about"])) for item in found["items"]), key=lambda item: item.order))
-        options, having = {}, {}
-        for facet in FACETS:
-            keys: dict[str, str] = {}
-            positions: dict[str, set[int]] = {}
-            for number, item in enumerate(items):
-                for key, iri in facet.keys(item).items():
-                    keys[key] = iri
-                    positions.setdefault(key, set()).add(number)
-            options[facet.name] = sorted(((key, ref(iri)) for key, iri in keys.items()),
-                                         key=lambda option: (option[1].label.casefold(), option[0]))
-            having[facet.name] = {key: frozenset(numbers) for key, numbers in positions.items()}
-        about: dict[str, list[int]] = {}
-        for number, item in enumerate(items):
-            for iri in item.about:
-                about.setdefault(iri, []).append(number)
-        return Timeline(items, found["issued"], options, having,
-                        {iri: tuple(numbers) for iri, numbers in about.items()},
-                        sum(1 for item in items if not item.date), ref, {})
-    return per_process("timeline", load)
+def items(numbers: Sequence[int]) -> dict[int, dict]:
+    """The items ``numbers`` as pages and the twin show them (shown(), with its JSON as ``data``)."""
+    found = {}
+    numbers = list(numbers)
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start:start + 500]
+        for number, text in list_index().query(
+                f"SELECT n, item FROM timeline WHERE n IN ({', '.join('?' * len(chunk))})", chunk):
+            row = shown(json.loads(text))
+            found[number] = {**row, "data": plain(row)}
+    return found
 
 
 def undated_reason(kind: str, reason: str | None, timeframe: str | None) -> str:
@@ -187,25 +106,8 @@ def undated_reason(kind: str, reason: str | None, timeframe: str | None) -> str:
 
 
 def chosen_keys() -> dict[str, set[str]]:
-    """The keys the address names for each facet (``?actor=person/x&actor=group/y&type=Arrest``)."""
-    return {facet.name: {key.strip() for key in request.args.getlist(facet.name) if key.strip()} for facet in FACETS}
-
-
-def narrowed(found: Timeline, positions: Sequence[int], chosen: dict[str, set[str]]) -> list[int]:
-    """The positions of the items that have, for every facet given, one of its keys: values of a facet widen,
-    facets narrow; in order."""
-    sets = []
-    for facet in FACETS:
-        if chosen[facet.name]:
-            having = found.having[facet.name]
-            sets.append(frozenset().union(*(having.get(key, frozenset()) for key in chosen[facet.name])))
-    if not sets:
-        return list(positions)
-    sets.sort(key=len)
-    kept = sets[0].intersection(*sets[1:])
-    if not isinstance(positions, range):
-        kept = kept.intersection(positions)
-    return sorted(kept)
+    """The keys the address names for each facet (``?actor=person/x&actor=group/y&type=Arrested``)."""
+    return {name: {key.strip() for key in request.args.getlist(name) if key.strip()} for name in TIMELINE_FACETS}
 
 
 def span(day: str) -> tuple[str, str] | None:
@@ -221,21 +123,24 @@ def span(day: str) -> tuple[str, str] | None:
     return first.isoformat(), date(first.year + 1, 1, 1).isoformat()
 
 
-def shown(item: Item, ref: Callable[[str], Ref]) -> dict:
-    """An item as the page and its twin show it: what to read, where to go, and when."""
-    allegations = item.named(("allegation",))
-    # A status change is read as the allegation it moved; its statement has a page of its own too.
-    title = ref(allegations[0] if item.kind == "status" and allegations else item.iri)
+def shown(item: dict) -> dict:
+    """An item of the list index as the page and its twin show it: what to read, where to go, and when."""
+    labels = item["labels"]
+
+    def ref(iri: str) -> Ref:
+        local = ids.local_path(iri)
+        return Ref(iri, "/" + local if local is not None else None, labels[iri])
+
     # On the axis a day is a point; a month, a year or a start and an end is the span it covers.
-    start = span(item.date) if item.date else None
-    last = span(item.end) if item.end else None
-    axis_end = last[1] if last else start[1] if start and date_precision(item.date) != "day" else None
-    return {"item": ref(item.iri), "title": title, "kind": item.kind, "date": item.date, "end": item.end,
-            "type": ref(item.type) if item.type else None,
-            "source": ref(item.source) if item.source else None,
-            "reason": item.reason, "axis_start": start and start[0], "axis_end": axis_end,
-            "year": item.date[:4] if item.date else None,
-            "when": human_date(item.date) + (f" – {human_date(item.end)}" if item.end else "")}
+    start = span(item["date"]) if item["date"] else None
+    last = span(item["end"]) if item["end"] else None
+    axis_end = last[1] if last else start[1] if start and date_precision(item["date"]) != "day" else None
+    return {"item": ref(item["iri"]), "title": ref(item["title"]), "kind": item["kind"], "date": item["date"],
+            "end": item["end"], "type": ref(item["type"]) if item["type"] else None,
+            "source": ref(item["source"]) if item["source"] else None,
+            "reason": None if item["date"] else undated_reason(item["kind"], item["undated_reason"], item["timeframe"]),
+            "axis_start": start and start[0], "axis_end": axis_end, "year": item["date"][:4] if item["date"] else None,
+            "when": human_date(item["date"]) + (f" – {human_date(item['end'])}" if item["end"] else "")}
 
 
 def plain(row: dict) -> dict:
@@ -257,59 +162,48 @@ def label(row: dict) -> str:
     return row["title"].label
 
 
-def facet_options(found: Timeline, positions: Sequence[int], chosen: dict[str, set[str]]) -> list[dict]:
+def facet_options(chosen: dict[str, set[str]]) -> list[dict]:
     """For each facet, its chosen values (key, what it names) in reading order, those it does not have, and
     for a facet of the form the options of its select: the FORM_OPTIONS values most items have, in reading
     order, the chosen ones besides (the other facets are chosen from links on pages)."""
     options_of = []
-    as_of = not isinstance(positions, range)
-    for facet in FACETS:
-        having = found.having[facet.name]
-        known = _chosen_options(found, facet.name, chosen[facet.name])
-        found_facet = {"name": facet.name, "heading": facet.heading, "in_form": facet.name in FORM_FACETS,
+    for name in TIMELINE_FACETS:
+        keys = sorted(chosen[name])
+        known = [(key, Ref(iri, "/" + ids.local_path(iri) if ids.local_path(iri) is not None else None, label))
+                 for key, iri, label in list_index().query(
+                     f"SELECT key, iri, label FROM timeline_options WHERE facet = ? AND key IN ({', '.join('?' * len(keys))})"
+                     " ORDER BY reading", [name, *keys])]
+        found_facet = {"name": name, "heading": HEADINGS[name], "in_form": name in FORM_FACETS,
                        "chosen": [{"key": key, "ref": named} for key, named in known],
-                       "unknown": sorted(key for key in chosen[facet.name] if key not in having)}
-        if facet.name in FORM_FACETS:
-            found_facet["options_html"] = _select_options(found, facet.name, known, set(positions) if as_of else None)
+                       "unknown": sorted(set(keys) - {key for key, _ in known})}
+        if name in FORM_FACETS:
+            found_facet["options_html"] = _select_options(name, known)
         options_of.append(found_facet)
     return options_of
 
 
-def _select_options(found: Timeline, name: str, chosen: list[tuple[str, Ref]], present: set[int] | None) -> Markup:
-    """The options of facet ``name``'s select, ``chosen`` selected; with ``present`` (the record as of a day),
-    only the values its items have."""
-    options, unlisted = _offered(found, name)
+def _select_options(name: str, chosen: list[tuple[str, Ref]]) -> Markup:
+    """The options of facet ``name``'s select, ``chosen`` selected; with ``?as_of=``, only the values its items
+    on record have."""
+    options, unlisted = _offered(name)
     labels = {key: named.label for key, named in chosen}
-    if present is not None:
-        having = found.having[name]
-        return select_options([(key, label) for key, label in options if not present.isdisjoint(having[key])], labels)
+    if as_of_day() is not None:
+        present = {key for key, in list_index().query(*_on_record(
+            "SELECT DISTINCT key FROM timeline_has JOIN timeline USING (n) WHERE facet = ?", [name]))}
+        return select_options([(key, label) for key, label in options if key in present], labels)
     return select_options(options, labels, f"… {unlisted} more, each on fewer items: chosen from their pages"
                           if unlisted else "", once=f"timeline {name}")
 
 
-def _common(found: Timeline, name: str) -> set[str]:
-    """The keys of the FORM_OPTIONS values of facet ``name`` that most items have."""
-    def make() -> set[str]:
-        having = found.having[name]
-        return set(sorted(having, key=lambda key: (-len(having[key]), key))[:FORM_OPTIONS])
-    return per_process(f"timeline common {name}", make)
-
-
-def _offered(found: Timeline, name: str) -> tuple[list[tuple[str, str]], int]:
-    """The (key, label) of the values of facet ``name`` the form offers, in reading order, and how many it
-    does not."""
-    def make() -> tuple[list[tuple[str, str]], int]:
-        common = _common(found, name)
-        offered = [(key, named.label) for key, named in found.options[name] if key in common]
-        return offered, len(found.options[name]) - len(offered)
-    return per_process(f"timeline offered {name}", make)
-
-
-def _chosen_options(found: Timeline, name: str, keys: set[str]) -> list[tuple[str, Ref]]:
-    """The options of facet ``name`` for ``keys``, in reading order."""
-    index = per_process(f"timeline options {name}", lambda: {key: named for key, named in found.options[name]})
-    return sorted(((key, index[key]) for key in keys if key in index),
-                  key=lambda option: (option[1].label.casefold(), option[0]))
+def _offered(name: str) -> tuple[list[tuple[str, str]], int]:
+    """The (key, label) of the FORM_OPTIONS values of facet ``name`` that most items have, in reading order, and
+    how many values it does not offer; read once per process."""
+    def read() -> tuple[list[tuple[str, str]], int]:
+        index = list_index()
+        offered = index.query("SELECT key, label FROM timeline_options WHERE facet = ? AND common < ? ORDER BY reading",
+                              (name, FORM_OPTIONS))
+        return offered, index.one("SELECT COUNT(*) FROM timeline_options WHERE facet = ?", (name,)) - len(offered)
+    return per_process(f"timeline offered {name}", read)
 
 
 def view_href(path: str = PATH, **replace: str | None) -> str:
@@ -322,43 +216,40 @@ def view_href(path: str = PATH, **replace: str | None) -> str:
 @bp.get(PATH)
 @bp.get(f"{PATH}.json")
 def timeline():
-    found = read_timeline()
-    everything = found.on_record()
     chosen = chosen_keys()
-    positions = narrowed(found, everything, chosen)
-    undated_count = bisect_left(positions, found.undated)  # the undated items come first
-    dated, undated = positions[undated_count:], positions[:undated_count]
+    view = View(chosen)
+    positions = view.positions
+    dated, undated = positions[view.undated:], positions[:view.undated]
     alternates = [(HTML, view_href(PATH)), (JSON, view_href(f"{PATH}.json"))]
     if request.path.endswith(".json"):
+        rows = items(positions)
         response = jsonify({"filters": {name: sorted(keys) for name, keys in chosen.items() if keys},
                             "total": len(positions), "dated": len(dated), "undated": len(undated),
-                            "everything": len(everything),
-                            "items": [found.row(number)["data"] for number in dated],
-                            "undated_items": [found.row(number)["data"] for number in undated]})
+                            "everything": view.everything,
+                            "items": [rows[number]["data"] for number in dated],
+                            "undated_items": [rows[number]["data"] for number in undated]})
     else:
-        filters = facet_options(found, everything, chosen)
+        filters = facet_options(chosen)
         active = [(facet, option) for facet in filters for option in facet["chosen"]]
         # A page at a time: the dated items in date order, then the undated ones.
         pager = Pager.of("page", len(positions))
-        window = pager.window(dated + undated)
-        shown_dated = [number for number in window if number >= found.undated]
+        window = pager.window([*dated, *undated])
+        rows = items(window)
+        shown_dated = [number for number in window if rows[number]["date"]]
         response = Response(render_page(
-            "timeline.html", twins=alternates, years=[(year, [entry(found, number) for number in group]) for year, group
-                                                      in groupby(shown_dated, key=lambda n: found.row(n)["year"])],
-            undated=[entry(found, number) for number in window if number < found.undated],
+            "timeline.html", twins=alternates, years=[(year, [entry(rows[number]) for number in group]) for year, group
+                                                      in groupby(shown_dated, key=lambda n: rows[n]["year"])],
+            undated=[entry(rows[number]) for number in window if not rows[number]["date"]],
             dated_count=len(dated), undated_count=len(undated), pager=pager,
-            everything=len(everything), filters=filters,
+            everything=view.everything, filters=filters,
             removals=[(facet, option, removal_href(facet["name"], option["key"])) for facet, option in active],
             json_href=view_href(f"{PATH}.json")), mimetype=HTML.media_type)
     return with_alternates(response, [(fmt.media_type, href) for fmt, href in alternates])
 
 
-def entry(found: Timeline, number: int) -> Markup:
-    """The HTML of an item in the list, made once per process and release: the same on every page."""
-    rendered = per_process("timeline entries", dict)
-    if number not in rendered:
-        rendered[number] = Markup(render_template("_timeline_entry.html", item=found.row(number)))
-    return rendered[number]
+def entry(row: dict) -> Markup:
+    """The HTML of an item in the list (as a Row: the template reads its values as attributes)."""
+    return macro("_timeline_entry.html", "entry")(Row(row))
 
 
 def removal_href(name: str, key: str) -> str:
@@ -370,34 +261,29 @@ def removal_href(name: str, key: str) -> str:
 def section(iri: str) -> dict:
     """The timeline section of the page about ``iri`` (an actor, allegation or place): its latest dated
     items, how many there are with the undated ones, and the address of the whole timeline narrowed to it."""
-    facet = next(facet for facet in FACETS if facet.name == PAGE_FACETS[entity_kind(iri)])
-    found = read_timeline()
-    positions = found.about.get(iri, ())
-    day = as_of_day()
-    if day is not None:
-        positions = [number for number in positions
-                     if on_record_by(found.issued.get(found.items[number].source), day)]
-    undated = bisect_left(positions, found.undated)
+    facet = PAGE_FACETS[entity_kind(iri)]
+    index = list_index()
+    found = index.query(*_on_record("SELECT n, dated FROM timeline_about JOIN timeline USING (n) WHERE iri = ?",
+                                    [iri], "timeline."))
+    positions = sorted(number for number, dated in found if dated)
+    undated = len(found) - len(positions)
+    latest_numbers = positions[-SECTION_SIZE:][::-1]
+    rows = items(latest_numbers)
     latest = []
-    for number in positions[max(undated, len(positions) - SECTION_SIZE):][::-1]:
-        item = found.row(number)
+    for number in latest_numbers:
+        item = rows[number]
         # A status change links to its allegation, or on that allegation's own page to its statement.
         target = item["item"] if item["kind"] == "event" or item["title"].iri == iri else item["title"]
         latest.append({**item, "link": Ref(target.iri, target.href, label(item))})
-    key = iri[len(ids.ENTITY_BASE):] if facet.name == "actor" else last_segment(iri)
-    return {"timeline_section": {"latest": latest, "dated": len(positions) - undated, "undated": undated,
-                                 "href": PATH + "?" + urlencode({facet.name: key})}}
+    key = iri[len(ids.ENTITY_BASE):] if facet == "actor" else last_segment(iri)
+    return {"timeline_section": {"latest": latest, "dated": len(positions), "undated": undated,
+                                 "href": PATH + "?" + urlencode({facet: key})}}
 
 
-def latest_events(limit: int) -> list[dict]:
+def latest_events(limit: int) -> list[Row]:
     """The ``limit`` latest dated events (by their date, or the day they began), as event lists show them:
     the home page lists these, and leaves the undated ones, with their reasons, to the timeline."""
-    found = read_timeline()
-    latest = []
-    for number in reversed(found.on_record()):
-        if len(latest) == limit or number < found.undated:
-            break
-        if found.items[number].kind == "event":
-            row = found.row(number)
-            latest.append({"event": row["item"], "date": row["date"], "type": row["type"]})
-    return latest
+    sql, parameters = _on_record("SELECT n FROM timeline WHERE kind = 'event' AND dated = 1", [])
+    numbers = [number for number, in list_index().query(sql + " ORDER BY n DESC LIMIT ?", [*parameters, limit])]
+    rows = items(numbers)
+    return [Row(event=rows[number]["item"], date=rows[number]["date"], type=rows[number]["type"]) for number in numbers]

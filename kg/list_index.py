@@ -1,0 +1,326 @@
+"""What the list views read, computed once per build: /allegations with its facets, /contested, /timeline and
+/network (and the timeline and network sections of resource pages), as tables in ``lists.sqlite``.
+
+A list view filters, counts, sorts and pages thousands of records. Made from the page index, the timeline and
+the network in each server process, those tables took seconds per view and hundreds of megabytes per process
+at a million statements; the build writes them once (``write``, run by kg.release after the page index, the
+timeline and the network it reads), and a request does a few indexed queries (``ListIndex``): the facet
+counts of its view, a page of rows in its order, the options of its form.
+
+- Allegations (those someone speaks to), numbered in reading order (``n``), each with its place in every
+  other order (ORDERS), whether it is contested, and its row as the lists show it (labels included). Every
+  facet value and vocabulary concept is a ``term``, numbered in the order facets list values whose counts tie
+  (label without case, then IRI); ``has`` says which allegations have each value of each facet (for a facet
+  of the voices: any of its voices), ``facet_values`` all of an allegation's values at once (for counting over
+  a view), ``voices`` each attribution's claimant, stance, source and source date (for the facets matched
+  voice by voice), ``totals`` the counts of the whole list, for each stance too.
+- The timeline's items in its order (the undated first), each with its labels; which items have each value
+  of each facet, which are about each IRI; the facets' values with their labels and ranks.
+- The network's actors in reading order, its relations in table order with their records, each actor's
+  number of neighbours for each relation and status chosen alone or together, its sources and statuses;
+  and each actor's first neighbours for each relation, as its page names them.
+
+They are the record today: the timeline as of a day is narrowed from them by the sources' dates (each item
+holds the last day its source's date may mean); the allegation lists and the network have no ``as_of``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter, defaultdict
+from contextlib import closing
+from pathlib import Path
+
+from kg import ids
+from kg import schema as sc
+from kg.history import end_of
+from kg.ids import last_segment
+from kg.network import NEIGHBOURS_LISTED, NETWORK_FILE
+from kg.page_index import PAGE_INDEX, Entry, PageIndex
+from kg.search import folded
+from kg.sqlite_index import ReadOnlyIndex
+from kg.timeline import TIMELINE_FILE
+from kg.vocab import SOL
+
+LIST_INDEX = "lists.sqlite"
+# The names of the ontology's statuses, kinds and stances ("charged"), and of our resources their slug,
+# are the values of the lists' query parameters: short, readable links.
+CONCEPT_NAMES = {concept.value: name for name, concept in (*sc.ALLEGATION_STATUSES, *sc.ALLEGATION_TYPES, *sc.STANCES)}
+# The facets of /allegations: of the allegation itself, then of its voices (matched together), with the
+# concepts each may name even when no allegation has them (``charged`` is a status, listed or not).
+ALLEGATION_FACETS = {"status": sc.ALLEGATION_STATUSES, "type": sc.ALLEGATION_TYPES, "accused": ()}
+VOICE_FACETS = {"claimant": (), "stance": sc.STANCES, "source": ()}
+FACETS = {**ALLEGATION_FACETS, **VOICE_FACETS}
+# The orders of the allegation lists: the key of an allegation, and whether the largest comes first; every
+# order is stable over reading order (by label), so reading order breaks ties.
+ORDERS = {
+    "label": (lambda entry: 0, False),
+    "voices": (lambda entry: len(entry.voices), True),
+    "status": (lambda entry: entry.status_rank, False),
+    "latest": (lambda entry: (entry.latest is not None, entry.latest or ""), True),
+}
+NO_STANCE = -1  # the totals of a facet over the voices of every stance
+TIMELINE_FACETS = ("actor", "type", "source", "place", "allegation")
+
+
+def order_column(order: str) -> str:
+    """The column of ``allegations`` that holds each allegation's place in ``order`` (by label: ``n``, its number)."""
+    return "n" if order == "label" else f"by_{order}"
+
+
+def write(release_dir: Path) -> dict:
+    """Write the list index of the release in ``release_dir`` (from its page index, timeline and network, which
+    must be written first) to ``release_dir / LIST_INDEX``; return what the manifest says of it."""
+    path = release_dir / LIST_INDEX
+    path.unlink(missing_ok=True)
+    with PageIndex(release_dir / PAGE_INDEX) as pages, closing(sqlite3.connect(path)) as index:
+        # A file of a release in the making: renamed into place when whole, so no journal and no syncs.
+        index.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+        allegations = _write_allegations(index, pages)
+        timeline = _write_timeline(index, json.loads((release_dir / TIMELINE_FILE).read_text(encoding="utf-8")))
+        network = _write_network(index, json.loads((release_dir / NETWORK_FILE).read_text(encoding="utf-8")))
+        index.commit()
+    return {"allegations": allegations, "timeline_items": timeline, "relations": network}
+
+
+# ---------------------------------------------------------------- allegations
+
+
+def _write_allegations(index: sqlite3.Connection, pages: PageIndex) -> int:
+    entries = sorted((entry for entry in pages.allegations().values() if entry.voices),
+                     key=lambda entry: (folded(entry.label), entry.iri))
+    values = {name: [_allegation_values(name, entry) for entry in entries] for name in ALLEGATION_FACETS}
+    values.update({name: [sorted({getattr(voice, name) for voice in entry.voices}) for entry in entries]
+                   for name in VOICE_FACETS})
+    concepts = {concept.value for vocabulary in FACETS.values() for _, concept in vocabulary}
+    named = {iri for found in values.values() for iris in found for iri in iris} | concepts
+    known = pages.labels(sorted(named | {entry.iri for entry in entries}))
+    labels = {iri: known.get(iri) or last_segment(iri) for iri in named | {entry.iri for entry in entries}}
+    terms = sorted(named, key=lambda iri: (labels[iri].casefold(), iri))
+    term = {iri: number for number, iri in enumerate(terms)}
+    orders = [order for order in ORDERS if order != "label"]  # by label: their number
+    index.executescript(f"""
+        CREATE TABLE terms(id INTEGER PRIMARY KEY, iri TEXT, label TEXT, key TEXT);
+        CREATE TABLE facet_keys(facet TEXT, key TEXT, term INTEGER, PRIMARY KEY (facet, key)) WITHOUT ROWID;
+        CREATE TABLE allegations(n INTEGER PRIMARY KEY, iri TEXT, contested INTEGER,
+                                 {"".join(f"{order_column(order)} INTEGER, " for order in orders)}row TEXT);
+        CREATE TABLE has(facet TEXT, term INTEGER, n INTEGER, PRIMARY KEY (facet, term, n)) WITHOUT ROWID;
+        CREATE TABLE facet_values(n INTEGER PRIMARY KEY, "values" TEXT);
+        CREATE TABLE voices(n INTEGER, claimant INTEGER, stance INTEGER, source INTEGER, date TEXT, date_end TEXT);
+        CREATE TABLE totals(facet TEXT, stance INTEGER, counts TEXT, PRIMARY KEY (facet, stance)) WITHOUT ROWID;
+    """)
+    index.executemany("INSERT INTO terms VALUES (?, ?, ?, ?)",
+                      ((term[iri], iri, labels[iri], CONCEPT_NAMES.get(iri) or last_segment(iri)) for iri in terms))
+    for name, vocabulary in FACETS.items():
+        keys = {concept_name: concept.value for concept_name, concept in vocabulary}
+        for iris in values[name]:
+            keys.update((CONCEPT_NAMES.get(iri) or last_segment(iri), iri) for iri in iris)
+        index.executemany("INSERT INTO facet_keys VALUES (?, ?, ?)",
+                          ((name, key, term[iri]) for key, iri in sorted(keys.items())))
+    places = {}
+    for order in orders:
+        key, largest_first = ORDERS[order]
+        ranked = sorted(range(len(entries)), key=lambda number: key(entries[number]), reverse=largest_first)
+        places[order] = [0] * len(entries)
+        for place, number in enumerate(ranked):
+            places[order][number] = place
+    index.executemany(f"INSERT INTO allegations VALUES (?, ?, ?, {'?, ' * len(orders)}?)", (
+        (number, entry.iri, int(entry.contested), *(places[order][number] for order in orders),
+         json.dumps(_row(entry, labels), ensure_ascii=False)) for number, entry in enumerate(entries)))
+    # Each allegation's values of every facet, read together when a view counts its facets over a few thousand
+    # allegations: those of the allegation, in the order of ALLEGATION_FACETS, then (claimant, stance, source)
+    # of each voice.
+    index.executemany("INSERT INTO facet_values VALUES (?, ?)", (
+        (number, json.dumps([*([term[iri] for iri in values[name][number]] for name in ALLEGATION_FACETS),
+                             [[term[getattr(voice, name)] for name in VOICE_FACETS] for voice in entry.voices]],
+                            separators=(",", ":")))
+        for number, entry in enumerate(entries)))
+    index.executemany("INSERT INTO has VALUES (?, ?, ?)", sorted(
+        (name, term[iri], number) for name, found in values.items() for number, iris in enumerate(found) for iri in iris))
+    index.executemany("INSERT INTO voices VALUES (?, ?, ?, ?, ?, ?)", (
+        (number, term[voice.claimant], term[voice.stance], term[voice.source], voice.date,
+         end_of(voice.date) if voice.date else None) for number, entry in enumerate(entries) for voice in entry.voices))
+    totals = {(name, NO_STANCE): Counter(iri for iris in found for iri in iris) for name, found in values.items()}
+    for name in VOICE_FACETS:
+        for stance_iri in (concept.value for _, concept in sc.STANCES):
+            totals[name, term[stance_iri]] = Counter(iri for entry in entries for iri in {
+                getattr(voice, name) for voice in entry.voices if voice.stance == stance_iri})
+    # Each facet's counts in one row, [term, count] the most frequent first (ties in the order of the terms):
+    # the whole list's facets read in one lookup.
+    index.executemany("INSERT INTO totals VALUES (?, ?, ?)", (
+        (name, stance, json.dumps(sorted(([term[iri], count] for iri, count in counts.items()),
+                                         key=lambda pair: (-pair[1], pair[0])), separators=(",", ":")))
+        for (name, stance), counts in sorted(totals.items())))
+    index.executescript("".join(f"CREATE INDEX allegations_{column} ON allegations({column});"
+                                for column in map(order_column, orders))
+                        + "".join(f"CREATE INDEX contested_{column} ON allegations({column}) WHERE contested = 1;"
+                                  for column in map(order_column, ORDERS)) + """
+        CREATE INDEX voices_by_claimant ON voices(claimant, n);
+        CREATE INDEX voices_by_stance ON voices(stance, n);
+        CREATE INDEX voices_by_source ON voices(source, n);
+        CREATE INDEX voices_by_date ON voices(date);
+        CREATE INDEX terms_by_iri ON terms(iri);
+    """)
+    return len(entries)
+
+
+def _allegation_values(name: str, entry: Entry) -> list[str]:
+    if name == "status":
+        return [entry.status] if entry.status else []
+    return sorted(entry.types if name == "type" else entry.accused)
+
+
+def _row(entry: Entry, labels: dict[str, str]) -> dict:
+    """An allegation as the lists show it: IRIs with their labels, counts and its latest date."""
+    def named(iris) -> list[list[str]]:
+        return [[iri, labels[iri]] for iri in sorted(iris, key=lambda iri: (labels[iri].casefold(), iri))]
+    return {"label": labels[entry.iri], "status": [entry.status, labels[entry.status]] if entry.status else None,
+            "types": named(entry.types), "accused": named(entry.accused),
+            "asserting": entry.count(SOL.Asserts.value), "denying": entry.count(SOL.Denies.value),
+            "disputing": entry.count(SOL.Disputes.value), "latest": entry.latest, "voices": len(entry.voices)}
+
+
+# ---------------------------------------------------------------- the timeline
+
+
+def _timeline_keys(item: dict) -> dict[str, dict[str, str]]:
+    """The keys an item has for each facet of the timeline (key in the address -> IRI): an actor's keeps its
+    kind (person/x), as the kinds have separate name spaces; the others are the IRI's last segment."""
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for iri in item["about"]:
+        if iri.startswith(ids.ENTITY_BASE):
+            by_kind[iri[len(ids.ENTITY_BASE):].split("/", 1)[0]].append(iri)
+    return {"actor": {iri[len(ids.ENTITY_BASE):]: iri for kind in ids.ACTOR_KINDS for iri in by_kind[kind]},
+            "type": {last_segment(item["type"]): item["type"]} if item["type"] else {},
+            "source": {last_segment(item["source"]): item["source"]} if item["source"] else {},
+            "place": {last_segment(iri): iri for iri in by_kind["place"]},
+            "allegation": {last_segment(iri): iri for iri in by_kind["allegation"]}}
+
+
+def _write_timeline(index: sqlite3.Connection, found: dict) -> int:
+    names, issued = found["names"], found["issued"]
+    items = sorted(found["items"], key=lambda item: (item["date"] or "", item["kind"], item["iri"]))
+
+    def label(iri: str) -> str:
+        return names.get(iri) or last_segment(iri)
+
+    index.executescript("""
+        CREATE TABLE timeline(n INTEGER PRIMARY KEY, item TEXT, kind TEXT, dated INTEGER, issued_end TEXT);
+        CREATE TABLE timeline_has(facet TEXT, key TEXT, n INTEGER, PRIMARY KEY (facet, key, n)) WITHOUT ROWID;
+        CREATE TABLE timeline_about(iri TEXT, n INTEGER, PRIMARY KEY (iri, n)) WITHOUT ROWID;
+        CREATE TABLE timeline_options(facet TEXT, key TEXT, iri TEXT, label TEXT, reading INTEGER, common INTEGER,
+                                      PRIMARY KEY (facet, key)) WITHOUT ROWID;
+    """)
+    rows, having, options = [], defaultdict(lambda: defaultdict(list)), defaultdict(dict)
+    for number, item in enumerate(items):
+        allegations = sorted(iri for iri in item["about"] if iri.startswith(ids.ENTITY_PREFIXES["allegation"]))
+        title = allegations[0] if item["kind"] == "status" and allegations else item["iri"]
+        shown = {"iri": item["iri"], "kind": item["kind"], "date": item["date"], "end": item["end"],
+                 "type": item["type"], "source": item["source"], "title": title,
+                 "undated_reason": item["undated_reason"], "timeframe": item["timeframe"],
+                 "labels": {iri: label(iri) for iri in sorted({item["iri"], title, item["type"], item["source"]} - {None})}}
+        source_date = issued.get(item["source"]) if item["source"] else None
+        rows.append((number, json.dumps(shown, ensure_ascii=False, sort_keys=True), item["kind"], int(bool(item["date"])),
+                     end_of(source_date) if source_date else None))
+        for facet, keys in _timeline_keys(item).items():
+            for key, iri in keys.items():
+                having[facet][key].append(number)
+                options[facet][key] = iri
+    index.executemany("INSERT INTO timeline VALUES (?, ?, ?, ?, ?)", rows)
+    index.executemany("INSERT INTO timeline_has VALUES (?, ?, ?)", sorted(
+        (facet, key, number) for facet, keys in having.items() for key, numbers in keys.items() for number in numbers))
+    index.executemany("INSERT INTO timeline_about VALUES (?, ?)", sorted(
+        (iri, number) for number, item in enumerate(items) for iri in set(item["about"])))
+    for facet, keys in options.items():
+        reading = sorted(keys, key=lambda key: (label(keys[key]).casefold(), key))
+        common = {key: place for place, key in enumerate(sorted(keys, key=lambda key: (-len(having[facet][key]), key)))}
+        index.executemany("INSERT INTO timeline_options VALUES (?, ?, ?, ?, ?, ?)",
+                          ((facet, key, keys[key], label(keys[key]), place, common[key]) for place, key in enumerate(reading)))
+    index.executescript("""
+        CREATE INDEX timeline_on_record ON timeline(issued_end);
+        CREATE INDEX timeline_dated ON timeline(dated);
+        CREATE INDEX timeline_options_common ON timeline_options(facet, common);
+    """)
+    return len(items)
+
+
+# ---------------------------------------------------------------- the network
+
+
+def _write_network(index: sqlite3.Connection, graph: dict) -> int:
+    nodes = sorted(graph["nodes"], key=lambda node: (folded(node["label"]), node["id"]))
+    actor = {node["id"]: number for number, node in enumerate(nodes)}
+    edges = graph["edges"]
+    index.executescript("""
+        CREATE TABLE actors(id INTEGER PRIMARY KEY, iri TEXT, node TEXT);
+        CREATE TABLE relations(n INTEGER PRIMARY KEY, a INTEGER, b INTEGER, relation TEXT, status TEXT, source TEXT,
+                               edge TEXT);
+        CREATE TABLE network_labels(iri TEXT PRIMARY KEY, label TEXT) WITHOUT ROWID;
+        CREATE TABLE network_sources(iri TEXT PRIMARY KEY, relations INTEGER) WITHOUT ROWID;
+        CREATE TABLE connected(relation TEXT, status TEXT, actor INTEGER, neighbours INTEGER,
+                               PRIMARY KEY (relation, status, actor)) WITHOUT ROWID;
+        CREATE TABLE neighbourhoods(actor INTEGER PRIMARY KEY, groups TEXT);
+    """)
+    index.executemany("INSERT INTO actors VALUES (?, ?, ?)",
+                      ((actor[node["id"]], node["id"], json.dumps(node, ensure_ascii=False, sort_keys=True))
+                       for node in nodes))
+    index.executemany("INSERT INTO relations VALUES (?, ?, ?, ?, ?, ?, ?)", (
+        (number, actor[edge["from"]], actor[edge["to"]], edge["relation"], edge.get("status"), edge["source"],
+         json.dumps(edge, ensure_ascii=False, sort_keys=True)) for number, edge in enumerate(edges)))
+    index.executemany("INSERT INTO network_labels VALUES (?, ?)", sorted(graph["labels"].items()))
+    index.executemany("INSERT INTO network_sources VALUES (?, ?)",
+                      sorted(Counter(edge["source"] for edge in edges).items()))
+    # How many actors each actor is related to, by the relations of one kind or any ("") on allegations of
+    # one status or any (""): the overview's ranking of each such view, read in order from the index.
+    neighbours: dict[tuple[str, str], dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for edge in edges:
+        if edge["from"] != edge["to"]:
+            one, other = actor[edge["from"]], actor[edge["to"]]
+            for relation in ("", edge["relation"]):
+                for status in ("", *([edge["status"]] if "status" in edge else [])):
+                    neighbours[relation, status][one].add(other)
+                    neighbours[relation, status][other].add(one)
+    index.executemany("INSERT INTO connected VALUES (?, ?, ?, ?)", sorted(
+        (relation, status, one, len(others)) for (relation, status), found in neighbours.items()
+        for one, others in found.items()))
+    index.executemany("INSERT INTO neighbourhoods VALUES (?, ?)", _neighbourhoods(edges, actor))
+    index.executescript("""
+        CREATE INDEX relations_between ON relations(a, b);
+        CREATE INDEX relations_to ON relations(b, a);
+        CREATE INDEX relations_by_source ON relations(source);
+        CREATE INDEX relations_by_status ON relations(status);  -- the statuses the filter offers
+        CREATE INDEX actors_by_iri ON actors(iri);
+        CREATE INDEX connected_ranked ON connected(relation, status, neighbours DESC, actor);
+        CREATE INDEX network_sources_ranked ON network_sources(relations DESC, iri);
+    """)
+    return len(edges)
+
+
+def _neighbourhoods(edges: list[dict], actor: dict[str, int]):
+    """Each actor's neighbours as its page names them: for each relation and side ("asserts from": the actor
+    asserts allegations against them; "asserts to": they assert allegations against the actor; co-accused
+    has one side, "from"), the NEIGHBOURS_LISTED most related (then in reading order) and how many there
+    are. A hub is related to thousands: its page reads one row."""
+    grouped: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for edge in edges:
+        one, other, relation = actor[edge["from"]], actor[edge["to"]], edge["relation"]
+        grouped[one][f"{relation} from"][other] += 1
+        if one != other:
+            grouped[other][f"{relation} {'from' if relation == 'co-accused' else 'to'}"][one] += 1
+    for number in sorted(grouped):
+        groups = {key: [sorted(counts, key=lambda other: (-counts[other], other))[:NEIGHBOURS_LISTED], len(counts)]
+                  for key, counts in sorted(grouped[number].items())}
+        yield number, json.dumps(groups, separators=(",", ":"))
+
+
+class ListIndex(ReadOnlyIndex):
+    """Lookups in a build's list index, on one read-only connection (``with ListIndex(path) as index``); the
+    views (server.pages.allegation_list, contested, timeline, network) write their own queries of it."""
+
+    def query(self, sql: str, parameters=()) -> list[tuple]:
+        return self.connection.execute(sql, parameters).fetchall()
+
+    def one(self, sql: str, parameters=()):
+        found = self.connection.execute(sql, parameters).fetchone()
+        return found[0] if found else None

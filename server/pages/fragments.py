@@ -1,0 +1,198 @@
+"""The pieces of HTML that long pages repeat most: attributions (who, their stance, their words, where) in
+columns by stance.
+
+A hub's page, an allegation with many sources and a dossier show dozens of attributions. As Jinja macros,
+each of their values goes through the template's attribute look-up, call and escaping machinery, which cost
+more than a third of such a page; written here, it is plain string joining with each value escaped once.
+Templates call them as globals: ``value`` and ``values`` (any value a page shows), ``claim_badge``,
+``status``, ``allegation_blocks``, ``stance_columns``,
+``attribution_items``, ``dossier_columns``, ``counterpart_rows`` (a hub's page counts 150 counterparts) and
+``event_list`` (and lists 50 events).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from markupsafe import Markup, escape
+
+from kg.wording import human_date
+from server.pages.resources import Ref, link
+from server.pages.wording import agree, counted
+
+TRANSLATION_LABEL = '<p class="translation"><span class="note-label">In English (the editors’ rendering):</span> '
+NOTE_LABEL = '<p class="note"><span class="note-label">Editors’ note:</span> '
+
+
+CLAIM_BADGE = Markup('<span class="badge badge-claim">Allegation — a claim, not a finding</span>')
+# The columns of an allegation's attributions: side (the CSS class and the Stances attribute), its label,
+# its heading, and what it says when empty (None: the column is left out).
+STANCE_COLUMNS = (("asserting", "Asserting", "Asserted by", "No one on record asserts it."),
+                  ("denying", "Denying", "Denied by", "No denial on record."),
+                  ("disputing", "Disputing", "Disputed by (not accused)", None))
+
+
+# The columns of a table of counterparts: the stance counted, and its heading.
+COUNTERPART_COLUMNS = (("asserts", "Asserting"), ("denies", "Denying"), ("disputes", "Disputing"))
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_global(value)
+    app.add_template_global(values)
+    app.add_template_global(claim_badge)
+    app.add_template_global(status)
+    app.add_template_global(allegation_blocks)
+    app.add_template_global(stance_columns)
+    app.add_template_global(attribution_items)
+    app.add_template_global(dossier_columns)
+    app.add_template_global(counterpart_rows)
+    app.add_template_global(event_list)
+
+
+def value(item) -> Markup:
+    """A value as a page shows it: a resource as a link (or its label), a date in words ("26 March 2020"),
+    any other text as it is."""
+    return link(item) if isinstance(item, Ref) else escape(human_date(item, undated=""))
+
+
+def values(items, empty: str = "—") -> Markup:
+    """``items`` as ``value`` shows each, separated by commas; ``empty`` if there is none."""
+    return Markup(", ".join(map(value, items))) if items else escape(empty)
+
+
+def claim_badge() -> Markup:
+    return CLAIM_BADGE
+
+
+def status(item, explain: bool = True) -> Markup:
+    """The status of the allegation ``item`` as a badge; with ``explain``, what the status does and does not
+    mean (its concept's comment: "presumed innocent") beside it, else in its tooltip alone."""
+    if not item.status:
+        return Markup()
+    note = item.status_note
+    text = f' <span class="status-note">{escape(note)}</span>' if explain and note else ""
+    return Markup(f'<span class="status"><span class="badge badge-status" title="{escape(note or "")}">'
+                  f"{escape(item.status.label)}</span>{text}</span>")
+
+
+def allegation_blocks(items, when_empty: str) -> Markup:
+    """Each allegation with its status and who asserts and denies it, side by side; ``when_empty`` if none."""
+    if not items:
+        return Markup(f'<p class="none">{escape(when_empty)}</p>')
+    return Markup("".join(f'<section class="allegation-block">\n  <h3>{link(item.allegation)}</h3>\n'
+                          f"  <p>{CLAIM_BADGE} {status(item)}</p>\n  {stance_columns(item)}\n</section>\n"
+                          for item in items))
+
+
+def stance_columns(item, level: int = 4) -> Markup:
+    """Who asserts, denies and disputes the allegation ``item`` (a Stances), in columns headed at ``level``."""
+    parts = ['<div class="stances">\n']
+    for side, label, heading, empty in STANCE_COLUMNS:
+        rows = getattr(item, side)
+        if rows or empty is not None:
+            parts.append(_column(side, label, heading, level, attribution_items(rows, empty=empty)))
+    parts.append("</div>")
+    return Markup("".join(parts))
+
+
+def _column(side: str, label: str, heading: str, level: int, items: str) -> str:
+    return (f'  <section class="column {escape(side)}" aria-label="{escape(label)}">\n'
+            f"    <h{level}>{escape(heading)}</h{level}>\n"
+            f'    <ul class="attributions">\n{items}\n    </ul>\n  </section>\n')
+
+
+def attribution_items(rows, who: bool = True, empty: str | None = None) -> Markup:
+    """Each attribution of ``rows`` as an item of a list: who (unless ``who`` is false), their stance, their
+    words and where; ``empty`` as the one item if there is none. ``row.statement``: a blanket statement quoted
+    once on the page (server.pages.blanket), referred to instead of its quote."""
+    if not rows:
+        return Markup(f'<li class="none">{escape(empty)}</li>') if empty else Markup()
+    parts = []
+    for row in rows:
+        claimant = row.claimant
+        parts.append('<li class="attribution">\n  <p class="who">')
+        if who:
+            parts.append(f"{link(claimant)} ")
+        parts.append(f'<span class="stance">{escape(agree(row.stance.label, claimant))}</span>\n'
+                     f'    <a class="permalink" href="{escape(row.attribution.href)}" '
+                     'title="This attribution on its own page">record</a></p>\n')
+        statement = getattr(row, "statement", None)
+        if statement:
+            parts.append(f'  <p class="blanket-ref">In <a href="#{escape(statement.anchor)}">one statement covering\n'
+                         f'    {escape(counted(statement.pager.total, "allegation"))}</a>, quoted once on this page.</p>\n')
+        else:
+            parts.append(_words(row))
+        note = getattr(row, "note", None)
+        if note:
+            parts.append(f"  {NOTE_LABEL}{escape(note)}</p>\n")
+        parts.append("</li>")
+    return Markup("".join(parts))
+
+
+def _words(row) -> str:
+    """An attribution's quote and where it was read (or its source alone), and the editors' translation."""
+    source = row.source
+    if row.quote:
+        text = (f'  <figure class="quote">\n  <blockquote cite="{escape(source.href)}"><p><span class="visually-hidden">'
+                f"Quote: </span>“{escape(row.quote)}”</p></blockquote>\n"
+                f"  <figcaption>Quoted from {link(source)}</figcaption>\n</figure>\n")
+    else:
+        text = f'  <p class="source">Source: {link(source)}</p>\n'
+    translation = getattr(row, "translation", None)
+    if translation:
+        text += f"  {TRANSLATION_LABEL}{escape(translation)}</p>\n"
+    return text
+
+
+def dossier_columns(columns, source_by_iri: dict, source_number: dict) -> Markup:
+    """The dossier's columns of an allegation, each ``(rows, heading, side, empty)``: a column with no rows
+    shows ``empty``, or is left out if ``empty`` is None."""
+    return Markup("".join(_column(side, heading, heading, 4, dossier_voice_items(rows, empty, source_by_iri, source_number))
+                          for rows, heading, side, empty in columns if rows or empty is not None))
+
+
+def dossier_voice_items(rows, empty: str, source_by_iri: dict, source_number: dict) -> str:
+    """The dossier's attributions of one side of an allegation: who, their stance and words, the source with
+    its date and its number in the dossier's list of sources, and the attribution's permanent address."""
+    if not rows:
+        return f'<li class="none">{escape(empty)}</li>'
+    parts = []
+    for row in rows:
+        parts.append(f'<li class="attribution">\n  <p class="who">{link(row.claimant)} '
+                     f'<span class="stance">{escape(row.stance.label)}</span></p>\n')
+        if row.quote:
+            parts.append(f'  <figure class="quote">\n  <blockquote><p><span class="visually-hidden">Quote: </span>'
+                         f"“{escape(row.quote)}”</p></blockquote>\n  \n</figure>\n")
+        translation = getattr(row, "translation", None)
+        if translation:
+            parts.append(f"  {TRANSLATION_LABEL}{escape(translation)}</p>\n")
+        note = getattr(row, "note", None)
+        if note:
+            parts.append(f"  {NOTE_LABEL}{escape(note)}</p>\n")
+        parts.append(f'  <p class="voice-source">Source: {link(row.source)}')
+        source = source_by_iri.get(row.source.iri)
+        if source:
+            number = source_number[source.iri]
+            parts.append(f', <span class="date">{escape(human_date(source.date, "undated"))}</span>\n'
+                         f'    <a href="#source-{number}" aria-label="source {number} in the list of sources">[{number}]</a>')
+        parts.append(f'</p>\n  <p class="record-iri">Record: <a href="{escape(row.attribution.href)}">'
+                     f"{escape(row.attribution.iri)}</a></p>\n</li>")
+    return "".join(parts)
+
+
+def counterpart_rows(items) -> Markup:
+    """The rows of a table of counterparts (server.pages.counterparts.Counterpart): each actor, and how many
+    allegations it asserts, denies and disputes ("–" for none)."""
+    return Markup("".join(
+        f'<tr><th scope="row">{link(item.actor)}</th>\n      '
+        + "".join(f'<td data-label="{heading}">{item.allegations.get(stance) or "–"}</td>'
+                  for stance, heading in COUNTERPART_COLUMNS) + "</tr>\n" for item in items))
+
+
+def event_list(rows) -> Markup:
+    """Events in a list, each with its date in words, a link to it and its type."""
+    parts = ['<ol class="event-list">\n']
+    for row in rows:
+        kind = f' <span class="badge">{escape(row.type.label)}</span>' if row.type else ""
+        parts.append(f'  <li><span class="date">{escape(human_date(row.date))}</span> {link(row.event)}{kind}</li>\n')
+    parts.append("</ol>")
+    return Markup("".join(parts))

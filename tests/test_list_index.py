@@ -1,0 +1,180 @@
+"""The build's list index (kg.list_index) holds what the list views computed for themselves before it: the
+allegations in each order with their facet values and counts, the timeline in order with its facets, the network's
+relations and each actor's neighbours; the same bytes from the same release; and a process that has served every
+list view keeps none of it in memory."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter, defaultdict
+from contextlib import closing
+
+import pytest
+
+from kg import list_index
+from kg.ids import last_segment
+from kg.layout import resolve
+from kg.list_index import FACETS, LIST_INDEX, ORDERS, VOICE_FACETS, order_column
+from kg.network import NEIGHBOURS_LISTED, NETWORK_FILE
+from kg.page_index import PAGE_INDEX, PageIndex
+from kg.search import folded
+from kg.timeline import TIMELINE_FILE
+from kg.vocab import SOL
+from server import create_app
+from server.pages.listing import Recent
+from tests.conftest import build_fixture_with
+from tests.test_allegation_list import EXTRA
+
+
+@pytest.fixture(scope="module", params=["shared", "lists"])
+def release(request, fixture_build, tmp_path_factory):
+    build = fixture_build if request.param == "shared" else build_fixture_with(tmp_path_factory, "list-index", EXTRA)
+    return resolve(build).path
+
+
+def query(release, sql: str, parameters=()) -> list[tuple]:
+    with closing(sqlite3.connect(release / LIST_INDEX)) as index:
+        return index.execute(sql, parameters).fetchall()
+
+
+def entries(release):
+    """The allegations someone speaks to, in reading order, as the lists took them from the page index."""
+    with PageIndex(release / PAGE_INDEX) as pages:
+        found = [entry for entry in pages.allegations().values() if entry.voices]
+    return sorted(found, key=lambda entry: (folded(entry.label), entry.iri))
+
+
+def test_the_allegations_are_in_each_order_of_the_lists(release):
+    listed = entries(release)
+    assert listed, "the fixture has allegations to list"
+    for order, (key, largest_first) in ORDERS.items():
+        expected = [entry.iri for entry in sorted(listed, key=key, reverse=largest_first)]
+        assert [iri for iri, in query(release, f"SELECT iri FROM allegations ORDER BY {order_column(order)}")] == expected
+    contested = [iri for iri, in query(release, "SELECT iri FROM allegations WHERE contested = 1 ORDER BY n")]
+    assert contested == [entry.iri for entry in listed if entry.contested]
+
+
+def test_each_facet_value_names_the_allegations_that_have_it_and_counts_them(release):
+    listed = entries(release)
+    terms = {number: iri for number, iri in query(release, "SELECT id, iri FROM terms")}
+    has = defaultdict(set)
+    for facet, term, number in query(release, "SELECT facet, term, n FROM has"):
+        has[facet, terms[term]].add(listed[number].iri)
+    expected = defaultdict(set)
+    for entry in listed:
+        expected["status", entry.status].add(entry.iri) if entry.status else None
+        for facet, values in (("type", entry.types), ("accused", entry.accused)):
+            for iri in values:
+                expected[facet, iri].add(entry.iri)
+        for voice in entry.voices:
+            for facet in VOICE_FACETS:
+                expected[facet, getattr(voice, facet)].add(entry.iri)
+    assert has == expected
+    totals = {}
+    for facet, counts in query(release, "SELECT facet, counts FROM totals WHERE stance = ?", (list_index.NO_STANCE,)):
+        ranked = json.loads(counts)
+        assert ranked == sorted(ranked, key=lambda pair: (-pair[1], pair[0]))  # the most frequent first
+        totals.update(((facet, terms[term]), count) for term, count in ranked)
+    assert totals == {key: len(allegations) for key, allegations in expected.items()}
+    denies = next(number for number, iri in terms.items() if iri == SOL.Denies.value)
+    denied_by = {terms[term]: count for term, count in json.loads(query(
+        release, "SELECT counts FROM totals WHERE facet = 'claimant' AND stance = ?", (denies,))[0][0])}
+    assert denied_by == Counter(iri for entry in listed
+                                for iri in {voice.claimant for voice in entry.voices if voice.stance == SOL.Denies.value})
+
+
+def test_terms_are_in_the_order_facets_list_ties_and_every_key_names_its_value(release):
+    found = query(release, "SELECT id, iri, label FROM terms ORDER BY id")
+    assert [iri for _, iri, _ in found] == [iri for _, iri, _ in sorted(found, key=lambda row: (row[2].casefold(), row[1]))]
+    iris = {number: iri for number, iri, _ in found}
+    for facet, key, term in query(release, "SELECT facet, key, term FROM facet_keys"):
+        assert facet in FACETS
+        assert key == list_index.CONCEPT_NAMES.get(iris[term], last_segment(iris[term]))
+
+
+def test_the_timeline_is_in_date_order_with_its_facets(release):
+    timeline = json.loads((release / TIMELINE_FILE).read_text(encoding="utf-8"))
+    expected = sorted(timeline["items"], key=lambda item: (item["date"] or "", item["kind"], item["iri"]))
+    stored = [json.loads(item) for item, in query(release, "SELECT item FROM timeline ORDER BY n")]
+    assert [item["iri"] for item in stored] == [item["iri"] for item in expected]
+    assert expected, "the fixture has a timeline"
+    about = defaultdict(list)
+    for iri, number in query(release, "SELECT iri, n FROM timeline_about ORDER BY iri, n"):
+        about[iri].append(stored[number]["iri"])
+    assert about == {iri: [item["iri"] for item in expected if iri in item["about"]]
+                     for iri in {iri for item in expected for iri in item["about"]}}
+
+
+def test_each_actor_counts_its_neighbours_for_each_relation(release):
+    network = json.loads((release / NETWORK_FILE).read_text(encoding="utf-8"))
+    actors = {iri: number for number, iri in query(release, "SELECT id, iri FROM actors")}
+    assert [iri for iri, _ in sorted(actors.items(), key=lambda item: item[1])] == \
+        [node["id"] for node in sorted(network["nodes"], key=lambda node: (folded(node["label"]), node["id"]))]
+    for relation in ("", "asserts", "co-accused"):
+        neighbours = defaultdict(set)
+        for edge in network["edges"]:
+            if edge["from"] != edge["to"] and relation in ("", edge["relation"]):
+                neighbours[edge["from"]].add(edge["to"])
+                neighbours[edge["to"]].add(edge["from"])
+        found = dict(query(release, "SELECT actor, neighbours FROM connected WHERE relation = ? AND status = ''",
+                           (relation,)))
+        assert found == {actors[iri]: len(others) for iri, others in neighbours.items()}
+    assert [json.loads(edge) for edge, in query(release, "SELECT edge FROM relations ORDER BY n")] == network["edges"]
+
+
+def test_each_actor_names_its_first_neighbours_for_each_relation_and_side(release):
+    """As the actor's page grouped the relations touching the actor before the build did it for the page."""
+    actors = [number for number, in query(release, "SELECT id FROM actors")]
+    stored = {actor: json.loads(groups) for actor, groups in query(release, "SELECT actor, groups FROM neighbourhoods")}
+    assert stored and set(stored) <= set(actors)
+    for actor in actors:
+        grouped = defaultdict(Counter)
+        for one, other, relation in query(release, "SELECT a, b, relation FROM relations WHERE a = ? UNION ALL "
+                                                   "SELECT a, b, relation FROM relations WHERE b = ? AND a != b",
+                                          (actor, actor)):
+            side = "from" if one == actor or relation == "co-accused" else "to"
+            grouped[f"{relation} {side}"][other if one == actor else one] += 1
+        expected = {key: [sorted(counts, key=lambda other: (-counts[other], other))[:NEIGHBOURS_LISTED], len(counts)]
+                    for key, counts in grouped.items()}
+        assert stored.get(actor, {}) == expected
+
+
+def test_the_same_release_gives_the_same_bytes(release, tmp_path):
+    copy = tmp_path / "release"
+    copy.mkdir()
+    for name in (PAGE_INDEX, TIMELINE_FILE, NETWORK_FILE):
+        (copy / name).write_bytes((release / name).read_bytes())
+    list_index.write(copy)
+    assert (copy / LIST_INDEX).read_bytes() == (release / LIST_INDEX).read_bytes()
+
+
+def test_a_process_that_served_every_list_keeps_no_table_of_them(fixture_build):
+    app = create_app({"BUILD_DIR": fixture_build, "TESTING": True})
+    client = app.test_client()
+    actor = client.get("/network.json").get_json()["nodes"][0]["id"].split("/id/", 1)[1]
+    for path in ("/allegations", "/allegations?stance=denies", "/allegations.json", "/contested", "/contested.csv",
+                 "/timeline", "/timeline.json", "/network", "/network.json", f"/network?actor={actor}",
+                 f"/id/{actor}", "/"):
+        assert client.get(path).status_code == 200, path
+    kept = {name: value for opened in app.extensions["soles.build"].opened.values()
+            for name, value in opened.cache.items()}
+    old_tables = {"allegation index", "allegation facets", "allegation rows", "contested blocks", "timeline",
+                  "timeline entries", "network", "network rows"}
+    assert kept and not kept.keys() & old_tables
+    recent = [value for value in kept.values() if isinstance(value, Recent)]
+    assert recent and all(len(value.values) <= value.size for value in recent)
+
+
+def test_recent_values_are_kept_up_to_their_number_the_last_asked_for():
+    recent = Recent(2)
+    made = []
+
+    def make(keys):
+        made.extend(keys)
+        return {key: key.upper() for key in keys}
+    assert recent.get(["a", "b"], make) == ["A", "B"]
+    assert recent.get(["a", "c"], make) == ["A", "C"]  # "a" asked for again: "b" is the oldest, and goes
+    assert recent.get(["b", "a"], make) == ["B", "A"]
+    assert made == ["a", "b", "c", "b"]
+    assert set(recent.values) == {"a", "b"}

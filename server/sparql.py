@@ -43,7 +43,7 @@ from server.engines import QueryFailed, QueryJob, get_engine
 from server.http import HTML, choose, open_to_other_origins
 from server.query_shape import GRAPH_FORMS, MalformedQuery, QueryShape, inspect_query
 from server.query_ui import render_page
-from server.release import current_release, get_store
+from server.release import current_release, get_store, per_process
 
 bp = Blueprint("sparql", __name__)
 _ADMISSION = "soles.admission"
@@ -252,11 +252,17 @@ def _service_triples() -> list[Triple]:
         triples.append(Triple(service, SD.feature, SD.BasicFederatedQuery))
     triples += [Triple(service, SD.resultFormat, NamedNode((fmt.rdf or fmt.results).iri))
                 for fmt in (*formats.RESULTS_FORMATS, *formats.RDF_FORMATS)]
-    for name in sorted(get_store().named_graphs(), key=str):
+    for name in _named_graphs():
         graph = BlankNode()
         triples += [Triple(dataset, SD.namedGraph, graph), Triple(graph, RDF.type, SD.NamedGraph),
                     Triple(graph, SD.name, name)]
     return triples
+
+
+def _named_graphs() -> list[NamedNode]:
+    """The release's named graphs, in order: listed once per process (a big release has one per source, and
+    listing them walks the store)."""
+    return per_process("named graphs", lambda: sorted(get_store().named_graphs(), key=str))
 
 
 @bp.errorhandler(HTTPException)

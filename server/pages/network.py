@@ -27,6 +27,7 @@ from kg import formats, ids
 from kg.network import EXPORTS, NEIGHBOURS_LISTED, RELATIONS, Export
 from kg.search import folded
 from server.http import HTML, choose, with_alternates
+from server.pages import resources
 from server.pages.listing import list_index, select_options
 from server.pages.lists import Pager
 from server.pages.render import macro, render_page
@@ -405,7 +406,7 @@ def network_export(suffix: str):
 
 
 @bp.app_template_global()
-def network_neighbourhood(actor: str) -> dict:
+def network_neighbourhood(actor: str) -> resources.Row:
     """The actors related to ``actor``, for its page: for each relation and side, the first neighbours
     (the most related first) and how many more; the address of its network view and of its data."""
     found = list_index().query("SELECT groups FROM neighbourhoods JOIN actors ON actors.id = neighbourhoods.actor"
@@ -420,9 +421,10 @@ def network_neighbourhood(actor: str) -> dict:
     for (relation, side), phrase in PHRASES.items():
         if f"{relation} {side}" in groups:
             listed, total = groups[f"{relation} {side}"]
-            rows.append({"phrase": phrase.format(name=name, **verbs), "class": css_class(relation),
-                         "actors": [refer(iris[other]) for other in listed],
-                         "more": max(total - NEIGHBOURS_LISTED, 0)})
+            rows.append(resources.Row({"phrase": phrase.format(name=name, **verbs), "class": css_class(relation),
+                             "actors": [refer(iris[other]) for other in listed],
+                             "more": max(total - NEIGHBOURS_LISTED, 0)}))
     query = urlencode({"actor": actor_path(actor)})
-    return {"rows": rows, "href": f"/network?{query}", "data_href": f"/network.json?{query}",
-            "relations": [(relation, css_class(relation)) for relation in RELATIONS]}
+    # Rows, not dicts: the template reads their values as attributes.
+    return resources.Row(rows=rows, href=f"/network?{query}", data_href=f"/network.json?{query}",
+                         relations=[(relation, css_class(relation)) for relation in RELATIONS])

@@ -274,10 +274,11 @@ def section(iri: str) -> dict:
         item = rows[number]
         # A status change links to its allegation, or on that allegation's own page to its statement.
         target = item["item"] if item["kind"] == "event" or item["title"].iri == iri else item["title"]
-        latest.append({**item, "link": Ref(target.iri, target.href, label(item))})
+        latest.append(Row(item, link=Ref(target.iri, target.href, label(item))))
     key = iri[len(ids.ENTITY_BASE):] if facet == "actor" else last_segment(iri)
-    return {"timeline_section": {"latest": latest, "dated": len(positions), "undated": undated,
-                                 "href": PATH + "?" + urlencode({facet: key})}}
+    # Rows, not dicts: the template reads their values as attributes.
+    return {"timeline_section": Row(latest=latest, dated=len(positions), undated=undated,
+                                    href=PATH + "?" + urlencode({facet: key}))}
 
 
 def latest_events(limit: int) -> list[Row]:

@@ -235,7 +235,11 @@ def _service_description() -> Response:
     fmt = choose((*formats.RDF_FORMATS, HTML), formats.by_name("turtle"))
     if fmt is HTML:
         return render_page()
-    return Response(serialize(_service_triples(), format=fmt.rdf, prefixes={"sd": SD.base}), mimetype=fmt.media_type)
+    # The same for every request to a release; a big one names thousands of graphs, which take half a second
+    # to write: written once per process and format.
+    body = per_process(f"service description {fmt.name}",
+                       lambda: serialize(_service_triples(), format=fmt.rdf, prefixes={"sd": SD.base}))
+    return Response(body, mimetype=fmt.media_type)
 
 
 def _service_triples() -> list[Triple]:
@@ -252,17 +256,11 @@ def _service_triples() -> list[Triple]:
         triples.append(Triple(service, SD.feature, SD.BasicFederatedQuery))
     triples += [Triple(service, SD.resultFormat, NamedNode((fmt.rdf or fmt.results).iri))
                 for fmt in (*formats.RESULTS_FORMATS, *formats.RDF_FORMATS)]
-    for name in _named_graphs():
+    for name in sorted(get_store().named_graphs(), key=str):
         graph = BlankNode()
         triples += [Triple(dataset, SD.namedGraph, graph), Triple(graph, RDF.type, SD.NamedGraph),
                     Triple(graph, SD.name, name)]
     return triples
-
-
-def _named_graphs() -> list[NamedNode]:
-    """The release's named graphs, in order: listed once per process (a big release has one per source, and
-    listing them walks the store)."""
-    return per_process("named graphs", lambda: sorted(get_store().named_graphs(), key=str))
 
 
 @bp.errorhandler(HTTPException)

@@ -21,6 +21,7 @@ from tests.actor_fixture import (
     HUB_ALLEGATIONS,
     build_actor_fixture,
 )
+from tests.test_page_index import assert_every_window_reads_as_the_whole
 
 HUB = ids.entity("person", "rex-ruler").value
 PAGE_SIZE = 2
@@ -87,12 +88,7 @@ def test_a_list_longer_than_a_chunk_reads_the_same_in_any_window(actor_build, tm
     page_index.write(open_store(actor_build), tmp_path / PAGE_INDEX)
     with PageIndex(tmp_path / PAGE_INDEX) as chunked:
         assert chunked.connection.execute("SELECT count(*) FROM involvement_chunks").fetchone()[0]
-        for iri, lists in whole.items():
-            about = chunked.involvement_of(iri)
-            for name, (size, items) in lists.items():
-                assert about.whole(name) == items and about.size(name) == size
-                for start in range(size):
-                    assert about.window(name, start, 3) == items[start:start + 3], (iri, name, start)
+        assert_every_window_reads_as_the_whole(chunked.involvement_of, whole)
 
 
 def test_a_hubs_page_reads_only_the_allegations_it_shows(actor_build, monkeypatch):

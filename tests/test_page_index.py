@@ -144,9 +144,15 @@ def test_a_list_longer_than_a_chunk_reads_the_same_in_any_window(any_build, tmp_
     page_index.write(open_store(any_build), tmp_path / PAGE_INDEX)
     with PageIndex(tmp_path / PAGE_INDEX) as chunked:
         assert chunked.connection.execute("SELECT count(*) FROM list_chunks").fetchone()[0]
-        for iri, lists in whole.items():
-            about = chunked.lists_about(iri)
-            for name, (size, items) in lists.items():
-                assert about.whole(name) == items and about.size(name) == size
-                for start in range(size):
-                    assert about.window(name, start, 3) == items[start:start + 3], (iri, name, start)
+        assert_every_window_reads_as_the_whole(chunked.lists_about, whole)
+
+
+def assert_every_window_reads_as_the_whole(lists_of, whole: dict) -> None:
+    """Each list of ``whole`` (IRI -> name -> [size, items]), read through ``lists_of(iri)`` (a Lists) whole,
+    by size, and in every window of three items."""
+    for iri, named in whole.items():
+        about = lists_of(iri)
+        for name, (size, items) in named.items():
+            assert about.whole(name) == items and about.size(name) == size
+            for start in range(size):
+                assert about.window(name, start, 3) == items[start:start + 3], (iri, name, start)

@@ -24,8 +24,8 @@ def context(resource: Resource) -> dict:
                                                indexed={"events": "related-events"})["events"]),
         "json_ld": schema_org.thing(
             resource, "Claim",
-            author=schema_org.actors([row["claimant"] for row in found.asserting]),
-            about=schema_org.actors(resource.values("sol:accused")),
+            author=[schema_org.actor(row["claimant"]) for row in found.asserting],
+            about=[schema_org.actor(accused) for accused in resource.values("sol:accused")],
             appearance=[schema_org.mention(source, "CreativeWork")
                         for source in sorted({row["source"] for row in attributions}, key=reading_order)]),
     }

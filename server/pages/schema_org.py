@@ -46,10 +46,6 @@ def actor(item: Ref) -> dict:
     return mention(item, ACTOR_KIND_TYPES.get(kind, "Thing") if item.iri.startswith(ids.ENTITY_BASE) else "Thing")
 
 
-def actors(items: list[Ref]) -> list[dict]:
-    return [actor(item) for item in items]
-
-
 def script(data: dict) -> Markup:
     """A JSON-LD block that data cannot break out of: no '<', '>' or '&' survive as such."""
     text = json.dumps(data, ensure_ascii=False, indent=1)

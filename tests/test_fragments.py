@@ -11,7 +11,10 @@ from server.pages.fragments import (
     counterpart_rows,
     dossier_columns,
     event_list,
+    neighbour_list,
+    network_row,
     stance_columns,
+    timeline_entry,
     value,
     values,
 )
@@ -67,7 +70,12 @@ def test_every_value_from_the_data_is_escaped():
     row = attribution(hostile, ASSERTS, HOSTILE, translation=HOSTILE, note=HOSTILE)
     for html in (attribution_items([row]),
                  stance_columns(SimpleNamespace(asserting=[row], denying=[], disputing=[])),
-                 dossier_columns([([row], HOSTILE, "asserting", "")], {}, {})):
+                 dossier_columns([([row], HOSTILE, "asserting", "")], {}, {}),
+                 neighbour_list([Row(phrase=HOSTILE, css_class=HOSTILE, actors=[hostile], more=0)]),
+                 network_row(Row(who=hostile, relation=HOSTILE, whom=hostile, css_class=HOSTILE, about=hostile,
+                                 status=hostile, source=hostile, record=hostile)),
+                 timeline_entry(Row(kind=HOSTILE, date=HOSTILE, when=HOSTILE, type=hostile, title=hostile, item=hostile,
+                                    source=hostile, reason=HOSTILE))):
         assert "<script>" not in html and "&lt;script&gt;" in html
     assert 'href="/id/person/x&#34;&gt;&lt;script&gt;"' in attribution_items([row])
 
@@ -105,3 +113,40 @@ def test_an_event_list_dates_links_and_types_each_event():
     assert ('<li><span class="date">March 2020</span> <a href="/id/event/fixture-arrest">Fixture arrest</a> '
             '<span class="badge">arrest</span></li>') in html
     assert '<li><span class="date">undated</span> <a href="/id/event/fixture-arrest">Fixture arrest</a></li>' in html
+
+
+def test_a_neighbour_list_names_each_relation_its_first_actors_and_how_many_more():
+    html = neighbour_list([Row(phrase="Accused with Alice", css_class="co-accused", actors=[ALICE, OFFICIALS], more=4),
+                           Row(phrase="Denies what Alice asserts", css_class="denies", actors=[OFFICIALS], more=0)])
+    assert ('<dt class="co-accused"><span class="swatch" aria-hidden="true"></span>Accused with Alice</dt>\n  <dd>'
+            '<a href="/id/person/alice-example">Alice Example</a>, <a href="/id/group/fixture-officials">Fixture '
+            'officials</a> and 4 more</dd>') in html
+    assert '<a href="/id/group/fixture-officials">Fixture officials</a></dd>' in html and html.count("more") == 1
+
+
+def test_a_network_row_links_who_whom_what_and_where_with_the_record_when_there_is_one():
+    allegation = ref("id/allegation/fixture", "Fixture allegation")
+    record = ref("id/attribution/fixture-report/fixture/alice-example/asserts", "record")
+    row = Row(who=ALICE, relation="asserts against", whom=OFFICIALS, css_class="asserts", about=allegation,
+              status=ref("ontology#Charged", "charged"), source=REPORT, record=record)
+    html = network_row(row)
+    assert '<td data-label="Who"><a href="/id/person/alice-example">Alice Example</a></td>' in html
+    assert '<td data-label="Relation" class="asserts"><span class="swatch" aria-hidden="true"></span>asserts against' in html
+    assert '<a href="/id/allegation/fixture">Fixture allegation</a> <span class="badge badge-status">charged</span>' in html
+    assert f'<a class="permalink" href="{record.href}"' in html
+    row.status = row.record = None
+    assert "badge" not in network_row(row) and "permalink" not in network_row(row)
+
+
+def test_a_timeline_entry_shows_its_date_type_and_source_or_why_it_is_undated():
+    event = ref("id/event/fixture-arrest", "Fixture arrest")
+    dated = timeline_entry(Row(kind="event", date="2020-03", when="March 2020", type=ref("ontology#Arrest", "arrest"),
+                               title=event, item=event, source=REPORT, reason=None))
+    assert '<time class="date" datetime="2020-03">March 2020</time>' in dated
+    assert '<span class="badge">arrest</span>' in dated and "Source: <a href=\"/id/source/fixture-report\">" in dated
+    assert "permalink" not in dated and "Why undated" not in dated
+    allegation = ref("id/allegation/fixture", "Fixture allegation")
+    status = timeline_entry(Row(kind="status", date=None, when="undated", type=None, title=allegation,
+                                item=ref("id/status/fixture", "status"), source=None, reason="No date given."))
+    assert '<time class="date">undated</time>' in status and '<span class="badge badge-status">status</span>' in status
+    assert 'class="permalink" href="/id/status/fixture"' in status and "Why undated:</span> No date given." in status

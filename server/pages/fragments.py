@@ -6,8 +6,9 @@ each of their values goes through the template's attribute look-up, call and esc
 more than a third of such a page; written here, it is plain string joining with each value escaped once.
 Templates call them as globals: ``value`` and ``values`` (any value a page shows), ``claim_badge``,
 ``status``, ``allegation_blocks``, ``stance_columns``,
-``attribution_items``, ``dossier_columns``, ``counterpart_rows`` (a hub's page counts 150 counterparts) and
-``event_list`` (and lists 50 events).
+``attribution_items``, ``dossier_columns``, ``counterpart_rows`` (a hub's page counts 150 counterparts),
+``event_list`` (and lists 50 events) and ``neighbour_list`` (its network, relation by relation). The list views
+write their rows with ``network_row`` (a relation) and ``timeline_entry`` (an event or status change).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(dossier_columns)
     app.add_template_global(counterpart_rows)
     app.add_template_global(event_list)
+    app.add_template_global(neighbour_list)
 
 
 def value(item) -> Markup:
@@ -195,4 +197,49 @@ def event_list(rows) -> Markup:
         kind = f' <span class="badge">{escape(row.type.label)}</span>' if row.type else ""
         parts.append(f'  <li><span class="date">{escape(human_date(row.date))}</span> {link(row.event)}{kind}</li>\n')
     parts.append("</ol>")
+    return Markup("".join(parts))
+
+
+def neighbour_list(rows) -> Markup:
+    """An actor's neighbours (server.pages.network.network_neighbourhood) as a description list: for each
+    relation and side, its phrase, the first neighbours and how many more."""
+    parts = ['<dl class="neighbourhood-list">\n']
+    for row in rows:
+        more = f" and {row.more} more" if row.more else ""
+        parts.append(f'  <dt class="{escape(row.css_class)}"><span class="swatch" aria-hidden="true"></span>'
+                     f'{escape(row.phrase)}</dt>\n  <dd>{", ".join(link(actor) for actor in row.actors)}{more}</dd>\n')
+    parts.append("</dl>")
+    return Markup("".join(parts))
+
+
+def network_row(row) -> Markup:
+    """One relation (server.pages.network.Row) as the network's table lists it: who, the relation, whom, on
+    what, and where."""
+    status = f' <span class="badge badge-status">{escape(row.status.label)}</span>' if row.status else ""
+    record = (f' <a class="permalink" href="{escape(row.record.href)}" title="This attribution on its own page">record</a>'
+              if row.record else "")
+    return Markup(f'<tr>\n  <td data-label="Who">{link(row.who)}</td>\n'
+                  f'  <td data-label="Relation" class="{escape(row.css_class)}"><span class="swatch" aria-hidden="true">'
+                  f'</span>{escape(row.relation)}</td>\n  <td data-label="Whom">{link(row.whom)}</td>\n'
+                  f'  <td data-label="On">{link(row.about)}{status}</td>\n'
+                  f'  <td data-label="Source">{link(row.source)}{record}</td>\n</tr>')
+
+
+def timeline_entry(item) -> Markup:
+    """An event or status change as /timeline lists it (server.pages.timeline.items): its date as written and
+    as a machine reads it, its type, what it is, its record (a status change's) and source, and why it is
+    undated if it is."""
+    date = f' datetime="{escape(item.date)}"' if item.date else ""
+    status = item.kind == "status"
+    badge = escape(item.type.label if item.type else item.kind)
+    parts = [f'<li class="timeline-entry kind-{escape(item.kind)}">\n  <time class="date"{date}>{escape(item.when)}</time>\n'
+             f'  <span class="badge{" badge-status" if status else ""}">{badge}</span>\n  {link(item.title)}\n']
+    if status:
+        parts.append(f'  <a class="permalink" href="{escape(item.item.href)}" title="This status statement on its own page">'
+                     "record</a>\n")
+    if item.source:
+        parts.append(f'  <span class="timeline-source">Source: {link(item.source)}</span>\n')
+    if item.reason:
+        parts.append(f'  <p class="undated-reason"><span class="note-label">Why undated:</span> {escape(item.reason)}</p>\n')
+    parts.append("</li>")
     return Markup("".join(parts))

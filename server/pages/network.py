@@ -28,9 +28,10 @@ from kg.network import EXPORTS, NEIGHBOURS_LISTED, RELATIONS, Export
 from kg.search import folded
 from server.http import HTML, choose, with_alternates
 from server.pages import resources
+from server.pages.fragments import network_row
 from server.pages.listing import list_index, select_options
 from server.pages.lists import Pager
-from server.pages.render import macro, render_page
+from server.pages.render import render_page
 from server.pages.resources import Ref
 from server.pages.wording import agree
 from server.release import per_process
@@ -312,8 +313,7 @@ def network_page():
     pager = Pager.of("relations", view.count())
     shown = view.window(pager)  # the network is in table order
     refer = Refs(edge[field] for edge in shown for field in ("from", "to", *LINKS) if field in edge)
-    write = macro("_network_row.html", "row")
-    rows = [write(_row(refer, edge)) for edge in shown]
+    rows = [network_row(_row(refer, edge)) for edge in shown]
     return _answer(Response(render_page(
         "network.html", twins=_twins(), view=view, rows=rows, rows_pager=pager,
         filters=view.filters, relations=[(name, css_class(name)) for name in RELATIONS],
@@ -421,7 +421,7 @@ def network_neighbourhood(actor: str) -> resources.Row:
     for (relation, side), phrase in PHRASES.items():
         if f"{relation} {side}" in groups:
             listed, total = groups[f"{relation} {side}"]
-            rows.append(resources.Row({"phrase": phrase.format(name=name, **verbs), "class": css_class(relation),
+            rows.append(resources.Row({"phrase": phrase.format(name=name, **verbs), "css_class": css_class(relation),
                              "actors": [refer(iris[other]) for other in listed],
                              "more": max(total - NEIGHBOURS_LISTED, 0)}))
     query = urlencode({"actor": actor_path(actor)})

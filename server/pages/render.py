@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import current_app, render_template
+from flask import render_template
 from pyoxigraph import NamedNode
 
 from server.pages import schema_org
@@ -30,12 +30,6 @@ class PageKind:
 def render_page(template: str, json_ld: dict | None = None, twins: list | None = None, **context) -> str:
     return render_template(template, json_ld=json_ld and schema_org.script(json_ld), twins=twins or [],
                            dataset=get_manifest()["dataset"], as_of=as_of_day(), **context)
-
-
-def macro(template: str, name: str) -> Callable:
-    """The macro ``name`` of ``template``, to call from Python: a list writes each of its rows with one call,
-    where rendering a template for each row would make a new context, copying every global, each time."""
-    return getattr(current_app.jinja_env.get_template(template).module, name)
 
 
 def made_once_per_release(name: str, make: Callable[[], str]) -> str:

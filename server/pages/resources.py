@@ -7,6 +7,7 @@ label is looked up in the build's page index with every other label the page nee
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask import g
 from markupsafe import Markup, escape
@@ -108,6 +109,17 @@ class Ref:
     def external(self) -> bool:
         return self.href is not None and not self.href.startswith("/")
 
+    @cached_property
+    def html(self) -> Markup:
+        """The resource as a link to follow (or its label alone), written once: a Ref is made once per request
+        and a long page links the same resources dozens of times. (A frozen dataclass still keeps a
+        cached_property: it writes the instance's __dict__ directly.)"""
+        if not self.href:
+            return escape(self.label)
+        external = ' rel="external noopener"' if self.external else ""
+        # Joined by hand, each part escaped: Markup.format costs more than the rest of a long page's links.
+        return Markup(f'<a href="{escape(self.href)}"{external}>{escape(self.label)}</a>')
+
 
 # The prefixes, the longest namespace first: the first that an IRI starts with is the closest.
 LONGEST_FIRST = tuple(sorted(ids.PREFIXES.items(), key=lambda item: -len(item[1])))
@@ -139,11 +151,7 @@ def _new_ref(iri: str, labels: Labels) -> Ref:
 
 def link(item: Ref) -> Markup:
     """A resource as a link to follow (or its label alone): templates name hundreds, so it is not a macro."""
-    if not item.href:
-        return escape(item.label)
-    external = ' rel="external noopener"' if item.external else ""
-    # Joined by hand, each part escaped: Markup.format costs more than the rest of a long page's links.
-    return Markup(f'<a href="{escape(item.href)}"{external}>{escape(item.label)}</a>')
+    return item.html
 
 
 class Row:

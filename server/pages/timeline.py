@@ -25,10 +25,11 @@ from kg import formats, ids
 from kg.list_index import TIMELINE_FACETS, last_segment
 from kg.wording import date_precision, human_date
 from server.http import HTML, with_alternates
+from server.pages.fragments import timeline_entry
 from server.pages.listing import list_index, select_options
 from server.pages.lists import Pager
 from server.pages.record import as_of_day
-from server.pages.render import macro, render_page
+from server.pages.render import render_page
 from server.pages.resources import Ref, Row
 from server.release import per_process
 
@@ -84,15 +85,14 @@ class View:
 
 
 def items(numbers: Sequence[int]) -> dict[int, dict]:
-    """The items ``numbers`` as pages and the twin show them (shown(), with its JSON as ``data``)."""
+    """The items ``numbers`` as pages show them (shown(); plain() of one is what the twin shows)."""
     found = {}
     numbers = list(numbers)
     for start in range(0, len(numbers), 500):
         chunk = numbers[start:start + 500]
         for number, text in list_index().query(
                 f"SELECT n, item FROM timeline WHERE n IN ({', '.join('?' * len(chunk))})", chunk):
-            row = shown(json.loads(text))
-            found[number] = {**row, "data": plain(row)}
+            found[number] = shown(json.loads(text))
     return found
 
 
@@ -226,8 +226,8 @@ def timeline():
         response = jsonify({"filters": {name: sorted(keys) for name, keys in chosen.items() if keys},
                             "total": len(positions), "dated": len(dated), "undated": len(undated),
                             "everything": view.everything,
-                            "items": [rows[number]["data"] for number in dated],
-                            "undated_items": [rows[number]["data"] for number in undated]})
+                            "items": [plain(rows[number]) for number in dated],
+                            "undated_items": [plain(rows[number]) for number in undated]})
     else:
         filters = facet_options(chosen)
         active = [(facet, option) for facet in filters for option in facet["chosen"]]
@@ -248,8 +248,8 @@ def timeline():
 
 
 def entry(row: dict) -> Markup:
-    """The HTML of an item in the list (as a Row: the template reads its values as attributes)."""
-    return macro("_timeline_entry.html", "entry")(Row(row))
+    """The HTML of an item in the list."""
+    return timeline_entry(Row(row))
 
 
 def removal_href(name: str, key: str) -> str:

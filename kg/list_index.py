@@ -13,7 +13,10 @@ counts of its view, a page of rows in its order, the options of its form.
   (label without case, then IRI); ``has`` says which allegations have each value of each facet (for a facet
   of the voices: any of its voices), ``facet_values`` all of an allegation's values at once (for counting over
   a view), ``voices`` each attribution's claimant, stance, source and source date (for the facets matched
-  voice by voice), ``totals`` the counts of the whole list, for each stance too.
+  voice by voice), ``totals`` the counts of the whole list, for each stance too, and ``totals_within`` the same
+  counts among the allegations with each value that at least COUNTED_WITHIN_FROM of them have (a status, a kind,
+  a hub): a view narrowed to such a value, the most common link to the list, reads its counts rather than
+  counting thousands of allegations.
 - The timeline's items in its order (the undated first), each with its labels; which items have each value
   of each facet, which are about each IRI; the facets' values with their labels and ranks.
 - The network's actors in reading order, its relations in table order with their records, each actor's
@@ -61,6 +64,9 @@ ORDERS = {
     "latest": (lambda entry: (entry.latest is not None, entry.latest or ""), True),
 }
 NO_STANCE = -1  # the totals of a facet over the voices of every stance
+# Counting a view's facets over this many allegations costs a request a few milliseconds (their values are read
+# and tallied one by one): the build counts them for each value that many allegations have (``totals_within``).
+COUNTED_WITHIN_FROM = 250
 TIMELINE_FACETS = ("actor", "type", "source", "place", "allegation")
 
 
@@ -109,6 +115,8 @@ def _write_allegations(index: sqlite3.Connection, pages: PageIndex) -> int:
         CREATE TABLE facet_values(n INTEGER PRIMARY KEY, "values" TEXT);
         CREATE TABLE voices(n INTEGER, claimant INTEGER, stance INTEGER, source INTEGER, date TEXT, date_end TEXT);
         CREATE TABLE totals(facet TEXT, stance INTEGER, counts TEXT, PRIMARY KEY (facet, stance)) WITHOUT ROWID;
+        CREATE TABLE totals_within(within_facet TEXT, within_term INTEGER, facet TEXT, stance INTEGER, counts TEXT,
+                                   PRIMARY KEY (within_facet, within_term, facet, stance)) WITHOUT ROWID;
     """)
     index.executemany("INSERT INTO terms VALUES (?, ?, ?, ?)",
                       ((term[iri], iri, labels[iri], CONCEPT_NAMES.get(iri) or last_segment(iri)) for iri in terms))
@@ -141,17 +149,20 @@ def _write_allegations(index: sqlite3.Connection, pages: PageIndex) -> int:
     index.executemany("INSERT INTO voices VALUES (?, ?, ?, ?, ?, ?)", (
         (number, term[voice.claimant], term[voice.stance], term[voice.source], voice.date,
          end_of(voice.date) if voice.date else None) for number, entry in enumerate(entries) for voice in entry.voices))
-    totals = {(name, NO_STANCE): Counter(iri for iris in found for iri in iris) for name, found in values.items()}
-    for name in VOICE_FACETS:
-        for stance_iri in (concept.value for _, concept in sc.STANCES):
-            totals[name, term[stance_iri]] = Counter(iri for entry in entries for iri in {
-                getattr(voice, name) for voice in entry.voices if voice.stance == stance_iri})
+    totals = _counts(range(len(entries)), values, entries, term)
     # Each facet's counts in one row, [term, count] the most frequent first (ties in the order of the terms):
     # the whole list's facets read in one lookup.
     index.executemany("INSERT INTO totals VALUES (?, ?, ?)", (
-        (name, stance, json.dumps(sorted(([term[iri], count] for iri, count in counts.items()),
-                                         key=lambda pair: (-pair[1], pair[0])), separators=(",", ":")))
-        for (name, stance), counts in sorted(totals.items())))
+        (name, stance, _ranked(counts, term)) for (name, stance), counts in sorted(totals.items())))
+    having: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for name, found in values.items():
+        for number, iris in enumerate(found):
+            for iri in iris:
+                having[name, iri].append(number)
+    index.executemany("INSERT INTO totals_within VALUES (?, ?, ?, ?, ?)", (
+        (within, term[iri], name, stance, _ranked(counts, term))
+        for (within, iri), numbers in sorted(having.items()) if len(numbers) >= COUNTED_WITHIN_FROM
+        for (name, stance), counts in sorted(_counts(numbers, values, entries, term).items())))
     index.executescript("".join(f"CREATE INDEX allegations_{column} ON allegations({column});"
                                 for column in map(order_column, orders))
                         + "".join(f"CREATE INDEX contested_{column} ON allegations({column}) WHERE contested = 1;"
@@ -163,6 +174,25 @@ def _write_allegations(index: sqlite3.Connection, pages: PageIndex) -> int:
         CREATE INDEX terms_by_iri ON terms(iri);
     """)
     return len(entries)
+
+
+def _counts(numbers, values: dict[str, list[list[str]]], entries: list[Entry], term: dict[str, int]
+            ) -> dict[tuple[str, int], Counter]:
+    """How many of the allegations ``numbers`` have each value of each facet (NO_STANCE), and of each facet of
+    the voices among their voices of each stance."""
+    counts = {(name, NO_STANCE): Counter(iri for number in numbers for iri in found[number])
+              for name, found in values.items()}
+    for name in VOICE_FACETS:
+        for stance_iri in (concept.value for _, concept in sc.STANCES):
+            counts[name, term[stance_iri]] = Counter(iri for number in numbers for iri in {
+                getattr(voice, name) for voice in entries[number].voices if voice.stance == stance_iri})
+    return counts
+
+
+def _ranked(counts: Counter, term: dict[str, int]) -> str:
+    """``counts`` as [term, count] pairs, the most frequent first (ties in the order of the terms)."""
+    pairs = sorted(([term[iri], count] for iri, count in counts.items()), key=lambda pair: (-pair[1], pair[0]))
+    return json.dumps(pairs, separators=(",", ":"))
 
 
 def _allegation_values(name: str, entry: Entry) -> list[str]:

@@ -6,9 +6,11 @@ list view keeps none of it in memory."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections import Counter, defaultdict
 from contextlib import closing
+from itertools import combinations
 
 import pytest
 
@@ -178,3 +180,38 @@ def test_recent_values_are_kept_up_to_their_number_the_last_asked_for():
     assert recent.get(["b", "a"], make) == ["B", "A"]
     assert made == ["a", "b", "c", "b"]
     assert set(recent.values) == {"a", "b"}
+
+
+def test_the_counts_the_build_made_within_a_common_value_are_those_a_view_counts(monkeypatch, tmp_path_factory):
+    """Every value counts as common when COUNTED_WITHIN_FROM is 1: each view, of one value or of several, shows
+    the same counts from a list index with the build's counts within each value as from one without them."""
+    counted_live = build_fixture_with(tmp_path_factory, "counted-live", EXTRA)
+    counted_by_build = tmp_path_factory.mktemp("counted-by-build") / "build"
+    shutil.copytree(counted_live, counted_by_build, symlinks=True)
+    monkeypatch.setattr(list_index, "COUNTED_WITHIN_FROM", 1)
+    list_index.write(resolve(counted_by_build).path)
+    assert query(resolve(counted_by_build).path, "SELECT COUNT(*) FROM totals_within")[0][0] > 0
+    assert query(resolve(counted_live).path, "SELECT COUNT(*) FROM totals_within")[0][0] == 0
+    live, stored = (create_app({"BUILD_DIR": build, "TESTING": True}).test_client()
+                    for build in (counted_live, counted_by_build))
+    facets = live.get("/allegations.json").get_json()["facets"]
+    values = [(name, value["value"]) for name, listed in facets.items() for value in listed]
+    assert len(values) > 10, "the fixture has values of every facet to narrow to"
+    views = [[one] for one in values] + list(combinations(values, 2))
+    views += [[one, ("from", "2025")] for one in values[:4]]
+    for view in views:
+        assert stored.get("/allegations.json", query_string=view).get_json() == \
+            live.get("/allegations.json", query_string=view).get_json(), view
+    # And a view narrowed to a common value reads them: a count the build did not make shows.
+    name, key = next((name, key) for name, key in values if name == "status")
+    with closing(sqlite3.connect(resolve(counted_by_build).path / LIST_INDEX)) as index:
+        term = index.execute("SELECT term FROM facet_keys WHERE facet = ? AND key = ?", (name, key)).fetchone()[0]
+        shown = index.execute("SELECT counts FROM totals_within WHERE within_facet = ? AND within_term = ? AND "
+                              "facet = 'type' AND stance = ?", (name, term, list_index.NO_STANCE)).fetchone()[0]
+        first = json.loads(shown)[0]
+        index.execute("UPDATE totals_within SET counts = ? WHERE within_facet = ? AND within_term = ? AND facet = 'type'"
+                      " AND stance = ?", (json.dumps([[first[0], 999]]), name, term, list_index.NO_STANCE))
+        index.commit()
+    made_by_build = create_app({"BUILD_DIR": counted_by_build, "TESTING": True}).test_client()
+    types = made_by_build.get("/allegations.json", query_string={name: key}).get_json()["facets"]["type"]
+    assert [value["count"] for value in types if value["count"]] == [999]

@@ -133,6 +133,7 @@ def tallies(chosen: Selection) -> dict[str, Tally]:
         stance = NO_STANCE
         if not facet.per_voice:
             within = kept(chosen, leave_out=facet.name)
+            one = _one_value(chosen, facet.name, FACETS)
         else:
             stances = chosen.chosen.get("stance", frozenset()) if facet.name != "stance" else frozenset()
             others = [name for name in chosen.chosen if name not in ("stance", facet.name) and name in VOICE_NAMES]
@@ -141,14 +142,17 @@ def tallies(chosen: Selection) -> dict[str, Tally]:
                 continue
             stance = next(iter(stances)) if stances else NO_STANCE
             within = _intersection(_allegation_parts(chosen, facet.name))  # the stance is counted voice by voice
+            one = _one_value(chosen, facet.name, ALLEGATION_FACETS)
         if within is None:
             found[facet.name] = _totals(facet.name, stance)
+        elif one is not None and (counted_by_build := _totals_within(one, facet.name, stance)) is not None:
+            found[facet.name] = counted_by_build
         else:
             over.setdefault((within[0], tuple(within[1])), []).append((facet, stance))
     index = listing.list_index()
     size = everything()
     for (sql, parameters), counted in over.items():
-        kept_size = index.one(f"SELECT COUNT(*) FROM allegations WHERE n IN ({sql})", parameters)
+        kept_size = _size((sql, parameters))
         fewer = 2 * kept_size <= size
         counts = _counted(index.query(f"SELECT \"values\" FROM facet_values WHERE n {'' if fewer else 'NOT '}IN ({sql})",
                                       parameters), counted)
@@ -217,10 +221,32 @@ VOICE_NAMES = frozenset(facet.name for facet in VOICE_FACETS)
 
 def _totals(name: str, stance: int) -> Tally:
     """The counts of facet ``name`` over the whole list (of the voices of ``stance``, or NO_STANCE), as the build
-    ranked them."""
-    found = json.loads(listing.list_index().one("SELECT counts FROM totals WHERE facet = ? AND stance = ?",
-                                                (name, stance)) or "[]")
-    return Tally([term for term, _ in found], dict(found))
+    ranked them: read once per process (a facet of thousands of values took a view milliseconds to read), for
+    most views count some facets over the whole list."""
+    def read() -> Tally:
+        found = json.loads(listing.list_index().one("SELECT counts FROM totals WHERE facet = ? AND stance = ?",
+                                                    (name, stance)) or "[]")
+        return Tally([term for term, _ in found], dict(found))
+    return per_process(f"allegation totals {name} {stance}", read)
+
+
+def _one_value(chosen: Selection, leave_out: str, facets: tuple[Facet, ...]) -> tuple[str, int] | None:
+    """The facet and term of the one value ``chosen`` names of ``facets`` (``leave_out`` aside), if it names one
+    and no dates: the allegations counted over are then those with that value."""
+    named = [(facet.name, term) for facet in facets if facet.name != leave_out
+             for term in chosen.chosen.get(facet.name, ())]
+    return named[0] if len(named) == 1 and not chosen.is_dated else None
+
+
+def _totals_within(value: tuple[str, int], name: str, stance: int) -> Tally | None:
+    """The counts of facet ``name`` among the allegations with ``value`` (a facet and a term), as the build counted
+    them for a value that many allegations have; None for the others, counted by the request."""
+    found = listing.list_index().one("SELECT counts FROM totals_within WHERE within_facet = ? AND within_term = ?"
+                                     " AND facet = ? AND stance = ?", (*value, name, stance))
+    if found is None:
+        return None
+    counts = json.loads(found)
+    return Tally([term for term, _ in counts], dict(counts))
 
 
 def terms(numbers) -> dict[int, tuple[str, str, str]]:
@@ -323,7 +349,13 @@ def found_total(chosen: Selection) -> int:
     within = kept(chosen)
     if within is None:
         return everything()
-    return listing.list_index().one(f"SELECT COUNT(*) FROM allegations WHERE n IN ({within[0]})", within[1])
+    return _size(within)
+
+
+def _size(within: Query) -> int:
+    """How many allegations the query ``within`` names: counted from its numbers, for looking each up among the
+    allegations costs a view of thousands of allegations several milliseconds."""
+    return listing.list_index().one(f"SELECT COUNT(DISTINCT n) FROM ({within[0]})", within[1])
 
 
 def everything() -> int:

@@ -172,7 +172,7 @@ class View:
     """The actors and relations one request shows."""
 
     nodes: list[str]
-    relations: tuple[str, list]  # the query of its relations' records, in the network's order
+    relations: tuple[str, list]  # the condition on the index's relations that keeps the view's, and its parameters
     focus: list[Ref]  # the actors asked for; none for the overview
     hubs: list[Hub]  # focus actors with more neighbours than a page
     connected: int  # in the overview, how many actors have a relation that the filters keep
@@ -180,18 +180,20 @@ class View:
 
     @cached_property
     def edges(self) -> list[dict]:
-        """Every relation of the view (the drawing's and the exports')."""
-        return [json.loads(edge) for edge, in list_index().query(*self.relations)]
+        """Every relation of the view (the drawing's and the exports'), in the network's order."""
+        where, parameters = self.relations
+        return [json.loads(edge) for edge, in list_index().query(f"SELECT edge FROM relations WHERE {where} ORDER BY n",
+                                                                  parameters)]
 
     def count(self) -> int:
-        sql, parameters = self.relations
-        return list_index().one(f"SELECT COUNT(*) FROM ({sql})", parameters)
+        where, parameters = self.relations
+        return list_index().one(f"SELECT COUNT(*) FROM relations WHERE {where}", parameters)
 
     def window(self, pager: Pager) -> list[dict]:
         """The relations of the page of the table ``pager`` shows."""
-        sql, parameters = self.relations
-        return [json.loads(edge) for edge, in list_index().query(f"{sql} LIMIT {pager.size} OFFSET {pager.start}",
-                                                                  parameters)]
+        where, parameters = self.relations
+        return [json.loads(edge) for edge, in list_index().query(
+            f"SELECT edge FROM relations WHERE {where} ORDER BY n LIMIT {pager.size} OFFSET {pager.start}", parameters)]
 
 
 def actor_path(iri: str) -> str:
@@ -262,13 +264,12 @@ def _ranking(filters: Filters, limit: int) -> tuple[list[int], int]:
 
 
 def _among(filters: Filters, nodes: list[int]) -> tuple[list[str], tuple[str, list]]:
-    """The actors ``nodes`` (by number) as IRIs, and the query of every relation the filters keep between two of
-    them (or of one with itself), in the network's order."""
+    """The actors ``nodes`` (by number) as IRIs, and the condition that keeps every relation the filters keep
+    between two of them (or of one with itself)."""
     records = actors_numbered(nodes)
     conditions, parameters = filters.conditions()
     return [records[number]["id"] for number in nodes], (
-        f"SELECT edge FROM relations WHERE a IN ({_marks(nodes)}) AND b IN ({_marks(nodes)}){conditions} ORDER BY n",
-        [*nodes, *nodes, *parameters])
+        f"a IN ({_marks(nodes)}) AND b IN ({_marks(nodes)}){conditions}", [*nodes, *nodes, *parameters])
 
 
 # ---------------------------------------------------------------- answers

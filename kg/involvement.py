@@ -152,7 +152,9 @@ def involvement_lists(entries: list, names: dict[str, str]) -> dict[tuple[str, s
     - "claims": the allegations it speaks to in words of its own (own_claims);
     - "statements": its page's blanket statements, each [claimant, stance, quote, translation, source, how
       many allegations it covers], and "statement-<n>" the [allegation, attribution]s the n-th covers;
-    - "co-accused", "voices", "concerned": counterparts, each [actor, {its counts}] (see counterparts, voices).
+    - "co-accused", "voices", "concerned": counterparts, each [actor, {its counts}] (see counterparts, voices);
+    - "speaks-to": the allegations it speaks to without being accused in them, and "sources": the sources of
+      the attributions its page shows (IRI order), which its dossier (server.pages.dossier) counts and pages.
     """
     with _collector_paused():
         return _involvement_lists(entries, names)
@@ -198,6 +200,9 @@ def _involvement_lists(entries: list, names: dict[str, str]) -> dict[tuple[str, 
         shown = attributions_shown(this, concerning[this], said_of).values()
         blanket = blanket_statements(this, shown, order)
         found[this, "claims"] = own_claims(this, shown, blanket, order)
+        found[this, "speaks-to"] = sorted((entry.iri for entry in concerning[this] if this not in entry.accused),
+                                          key=position.__getitem__)
+        found[this, "sources"] = sorted({said.source for said in shown})
         found[this, "statements"] = [[first.claimant, first.stance, first.quote, first.translation, first.source,
                                       len(covered)] for covered in blanket for first in covered[:1]]
         for number, covered in enumerate(blanket, 1):

@@ -204,16 +204,12 @@ def write(store: Store, path: Path) -> dict:
     labelled = {predicate: read_property(NamedNode(predicate)) for predicate in LABEL_PREDICATES}
     labels = labels_and_names(labelled)
     entries = allegation_entries(store, labelled[RDFS.label.value], read_property)
-    parts = sorted({(part, entry.iri) for entry in entries
-                    for part in (*entry.accused, *entry.involves, *entry.places,
-                                  *(voice.claimant for voice in entry.voices))})
     events = event_dates_and_types(read_property)
     lists, graph_sizes = resource_lists(store, read_property, ReadingKeys(labelled), events, entries)
     with closing(sqlite3.connect(path)) as index:
         index.executescript("""
             CREATE TABLE labels(iri TEXT PRIMARY KEY, label TEXT, name TEXT) WITHOUT ROWID;
             CREATE TABLE allegations(iri TEXT PRIMARY KEY, entry TEXT) WITHOUT ROWID;
-            CREATE TABLE parts(part TEXT, allegation TEXT, PRIMARY KEY (part, allegation)) WITHOUT ROWID;
             CREATE TABLE lists(iri TEXT PRIMARY KEY, lists TEXT) WITHOUT ROWID;
             CREATE TABLE list_chunks(iri TEXT, list TEXT, chunk INTEGER, items TEXT,
                                      PRIMARY KEY (iri, list, chunk)) WITHOUT ROWID;
@@ -224,7 +220,6 @@ def write(store: Store, path: Path) -> dict:
         index.executemany("INSERT INTO labels VALUES (?, ?, ?)", [(iri, label, name)
                                                                  for iri, (label, name) in sorted(labels.items())])
         index.executemany("INSERT INTO allegations VALUES (?, ?)", [(entry.iri, _dumped(entry)) for entry in entries])
-        index.executemany("INSERT INTO parts VALUES (?, ?)", parts)
         _insert_lists(index, "lists", "list_chunks", lists)
         index.executemany("INSERT INTO events VALUES (?, ?, ?)", sorted((iri, *found) for iri, found in events.items()))
         index.executemany("INSERT INTO courses VALUES (?, ?)",
@@ -439,13 +434,6 @@ class PageIndex(ReadOnlyIndex):
         """Each of the allegations ``iris`` (None: every one), by IRI."""
         found = (self.connection.execute("SELECT iri, entry FROM allegations") if iris is None
                  else self._by_key("SELECT iri, entry FROM allegations", list(iris)))
-        return {iri: _loaded(iri, text) for iri, text in found}
-
-    def allegations_of(self, part: str) -> dict[str, Entry]:
-        """The allegations that accuse or involve ``part``, that are about it as a place, or on which it takes
-        a stance, by IRI."""
-        found = self.connection.execute("SELECT iri, entry FROM parts JOIN allegations ON iri = allegation"
-                                        " WHERE part = ?", (part,))
         return {iri: _loaded(iri, text) for iri, text in found}
 
     def lists_about(self, iri: str) -> Lists:

@@ -12,7 +12,9 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 
+from kg.page_index import PageIndex
 from server import create_app
+from tests.actor_fixture import HUB_ALLEGATIONS, build_actor_fixture
 from tests.conftest import build_fixture_with
 from tests.fixtures import ACTORS
 
@@ -201,6 +203,43 @@ def test_the_dossier_page_shows_every_allegation_voice_and_source(client):
     links = response.headers["Link"]
     for suffix in (".csv", ".ttl", ".jsonld"):
         assert f"</dossier/person/alice-example{suffix}>" in links
+
+
+@pytest.mark.parametrize("as_of", ["", "&as_of=2030-01-01"])
+def test_a_long_dossier_is_paged_with_the_sources_of_each_page_and_its_csv_keeps_everything(dossier_build, as_of):
+    # One allegation a page: Bob is accused in the cheese allegation (both sources speak to it) and the gouda
+    # one (the follow-up alone), in reading order; the record today reads the page index, as of a day the store.
+    client = create_app({"BUILD_DIR": dossier_build, "TESTING": True, "PAGE_SIZE": 1}).test_client()
+    first, second = (client.get(f"/dossier/person/bob-sample?accused={number}{as_of}").get_data(as_text=True)
+                     for number in (1, 2))
+    for html in (first, second):
+        assert '<strong class="count-accused">2</strong>' in html and '<strong class="count-sources">2</strong>' in html
+        assert html.count('class="allegation-block dossier-allegation"') == 1
+        assert "A long dossier" in html and 'href="/dossier/person/bob-sample.csv"' in html
+    assert "Bob Sample hoards gouda" not in first and "1–1 of 2 allegations against Bob Sample" in first
+    assert "Bob Sample hoards gouda" in second and "2–2 of 2 allegations against Bob Sample" in second
+    assert 'rel="prev" href="/dossier/person/bob-sample' in second
+    assert first.count('<li id="source-') == 2 and second.count('<li id="source-') == 1
+    assert 'href="#source-1"' in second and 'href="#source-2"' not in second
+    assert len(csv_rows(client.get(f"/dossier/person/bob-sample.csv?accused=2{as_of}"))) == BOB_ROWS
+    assert "A long dossier" not in client.get(f"/dossier/person/alice-example?accused=1{as_of}").get_data(as_text=True)
+
+
+def test_a_hubs_dossier_reads_only_the_allegations_of_the_page_shown(tmp_path_factory, monkeypatch):
+    hub_build = build_actor_fixture(tmp_path_factory.mktemp("hub-dossier"))
+    read: list[str] = []
+    allegations = PageIndex.allegations
+
+    def recorded(self, iris=None):
+        assert iris is not None
+        read.extend(iris)
+        return allegations(self, iris)
+
+    monkeypatch.setattr(PageIndex, "allegations", recorded)
+    client = create_app({"BUILD_DIR": hub_build, "TESTING": True, "PAGE_SIZE": 2}).test_client()
+    html = client.get("/dossier/person/rex-ruler?accused=2").get_data(as_text=True)
+    assert f'<strong class="count-accused">{HUB_ALLEGATIONS}</strong>' in html
+    assert html.count('class="allegation-block dossier-allegation"') == len(set(read)) <= 4  # two of each list
 
 
 def test_the_print_stylesheet_hides_the_site_around_the_document(client):

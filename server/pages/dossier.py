@@ -19,11 +19,11 @@ from server.http import HTML, choose, csv_text, split_suffix, twins_of, with_alt
 from server.pages import jsonld
 from server.pages.citation import ACTOR_ATTRIBUTIONS, ACTOR_SOURCES, Cited, sources_of
 from server.pages.dereference import not_found
-from server.pages.lists import sections
+from server.pages.lists import Pager, sections
 from server.pages.record import rows, run
 from server.pages.render import render_page
 from server.pages.resources import Resource
-from server.pages.stances import Stances, involvement, stances
+from server.pages.stances import Stances, indexed_involvement, paged_stances, stances
 
 bp = Blueprint("dossier", __name__)
 
@@ -44,6 +44,12 @@ GRAPH_PARTS = {
     **{f"{name}-actors": pattern + " ?attribution sol:claimant|(sol:allegation/sol:accused) ?item ."
        for name, pattern in ACTOR_ATTRIBUTIONS.items()},
 }
+# The allegations a page of the dossier shows of each of its lists (``?accused=2``, ``?claims=2``), with every
+# voice: a hub's would print thousands; its CSV holds them all. The lists' names in the page index (kg.involvement),
+# and the columns of a list's attributions that must name the actor (the actor's own statements only).
+DOSSIER_PAGE = 25
+INDEXED = {"accused": "accused", "claims": "speaks-to"}
+OWN = {"claims": "claimant"}
 CSV_COLUMNS = ("concerns", "allegation", "allegation_status", "claimant", "stance", "quote", "translation",
                "source_title", "source_url", "source_date", "source_seen_at", "source_read_on", "attribution_permalink",
                "allegation_permalink", "claimant_permalink", "source_permalink")
@@ -62,8 +68,8 @@ def dossier(kind: str, name: str):
     path = f"dossier/{kind}/{slug}"
     twins = twins_of(path, DOSSIER_FORMATS)
     if fmt is HTML:
-        response = Response(render_page("dossier.html", twins=twins, resource=resource, **contents(resource)),
-                            mimetype=HTML.media_type)
+        response = Response(render_page("dossier.html", twins=twins, resource=resource, **contents(resource),
+                                        csv_href=dict(twins)[CSV]), mimetype=HTML.media_type)
     else:
         body = dossier_csv(resource) if fmt is CSV else jsonld.serialized(dossier_graph(iri), fmt)
         response = Response(body, mimetype=fmt.media_type)
@@ -80,41 +86,57 @@ def dossier_exports(resource: Resource) -> list[tuple[formats.Format, str]]:
     return twins_of(f"dossier/{kind}/{slug}", DOSSIER_FORMATS)
 
 
-def contents(resource: Resource) -> dict:
-    """What the dossier holds: the allegations against the actor with every voice on them, the actor's own
-    statements on other allegations, and the sources of all of them."""
+def contents(resource: Resource, paged: bool = True) -> dict:
+    """What the dossier holds (the page asked for, if ``paged``): the allegations against the actor with every
+    voice on them, the actor's own statements on other allegations, each list with its Pager, and the sources
+    of those shown (``source_total``: of the whole dossier)."""
     iri = resource.ref.iri
-    today = involvement(iri)
-    if today is not None:  # the record today, from the build's page index
-        accused = set(today.listed("accused"))
-        own = {voice.source for entry in today.entries.values() for voice in entry.voices if voice.claimant == iri}
-        found = {"accused": accused, "claims": {entry.iri for entry in today.entries.values()
-                                                if any(voice.claimant == iri for voice in entry.voices)}}
-        taken_from = sorted(own | {voice.source for allegation in accused
-                                   for voice in today.entries[allegation].voices})
-    else:
-        found = {name: set() for name in CONCERNING}
+    about = indexed_involvement(iri)
+    if about is not None:  # the record today: the window shown of each list, from the build's page index
+        pagers = {name: _pager(name, about.size(indexed), paged) for name, indexed in INDEXED.items()}
+        found = paged_stances({}, iri, own=OWN, paged={
+            name: (about.window(INDEXED[name], pager.start, pager.size), pager) for name, pager in pagers.items()})
+        source_total, every_source = about.size("sources"), None
+    else:  # the record as of a day: every allegation from the store, then the window shown
+        listed = {name: set() for name in CONCERNING}
         for row in rows("allegation-lists", lists=sections(CONCERNING, iri), this=iri):
-            found[row["section"].value].add(row["allegation"].value)
-        accused, taken_from = found["accused"], None
-    concerning = sorted(accused | found["claims"])
-    everything = stances(allegation=concerning, known=today and today.entries) if concerning else []
-    claims = [replace(item, attributions=[row for row in item.attributions if row["claimant"].iri == iri])
-              for item in everything if item.allegation.iri not in accused]
-    sources = sources_of(iri, ACTOR_SOURCES, taken_from)
+            listed[row["section"].value].add(row["allegation"].value)
+        concerning = sorted(listed["accused"] | listed["claims"])
+        everything = stances(allegation=concerning) if concerning else []
+        lists = {"accused": [item for item in everything if item.allegation.iri in listed["accused"]],
+                 "claims": [replace(item, attributions=[row for row in item.attributions if row["claimant"].iri == iri])
+                            for item in everything if item.allegation.iri not in listed["accused"]]}
+        found = {}
+        for name, items in lists.items():
+            pager = _pager(name, len(items), paged)
+            found[name] = (pager.window(items), pager)
+        every_source = sources_of(iri, ACTOR_SOURCES)
+        source_total = len(every_source)
+    (accused, accused_pager), (claims, claims_pager) = found["accused"], found["claims"]
+    cited = {row["source"].iri for item in accused + claims for row in item.attributions}
+    sources = (sources_of(iri, ACTOR_SOURCES, sorted(cited)) if every_source is None
+               else [source for source in every_source if source.iri in cited])
     return {
-        "accused": [item for item in everything if item.allegation.iri in accused],
+        "accused": accused,
+        "accused_pager": accused_pager,
         "claims": claims,
+        "claims_pager": claims_pager,
         "cited_sources": sources,
+        "source_total": source_total,
         "source_by_iri": {source.iri: source for source in sources},
         "source_number": {source.iri: number for number, source in enumerate(sources, start=1)},
     }
 
 
+def _pager(name: str, total: int, paged: bool) -> Pager:
+    """The page asked for of the list ``name``, DOSSIER_PAGE allegations a page; or, not ``paged``, all of it."""
+    return Pager.of(name, total, DOSSIER_PAGE) if paged else Pager(name, 1, max(total, 1), total)
+
+
 def dossier_csv(resource: Resource) -> str:
     """One row per attribution concerning the actor, in the dossier's order; a UTF-8 byte order mark first,
     so that spreadsheets read accented names right."""
-    found = contents(resource)
+    found = contents(resource, paged=False)
     iri = resource.ref.iri
     return csv_text(CSV_COLUMNS, (csv_row(item, row, accused, iri, found["source_by_iri"])
                                   for accused, items in ((True, found["accused"]), (False, found["claims"]))

@@ -6,7 +6,7 @@ each of their values goes through the template's attribute look-up, call and esc
 more than a third of such a page; written here, it is plain string joining with each value escaped once.
 Templates call them as globals: ``value`` and ``values`` (any value a page shows), ``claim_badge``,
 ``status``, ``allegation_blocks``, ``stance_columns``,
-``attribution_items``, ``dossier_columns``, ``counterpart_rows`` (a hub's page counts 150 counterparts),
+``attribution_items``, ``dossier_allegations``, ``counterpart_rows`` (a hub's page counts 150 counterparts),
 ``event_list`` (and lists 50 events) and ``neighbour_list`` (its network, relation by relation). The list views
 write their rows with ``network_row`` (a relation) and ``timeline_entry`` (an event or status change).
 """
@@ -44,7 +44,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(allegation_blocks)
     app.add_template_global(stance_columns)
     app.add_template_global(attribution_items)
-    app.add_template_global(dossier_columns)
+    app.add_template_global(dossier_allegations)
     app.add_template_global(counterpart_rows)
     app.add_template_global(event_list)
     app.add_template_global(neighbour_list)
@@ -242,4 +242,21 @@ def timeline_entry(item) -> Markup:
     if item.reason:
         parts.append(f'  <p class="undated-reason"><span class="note-label">Why undated:</span> {escape(item.reason)}</p>\n')
     parts.append("</li>")
+    return Markup("".join(parts))
+
+
+def dossier_allegations(items, source_by_iri: dict, source_number: dict, own_words_of: str | None = None) -> Markup:
+    """The dossier's allegation blocks: each allegation with its status, its record's IRI and its voices in
+    columns by stance; or, ``own_words_of`` an actor's name, its statements on them in one column."""
+    parts = []
+    for item in items:
+        if own_words_of is None:
+            columns = [(getattr(item, side), heading, side, empty) for side, _, heading, empty in STANCE_COLUMNS]
+        else:
+            columns = [(item.asserting + item.denying + item.disputing, f"What {own_words_of} said", "own", "")]
+        parts.append(f'<section class="allegation-block dossier-allegation">\n  <h3>{link(item.allegation)}</h3>\n'
+                     f"  <p>{CLAIM_BADGE} {status(item)}</p>\n"
+                     f'  <p class="record-iri">Record: {escape(item.allegation.iri)}</p>\n'
+                     f'  <div class="stances{"" if own_words_of is None else " own"}">\n'
+                     f"{dossier_columns(columns, source_by_iri, source_number)}  </div>\n</section>\n")
     return Markup("".join(parts))

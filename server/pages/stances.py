@@ -56,28 +56,6 @@ class Stances:
                       key=lambda row: (reading_order(row["claimant"]), row["attribution"].iri))
 
 
-@dataclass(frozen=True)
-class Involvement:
-    """The allegations that accuse or involve an actor, or on which it takes a stance, in the record today
-    (the build's page index): all that an actor's dossier shows. (Its page reads a window of each of its
-    lists: indexed_involvement.)"""
-
-    actor: str
-    entries: dict[str, Entry]
-
-    def listed(self, column: str) -> dict[str, str]:
-        """The allegations whose ``column`` ("accused", "involves", "places") names it: IRI -> label."""
-        return {iri: entry.label for iri, entry in self.entries.items() if self.actor in getattr(entry, column)}
-
-
-def involvement(actor: str) -> Involvement | None:
-    """The Involvement of an actor in the record today; None with ``?as_of=``: the dossier reads the store
-    then."""
-    if as_of_day() is not None:
-        return None
-    return Involvement(actor, page_index().allegations_of(actor))
-
-
 def indexed_involvement(part: str) -> Lists | None:
     """The lists of the page of an actor or place in the record today (kg.involvement, in the build's page
     index); None with ``?as_of=``: the page reads the store then."""
@@ -92,15 +70,10 @@ def indexed_window(about: Lists, name: str, parameter: str, at_most: int | None 
     return about.window(name, pager.start, pager.size), pager
 
 
-def stances(order: list[str] | None = None, known: dict[str, Entry] | None = None,
-            **bound: list[str]) -> list[Stances]:
+def stances(order: list[str] | None = None, **bound: list[str]) -> list[Stances]:
     """The allegations ``bound`` names (``allegation=`` IRIs, or ``attribution=`` IRIs: only those
-    attributions, and their allegations), in ``order`` (their IRIs) or else in reading order. ``known``: the
-    allegations read from the page index already (Involvement.entries), not read again."""
-    if known is not None:
-        grouped = _entries_stances({iri: known[iri] for iri in bound["allegation"]})
-    else:
-        grouped = _stances_by_allegation(**bound)
+    attributions, and their allegations), in ``order`` (their IRIs) or else in reading order."""
+    grouped = _stances_by_allegation(**bound)
     if order is None:
         return sorted(grouped.values(), key=lambda item: reading_order(item.allegation))
     return [grouped[iri] for iri in order if iri in grouped]
@@ -118,7 +91,7 @@ def paged_stances(lists: dict[str, str], this: str, own: dict[str, str] | None =
     (claimant, source): its attributions are kept only where that column is ?this. ``paged``: lists
     listed and paged elsewhere (name -> the allegations of the page shown, and its Pager), read in the
     same query. ``listed``: lists whose allegations are known already (name -> IRI -> label), not queried;
-    ``known``: the allegations read from the page index already (Involvement.entries), not read again.
+    ``known``: the allegations read from the page index already, not read again.
     ``blocks``: lists shown as allegation blocks, with every voice, BLOCKS_PER_PAGE a page.
     Returns, for each list, its allegations (Stances) and its Pager.
     """

@@ -137,10 +137,16 @@ def ref(iri: str) -> Ref:
     return request_labels().ref(iri)
 
 
+# Pages link attributions by their address alone ("record"), dozens a page: their labels are looked up only
+# when read (on an attribution's own page), not with the labels a page expects to show.
+UNLABELLED_LINKS = ids.ENTITY_BASE + "attribution/"
+
+
 def _new_ref(iri: str, labels: Labels) -> Ref:
     local = ids.local_path(iri)
     if local is not None:
-        labels.expect(iri)
+        if not iri.startswith(UNLABELLED_LINKS):
+            labels.expect(iri)
         return Ref(iri, "/" + local, labels=labels)
     if iri.startswith(WIKIDATA_ENTITY.base):
         qid = iri[len(WIKIDATA_ENTITY.base):]

@@ -331,12 +331,13 @@ def _neighbourhoods(edges: list[dict], actor: dict[str, int]):
     """Each actor's neighbours as its page names them: for each relation and side ("asserts from": the actor
     asserts allegations against them; "asserts to": they assert allegations against the actor; co-accused
     has one side, "from"), the NEIGHBOURS_LISTED most related (then in reading order) and how many there
-    are. A hub is related to thousands: its page reads one row."""
+    are. A hub is related to thousands: its page reads one row. An actor is no neighbour of its own (one who
+    denies the allegations against them), as in the network view."""
     grouped: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
     for edge in edges:
         one, other, relation = actor[edge["from"]], actor[edge["to"]], edge["relation"]
-        grouped[one][f"{relation} from"][other] += 1
         if one != other:
+            grouped[one][f"{relation} from"][other] += 1
             grouped[other][f"{relation} {'from' if relation == 'co-accused' else 'to'}"][one] += 1
     for number in sorted(grouped):
         groups = {key: [sorted(counts, key=lambda other: (-counts[other], other))[:NEIGHBOURS_LISTED], len(counts)]

@@ -126,14 +126,15 @@ def test_each_actor_counts_its_neighbours_for_each_relation(release):
 
 
 def test_each_actor_names_its_first_neighbours_for_each_relation_and_side(release):
-    """As the actor's page grouped the relations touching the actor before the build did it for the page."""
+    """As the actor's page grouped the relations touching the actor before the build did it for the page, the
+    actor itself left out (as in the network view)."""
     actors = [number for number, in query(release, "SELECT id FROM actors")]
     stored = {actor: json.loads(groups) for actor, groups in query(release, "SELECT actor, groups FROM neighbourhoods")}
     assert stored and set(stored) <= set(actors)
     for actor in actors:
         grouped = defaultdict(Counter)
-        for one, other, relation in query(release, "SELECT a, b, relation FROM relations WHERE a = ? UNION ALL "
-                                                   "SELECT a, b, relation FROM relations WHERE b = ? AND a != b",
+        for one, other, relation in query(release, "SELECT a, b, relation FROM relations WHERE a = ? AND b != a"
+                                                   " UNION ALL SELECT a, b, relation FROM relations WHERE b = ? AND a != b",
                                           (actor, actor)):
             side = "from" if one == actor or relation == "co-accused" else "to"
             grouped[f"{relation} {side}"][other if one == actor else one] += 1

@@ -97,8 +97,8 @@ def words_of(text: str) -> list[str]:
 
 def write_index(store: Store, path: Path) -> int:
     """Write the search index of ``store`` to ``path``; return how many texts it holds."""
-    rows = sorted({(row["item"].value, row["class"].value, row["property"].value, row["text"].value,
-                    row["text"].language or "") for row in run_named_query(store, "search-texts")})
+    rows = sorted({(item.value, cls.value, prop.value, text.value, text.language or "")
+                   for item, cls, prop, text in run_named_query(store, "search-texts")})
     items = _items(rows)
     order = sorted(items, key=lambda iri: (items[iri][0], folded(items[iri][2]), iri))
     numbers = {iri: number for number, iri in enumerate(order, start=1)}
@@ -131,12 +131,16 @@ def write_index(store: Store, path: Path) -> int:
         """)
         index.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?)",
                           [(numbers[iri], iri, KINDS[items[iri][0]].name, items[iri][1], items[iri][2]) for iri in order])
+        spans: dict[int, list[int]] = {}  # the resources of a kind are numbered in a row: the first and the last
+        for iri in order:
+            spans.setdefault(items[iri][0], [numbers[iri], 0])[1] = numbers[iri]
         index.executemany("INSERT INTO kinds VALUES (?, ?, ?, ?)",
-                          [(rank, kind.name, min(found), max(found)) for rank, kind in enumerate(KINDS)
-                           if (found := [numbers[iri] for iri in order if items[iri][0] == rank])])
-        index.executemany("INSERT INTO label_words VALUES (?, ?)", [(words, code) for code, words, _, _ in labels])
-        index.executemany("INSERT INTO labels(rowid, words, field, text) VALUES (?, ?, ?, ?)", labels)
-        index.executemany("INSERT INTO texts(rowid, words, field, text) VALUES (?, ?, ?, ?)", texts)
+                          [(rank, KINDS[rank].name, first, last) for rank, (first, last) in sorted(spans.items())])
+        # Rows in the order of their keys: FTS5 writes rows of rising rowids straight into its index, and flushes
+        # it to a segment of its own before any other (at a million statements, five times as slow in all).
+        index.executemany("INSERT INTO label_words VALUES (?, ?)", sorted((words, code) for code, words, _, _ in labels))
+        index.executemany("INSERT INTO labels(rowid, words, field, text) VALUES (?, ?, ?, ?)", sorted(labels))
+        index.executemany("INSERT INTO texts(rowid, words, field, text) VALUES (?, ?, ?, ?)", sorted(texts))
         index.executemany("INSERT INTO vocabulary VALUES (?, ?)", sorted(vocabulary.items()))
         index.commit()
     return len(labels) + len(texts)

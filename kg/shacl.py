@@ -39,31 +39,16 @@ class Violation:
 
 @dataclass(frozen=True)
 class Check:
-    """One constraint: the focus nodes of ``targets`` that fail ``condition`` violate it."""
+    """One constraint of a targeted shape: ``failing`` binds ?focus to each target node that breaks it."""
 
     shape: str
     path: str
     message: str
-    targets: str
-    condition: str
+    failing: str
 
     @property
     def query(self) -> str:
-        return f"SELECT DISTINCT ?focus WHERE {{ {self.targets} FILTER(!({self.condition})) }} ORDER BY ?focus"
-
-
-@dataclass(frozen=True)
-class ShapeChecks:
-    """One query that finds any node violating a shape, and one query per constraint to say which."""
-
-    shape: str
-    targets: str
-    checks: list[Check]
-
-    @property
-    def any_violation(self) -> str:
-        every = " && ".join(f"({check.condition})" for check in self.checks)
-        return f"ASK {{ {self.targets} FILTER(!({every})) }}"
+        return f"SELECT DISTINCT ?focus WHERE {{ {self.failing} }} ORDER BY ?focus"
 
 
 def _sparql(term) -> str:
@@ -74,7 +59,20 @@ def _sparql(term) -> str:
     raise UnsupportedShape(f"cannot write {term!r} in a query")
 
 
+def _union(patterns: list[str]) -> str:
+    return " UNION ".join(f"{{ {pattern} }}" for pattern in patterns)
+
+
 class ShapeCompiler:
+    """Each constraint compiled into a pattern of the nodes breaking it, within a domain: a group pattern binding
+    the node variable (and maybe others) to every node to check.
+
+    The patterns test sets, not nodes one by one: a node lacking a value is the domain MINUS the nodes having
+    one, a node with two values is found by GROUP BY, a value of the wrong class is the values MINUS the
+    instances of the class. Oxigraph evaluates each of these in one scan of the statements it needs, where
+    FILTER EXISTS looked each node up in the store in turn: ten times as slow over a million statements.
+    """
+
     def __init__(self, shapes: rdflib.Graph, ontology: rdflib.Graph):
         self.shapes = shapes
         self.ontology = ontology
@@ -107,114 +105,133 @@ class ShapeCompiler:
         if unknown:
             raise UnsupportedShape(f"{shape} uses {sorted(map(str, unknown))}")
 
-    def value_ok(self, shape, var: str) -> list[str]:
-        """Conditions a single value node ``var`` must meet under ``shape``'s value constraints."""
-        conditions = []
-        for cls in self.shapes.objects(shape, SH["class"]):
-            conditions.append(f"EXISTS {{ {self.instance_of(var, cls)} }}")
+    def tests(self, shape, var: str) -> list[str]:
+        """The value constraints of ``shape`` that look at the node ``var`` alone, as filter expressions."""
+        tests = []
         for datatype in self.shapes.objects(shape, SH.datatype):
-            conditions.append(f"(isLiteral({var}) && datatype({var}) = {_sparql(datatype)})")
+            tests.append(f"(isLiteral({var}) && datatype({var}) = {_sparql(datatype)})")
         for members in self.shapes.objects(shape, SH["in"]):
-            conditions.append(f"{var} IN ({', '.join(map(_sparql, Collection(self.shapes, members)))})")
+            tests.append(f"{var} IN ({', '.join(map(_sparql, Collection(self.shapes, members)))})")
         for pattern in self.shapes.objects(shape, SH.pattern):
-            conditions.append(f"REGEX(STR({var}), {_sparql(pattern)})")
+            tests.append(f"REGEX(STR({var}), {_sparql(pattern)})")
         for length in self.shapes.objects(shape, SH.minLength):
-            conditions.append(f"STRLEN(STR({var})) >= {int(length)}")
+            tests.append(f"STRLEN(STR({var})) >= {int(length)}")
         for kind in self.shapes.objects(shape, SH.nodeKind):
             if kind != SH.IRI:
                 raise UnsupportedShape(f"sh:nodeKind {kind}")
-            conditions.append(f"isIRI({var})")
-        for node in self.shapes.objects(shape, SH.node):
-            conditions.append(self.conforms(node, var))
-        for members in self.shapes.objects(shape, SH["or"]):
-            options = [self.conforms(member, var) for member in Collection(self.shapes, members)]
-            conditions.append("(" + " || ".join(options) + ")")
-        return conditions
+            tests.append(f"isIRI({var})")
+        for options in self._alternatives(shape):
+            if self._all_tests(options):
+                tests.append("(" + " || ".join(f"({' && '.join(self.tests(option, var)) or 'true'})"
+                                               for option in options) + ")")
+        return tests
 
-    def property_conditions(self, prop, focus: str) -> list[tuple[str, str]]:
-        """(what, condition) pairs a focus node must meet under one property shape."""
+    def _alternatives(self, shape) -> list[list]:
+        """The options of each sh:or of ``shape``."""
+        return [list(Collection(self.shapes, members)) for members in self.shapes.objects(shape, SH["or"])]
+
+    def _all_tests(self, options: list) -> bool:
+        return all(self._only_tests(option) for option in options)
+
+    def _only_tests(self, shape) -> bool:
+        """Whether every constraint of ``shape`` is one ``tests`` writes as an expression."""
+        self._check_known(shape, VALUE_CONSTRAINTS | {SH.property})
+        constraints = set(self.shapes.predicates(shape)) - DESCRIPTIVE
+        if constraints - {SH.datatype, SH["in"], SH.pattern, SH.minLength, SH.nodeKind, SH["or"]}:
+            return False
+        return all(self._all_tests(options) for options in self._alternatives(shape))
+
+    def breaking_values(self, shape, domain: str, var: str) -> list[str]:
+        """Patterns of the nodes ``var`` of ``domain`` breaking ``shape``'s value constraints, one per constraint
+        (its tests together)."""
+        broken = [f"{domain} MINUS {{ {self.instance_of(var, cls)} }}" for cls in self.shapes.objects(shape, SH["class"])]
+        tests = self.tests(shape, var)
+        if tests:
+            broken.append(f"{domain} FILTER(!({' && '.join(tests)}))")
+        for node in self.shapes.objects(shape, SH.node):
+            broken.append(self.breaking(node, domain, var))
+        for options in self._alternatives(shape):
+            if not self._all_tests(options):  # else one of the tests
+                broken.append(domain + "".join(f" MINUS {{ {self.conforming(option, domain, var)} }}"
+                                               for option in options))
+        return broken
+
+    def breaking_property(self, prop, domain: str, focus: str) -> list[str]:
+        """Patterns of the nodes ``focus`` of ``domain`` breaking one property shape, one per constraint."""
         self._check_known(prop, VALUE_CONSTRAINTS | {SH.minCount, SH.maxCount, SH.hasValue,
                                                      SH.qualifiedValueShape})
         path = self.path(prop)
-        conditions = []
+        broken = []
         for count in self.shapes.objects(prop, SH.minCount):
             if int(count) != 1:
                 raise UnsupportedShape(f"sh:minCount {count} (only 1 is compiled)")
-            conditions.append(("minCount", f"EXISTS {{ {focus} {path} {self.fresh()} }}"))
+            broken.append(f"{domain} MINUS {{ {focus} {path} {self.fresh()} }}")
         for count in self.shapes.objects(prop, SH.maxCount):
+            value = self.fresh()
             if int(count) == 0:  # "none of these": what a shape in an sh:or says of the other branch's properties
-                conditions.append(("maxCount", f"NOT EXISTS {{ {focus} {path} {self.fresh()} }}"))
+                broken.append(f"{domain} {{ SELECT DISTINCT {focus} WHERE {{ {focus} {path} {value} }} }}")
                 continue
             if int(count) != 1:
                 raise UnsupportedShape(f"sh:maxCount {count} (only 0 and 1 are compiled)")
-            first, second = self.fresh(), self.fresh()
-            conditions.append(("maxCount", f"NOT EXISTS {{ {focus} {path} {first}, {second} "
-                                           f"FILTER(!sameTerm({first}, {second})) }}"))
+            broken.append(f"{domain} {{ SELECT {focus} WHERE {{ {focus} {path} {value} }} GROUP BY {focus} "
+                          f"HAVING(COUNT(DISTINCT {value}) > 1) }}")  # DISTINCT: one statement in two graphs
         for value in self.shapes.objects(prop, SH.hasValue):
-            conditions.append(("hasValue", f"EXISTS {{ {focus} {path} {_sparql(value)} }}"))
+            broken.append(f"{domain} MINUS {{ {focus} {path} {_sparql(value)} }}")
         for qualified in self.shapes.objects(prop, SH.qualifiedValueShape):
             minimum = self.shapes.value(prop, SH.qualifiedMinCount)
             if minimum is None or int(minimum) != 1:
                 raise UnsupportedShape("sh:qualifiedValueShape needs sh:qualifiedMinCount 1")
             value = self.fresh()
-            conditions.append(("qualifiedValueShape",
-                               f"EXISTS {{ {focus} {path} {value} FILTER({self.conforms(qualified, value)}) }}"))
+            valued = f"{{ {focus} {path} {value} }}"
+            broken.append(f"{domain} MINUS {{ {self.conforming(qualified, valued, value)} }}")
         value = self.fresh()
-        value_conditions = self.value_ok(prop, value)
-        if value_conditions:
-            conditions.append(("values", f"NOT EXISTS {{ {focus} {path} {value} "
-                                         f"FILTER(!({' && '.join(value_conditions)})) }}"))
-        return conditions
+        wrong_values = self.breaking_values(prop, f"{{ {focus} {path} {value} }}", value)
+        if wrong_values:
+            broken.append(f"{domain} {{ SELECT DISTINCT {focus} WHERE {{ {_union(wrong_values)} }} }}")
+        return broken
 
-    def node_conditions(self, shape, focus: str) -> list[tuple[str, str]]:
-        """(what, condition) pairs for a node shape: its own value constraints and its property shapes."""
+    def breaking(self, shape, domain: str, var: str) -> str:
+        """A pattern of the nodes ``var`` of ``domain`` breaking any constraint of a node shape."""
         self._check_known(shape, VALUE_CONSTRAINTS | {SH.property})
-        conditions = [("node", c) for c in self.value_ok(shape, focus)]
+        broken = self.breaking_values(shape, domain, var)
         for prop in self.shapes.objects(shape, SH.property):
-            conditions += [(f"{self.shapes.value(prop, SH.path)}", c) for _, c in self.property_conditions(prop, focus)]
-        return conditions
+            broken += self.breaking_property(prop, domain, var)
+        return _union(broken) if broken else f"{domain} FILTER(false)"
 
-    def conforms(self, shape, var: str) -> str:
-        conditions = [c for _, c in self.node_conditions(shape, var)] or ["true"]
-        return "(" + " && ".join(conditions) + ")"
+    def conforming(self, shape, domain: str, var: str) -> str:
+        """A pattern of the nodes ``var`` of ``domain`` meeting every constraint of a node shape."""
+        return f"{domain} MINUS {{ {self.breaking(shape, domain, var)} }}"
 
-    def checks(self) -> list[ShapeChecks]:
-        """The queries for every targeted shape."""
+    def checks(self) -> list[Check]:
+        """A check for each constraint of every targeted shape."""
         found = []
         for shape in sorted(set(self.shapes.subjects(SH.targetClass, None))):
             targets = " UNION ".join(f"{{ {self.instance_of('?focus', c)} }}"
                                      for c in sorted(self.shapes.objects(shape, SH.targetClass)))
-            checks = []
+            domain = f"{{ SELECT DISTINCT ?focus WHERE {{ {targets} }} }}"
+            self._check_known(shape, VALUE_CONSTRAINTS | {SH.property})
             for prop in [None, *sorted(self.shapes.objects(shape, SH.property))]:
                 if prop is None:
-                    conditions = self.value_ok(shape, "?focus")
+                    broken = self.breaking_values(shape, domain, "?focus")
                     path, message = "(node)", self.shapes.value(shape, SH.message)
                 else:
-                    conditions = [c for _, c in self.property_conditions(prop, "?focus")]
+                    broken = self.breaking_property(prop, domain, "?focus")
                     path, message = str(self.shapes.value(prop, SH.path)), self.shapes.value(prop, SH.message)
-                checks += [Check(str(shape), path, str(message or "violates a shape"), targets, condition)
-                           for condition in conditions]
-            found.append(ShapeChecks(str(shape), targets, checks))
+                found += [Check(str(shape), path, str(message or "violates a shape"), failing) for failing in broken]
         return found
 
 
-def compiled_checks() -> list[ShapeChecks]:
+def compiled_checks() -> list[Check]:
     shapes = rdflib.Graph().parse(data=SHAPES_FILE.read_text(encoding="utf-8"), format="turtle")
     ontology = rdflib.Graph().parse(data=ONTOLOGY_FILE.read_text(encoding="utf-8"), format="turtle")
     return ShapeCompiler(shapes, ontology).checks()
 
 
 def violations(store: Store, limit: int = 100) -> list[Violation]:
-    """Every shape violation in the store's union of graphs (the ontology must be loaded too).
-
-    Each shape is first checked as a whole in one pass; only a shape with violations is checked
-    constraint by constraint, to say which constraint each node breaks.
-    """
+    """Every shape violation in the store's union of graphs (the ontology must be loaded too), at most ``limit``
+    per constraint."""
     found = []
-    for shape in compiled_checks():
-        if not store.query(shape.any_violation, use_default_graph_as_union=True):
-            continue
-        for check in shape.checks:
-            for row in store.query(check.query + f" LIMIT {limit}", use_default_graph_as_union=True):
-                found.append(Violation(row["focus"].value, check.shape, check.path, check.message))
+    for check in compiled_checks():
+        for row in store.query(check.query + f" LIMIT {limit}", use_default_graph_as_union=True):
+            found.append(Violation(row["focus"].value, check.shape, check.path, check.message))
     return found

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-
 MAP_AT_MOST = 1 << 40  # bytes; SQLite maps no more than its own limit (2 GB by default)
 
 

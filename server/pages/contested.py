@@ -29,6 +29,9 @@ PATH = "/contested"
 DEFAULT_SORT = "voices"
 SIDES = ("asserting", "denying", "disputing")
 BLOCKS_KEPT = 1000  # blocks a process keeps rendered, those shown last: a block quotes every voice, long to render
+# Allegations a page shows: fewer than a list's items, for each is a block with both sides and every quote (50 made
+# a page of 200 KB, heavy on a phone, and took 20 ms or more to write at a million statements).
+BLOCKS_A_PAGE = 20
 
 
 def contested_iris(sort: str, pager: Pager | None = None) -> list[str]:
@@ -54,7 +57,7 @@ def contested(extension: str | None = None):
         return [(entry_stances(entries[iri], refer), entries[iri]) for iri in iris]
 
     def html() -> str:
-        pager = Pager.of("page", total)
+        pager = Pager.of("page", total, BLOCKS_A_PAGE)
         rendered = per_process("contested blocks shown last", lambda: listing.Recent(BLOCKS_KEPT))
         return render_page("contested.html", twins=listing.twins(PATH),
                            blocks=rendered.get(contested_iris(sort, pager), lambda iris: {
@@ -94,7 +97,7 @@ def contested(extension: str | None = None):
 
 def block(item: Stances, entry: Entry) -> Markup:
     """The HTML of one contested allegation: both sides, every quote. Written in Python, as server.pages.fragments
-    writes the pieces long pages repeat: a page shows 50, and a template each cost more than the rest of the page."""
+    writes the pieces long pages repeat: a page shows 20, and a template each cost more than the rest of the page."""
     key = escape(last_segment(entry.iri))
     return Markup(f'<section class="allegation-block contested-block" aria-labelledby="contested-{key}">\n'
                   f'  <h2 id="contested-{key}">{link(item.allegation)}</h2>\n'

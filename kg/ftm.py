@@ -47,7 +47,7 @@ from pyoxigraph import Store
 
 from kg import ids
 from kg.sqlite_index import ReadOnlyIndex
-from kg.store import run_named_query
+from kg.store import named_query_values
 from kg.vocab import SOL
 
 FTM_FILE = "soles.ftm.json"
@@ -114,11 +114,6 @@ def check(entity: Entity) -> None:
         raise InvalidEntity(f"{entity['id']}: a {entity['schema']} needs {', '.join(missing)}")
 
 
-def _value(row, name: str) -> str | None:
-    term = row[name]
-    return None if term is None else term.value
-
-
 def _quoted(quote: str | None, translation: str | None) -> str | None:
     """The description of a relationship: the source's words, and our English rendering if they are in another."""
     if not quote:
@@ -134,15 +129,14 @@ def _accusations(store: Store) -> list[Entity]:
     attribution and actor asserting the same allegation."""
     records: dict[str, dict] = {}
     asserters: dict[str, set[str]] = defaultdict(set)
-    for row in run_named_query(store, "ftm-attributions"):
-        record = records.setdefault(row["attribution"].value, {
-            "allegation": row["allegation"].value, "claimant": row["claimant"].value, "stance": row["stance"].value,
-            "accused": set(),
-            "provenance": _provenance(row, "attribution", [_quoted(_value(row, "quote"), _value(row, "translation"))])})
-        record["accused"].add(row["accused"].value)
-        record["provenance"]["publisher"].add(_value(row, "publisher"))
-        if row["stance"].value == SOL.Asserts.value:
-            asserters[row["allegation"].value].add(row["claimant"].value)
+    for row in named_query_values(store, "ftm-attributions"):
+        record = records.setdefault(row["attribution"], {
+            "allegation": row["allegation"], "claimant": row["claimant"], "stance": row["stance"], "accused": set(),
+            "provenance": _provenance(row, "attribution", [_quoted(row.get("quote"), row.get("translation"))])})
+        record["accused"].add(row["accused"])
+        record["provenance"]["publisher"].add(row.get("publisher"))
+        if row["stance"] == SOL.Asserts.value:
+            asserters[row["allegation"]].add(row["claimant"])
     links = []
     for iri, record in records.items():
         if record["stance"] == SOL.Asserts.value:
@@ -160,22 +154,21 @@ def _accusations(store: Store) -> list[Entity]:
 def _statements(store: Store, steps: tuple) -> dict[tuple[str, str], dict]:
     """The status statements of ``steps``, one per statement and actor it concerns."""
     found: dict[tuple[str, str], dict] = {}
-    for row in run_named_query(store, "ftm-statuses", status=list(steps)):
-        statement = found.setdefault((row["statement"].value, row["concerns"].value), {
-            "allegation": row["allegation"].value, "case": _value(row, "case"), "step": row["step"].value,
-            "status": row["status"].value,
-            "provenance": _provenance(row, "statement", [_value(row, "detail"), _quoted(_value(row, "quote"), None)])})
-        statement["provenance"]["publisher"].add(_value(row, "publisher"))
+    for row in named_query_values(store, "ftm-statuses", status=list(steps)):
+        statement = found.setdefault((row["statement"], row["concerns"]), {
+            "allegation": row["allegation"], "case": row.get("case"), "step": row["step"], "status": row["status"],
+            "provenance": _provenance(row, "statement", [row.get("detail"), _quoted(row.get("quote"), None)])})
+        statement["provenance"]["publisher"].add(row.get("publisher"))
     return found
 
 
-def _provenance(row, record: str, description: list[str | None]) -> dict:
+def _provenance(row: dict[str, str], record: str, description: list[str | None]) -> dict:
     """What a relationship says of where it comes from: our record ``row[record]``, its allegation's label, the
     ``description``, the date, address (or the copy read) and publishers of its source, and when we read it.
     Publishers come one per row: the caller adds each to the set."""
-    return {"recordId": [row[record].value], "summary": [row["label"].value], "description": description,
-            "date": [_value(row, "date")], "sourceUrl": [_value(row, "url") or _value(row, "seenAt")],
-            "retrievedAt": [_value(row, "readOn")], "publisher": set()}
+    return {"recordId": [row[record]], "summary": [row["label"]], "description": description,
+            "date": [row.get("date")], "sourceUrl": [row.get("url") or row.get("seenAt")],
+            "retrievedAt": [row.get("readOn")], "publisher": set()}
 
 
 def _court_cases(store: Store) -> list[Entity]:
@@ -211,10 +204,10 @@ def _sanctions(store: Store) -> list[Entity]:
 
 
 def _memberships(store: Store) -> list[Entity]:
-    return [_entity(_hashed_id("membership", row["member"].value, row["organization"].value), "Membership",
-                    {"member": [actor_id(row["member"].value)], "organization": [actor_id(row["organization"].value)],
-                     "sourceUrl": [row["member"].value]})
-            for row in run_named_query(store, "ftm-memberships")]
+    return [_entity(_hashed_id("membership", row["member"], row["organization"]), "Membership",
+                    {"member": [actor_id(row["member"])], "organization": [actor_id(row["organization"])],
+                     "sourceUrl": [row["member"]]})
+            for row in named_query_values(store, "ftm-memberships")]
 
 
 # ---------------------------------------------------------------- actors
@@ -224,10 +217,10 @@ def _actors(store: Store, sanctions: list[Entity]) -> list[Entity]:
     """The entity of every actor (``sanctions``: the export's, which give the topic ``sanction``)."""
     fields: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     kinds = {}
-    for row in run_named_query(store, "ftm-actors"):
-        kinds[row["actor"].value] = row["kind"].value
-        fields[row["actor"].value][row["field"].value].add(row["value"].value)
-    public_bodies = {row["actor"].value for row in run_named_query(store, "ftm-public-bodies")}
+    for row in named_query_values(store, "ftm-actors"):
+        kinds[row["actor"]] = row["kind"]
+        fields[row["actor"]][row["field"]].add(row["value"])
+    public_bodies = {row["actor"] for row in named_query_values(store, "ftm-public-bodies")}
     sanctioned = {entity["properties"]["entity"][0] for entity in sanctions}
     entities = []
     for iri, kind in kinds.items():
@@ -274,21 +267,18 @@ def concerning(found: list[Entity]) -> dict[str, list[str]]:
     return {actor: sorted(held) for actor, held in sorted(ids_of.items())}
 
 
-def lines(found: Iterable[Entity]) -> str:
-    """The entities as FollowTheMoney JSON lines."""
-    return "".join(json.dumps(entity, ensure_ascii=False, separators=(",", ":")) + "\n" for entity in found)
-
-
 def write(store: Store, release_dir: Path) -> dict:
     """Write ``soles.ftm.json`` and the index of each actor's entities (``ftm.sqlite``, read by ``FtmIndex``)
     into ``release_dir``; return what the manifest says of them."""
     found = entities(store)
-    data = lines(found).encode("utf-8")
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    lines = [encode(entity) + "\n" for entity in found]  # each entity's FollowTheMoney JSON line
+    data = "".join(lines).encode("utf-8")
     (release_dir / FTM_FILE).write_bytes(data)
     with closing(sqlite3.connect(release_dir / FTM_INDEX)) as index, index:
         index.execute("CREATE TABLE entities (id TEXT PRIMARY KEY, line TEXT NOT NULL) WITHOUT ROWID")
         index.execute("CREATE TABLE concerns (actor TEXT, id TEXT, PRIMARY KEY (actor, id)) WITHOUT ROWID")
-        index.executemany("INSERT INTO entities VALUES (?, ?)", ((entity["id"], lines([entity])) for entity in found))
+        index.executemany("INSERT INTO entities VALUES (?, ?)", zip((entity["id"] for entity in found), lines))
         index.executemany("INSERT INTO concerns VALUES (?, ?)",
                           ((actor, held) for actor, ids_held in concerning(found).items() for held in ids_held))
     counts = defaultdict(int)

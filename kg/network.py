@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from pyoxigraph import NamedNode, Store
+from pyoxigraph import Store
 
 from kg.search import folded
-from kg.store import run_named_query
+from kg.store import named_query_values
 from kg.vocab import SOL
 
 NETWORK_FILE = "network.json"
@@ -37,23 +37,24 @@ GEXF_NS = "http://www.gexf.net/1.2draft"
 
 def network(store: Store) -> dict:
     """The whole network of the store, in a stable order (the same data gives the same bytes)."""
-    kinds = {row["actor"].value: KINDS[row["kind"].value] for row in run_named_query(store, "network-actors")}
+    kinds = {row["actor"]: KINDS[row["kind"]] for row in named_query_values(store, "network-actors")}
     names: dict[str, tuple] = {}
-    for row in run_named_query(store, "network-names"):
-        ranked = (int(row["rank"].value), row["name"].value)
-        names[row["this"].value] = min(ranked, names.get(row["this"].value, ranked))
+    for row in named_query_values(store, "network-names"):
+        ranked = (int(row["rank"]), row["name"])
+        names[row["this"]] = min(ranked, names.get(row["this"], ranked))
     edges = set()
-    for row in run_named_query(store, "network-relations"):
-        relation = row["relation"]
-        edge = {"from": row["from"].value, "to": row["to"].value,
-                "relation": STANCE_RELATIONS[relation.value] if isinstance(relation, NamedNode) else relation.value,
-                **{field: row[field].value for field in (*EDGE_LINKS, "record") if row[field] is not None}}
+    for edge in named_query_values(store, "network-relations"):
         if edge["from"] in kinds and edge["to"] in kinds:
+            # a stance is named by its IRI (any other gives RELATIONS.index a ValueError below); the query names
+            # the other relations
+            edge["relation"] = STANCE_RELATIONS.get(edge["relation"], edge["relation"])
             edges.add(tuple(sorted(edge.items())))
     linked = {value for edge in edges for field, value in edge if field in EDGE_LINKS}
     nodes = [{"id": iri, "label": names[iri][1] if iri in names else iri.rsplit("/", 1)[-1], "kind": kind}
              for iri, kind in sorted(kinds.items())]
-    reading = {node["id"]: (folded(node["label"]), node["id"]) for node in nodes}
+    # each actor's place in reading order (by folded name, then IRI): numbers compare faster than names
+    reading = {iri: place for place, (_, iri) in enumerate(sorted((folded(node["label"]), node["id"])
+                                                                  for node in nodes))}
 
     def table_order(edge: tuple) -> tuple:
         """Relations in the order the server's table lists them: by who, relation, whom, then what they are
@@ -87,54 +88,79 @@ EDGE_ATTRIBUTES = ("relation", *(name for field in EDGE_LINKS for name in (field
 NODE_ATTRIBUTES = ("label", "kind")
 
 
-def _xml(root: ET.Element) -> bytes:
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+# The exports are written line by line, as ElementTree writes an indented tree (ET.indent, then ET.tostring
+# with its declaration), byte for byte: at 1M statements building ElementTree's tree and writing it took most of
+# the network's build time.
+
+
+def _escaped_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escaped_attribute(value: str) -> str:
+    return (_escaped_text(value).replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;")
+            .replace("\t", "&#09;"))
+
+
+def _leaf(indent: str, start: str, tag: str, text: str = "") -> str:
+    """The line of an element without children: ``start`` its tag and attributes, closed on itself if it has no
+    ``text``."""
+    return f"{indent}<{start}>{_escaped_text(text)}</{tag}>\n" if text else f"{indent}<{start} />\n"
+
+
+def _parent(indent: str, start: str, tag: str, children: list[str]) -> list[str]:
+    """The lines of an element with ``children`` (their lines), closed on itself if it has none."""
+    return [f"{indent}<{start}>\n", *children, f"{indent}</{tag}>\n"] if children else [_leaf(indent, start, tag)]
+
+
+def _xml(lines: list[str]) -> bytes:
+    return ("<?xml version='1.0' encoding='utf-8'?>\n" + "".join(lines)).encode("utf-8", "xmlcharrefreplace")
 
 
 def graphml(graph: dict) -> bytes:
     """The network ``graph`` as GraphML: directed, a node per actor (its IRI the id), an edge per record."""
-    root = ET.Element("graphml", xmlns=GRAPHML_NS)
-    for scope, names in (("node", NODE_ATTRIBUTES), ("edge", EDGE_ATTRIBUTES)):
-        for name in names:
-            ET.SubElement(root, "key", {"id": f"{scope}-{name}", "for": scope, "attr.name": name,
-                                        "attr.type": "string"})
-    body = ET.SubElement(root, "graph", id="soles-network", edgedefault="directed")
-    for node in graph["nodes"]:
-        element = ET.SubElement(body, "node", id=node["id"])
-        for name in NODE_ATTRIBUTES:
-            ET.SubElement(element, "data", key=f"node-{name}").text = node[name]
-    for number, edge in enumerate(graph["edges"]):
-        element = ET.SubElement(body, "edge", id=f"e{number}", source=edge["from"], target=edge["to"])
-        for name, value in _edge_attributes(edge, graph["labels"]).items():
-            ET.SubElement(element, "data", key=f"edge-{name}").text = value
-    return _xml(root)
+    keys = [_leaf("  ", f'key id="{scope}-{name}" for="{scope}" attr.name="{name}" attr.type="string"', "key")
+            for scope, names in (("node", NODE_ATTRIBUTES), ("edge", EDGE_ATTRIBUTES)) for name in names]
+    nodes = [f'    <node id="{_escaped_attribute(node["id"])}">\n'
+             + "".join(_leaf("      ", f'data key="node-{name}"', "data", node[name]) for name in NODE_ATTRIBUTES)
+             + "    </node>\n" for node in graph["nodes"]]
+    edges = [f'    <edge id="e{number}" source="{_escaped_attribute(edge["from"])}" '
+             f'target="{_escaped_attribute(edge["to"])}">\n'
+             + "".join(_leaf("      ", f'data key="edge-{name}"', "data", value)
+                       for name, value in _edge_attributes(edge, graph["labels"]).items())
+             + "    </edge>\n" for number, edge in enumerate(graph["edges"])]
+    return _xml([f'<graphml xmlns="{GRAPHML_NS}">\n', *keys,
+                 *_parent("  ", 'graph id="soles-network" edgedefault="directed"', "graph", nodes + edges),
+                 "</graphml>\n"])
+
+
+def _attribute_values(indent: str, values: Iterable[tuple[str, str]]) -> str:
+    """A GEXF ``attvalues`` element of (attribute, value) ``values``."""
+    return "".join(_parent(indent, "attvalues", "attvalues", [
+        _leaf(indent + "  ", f'attvalue for="{name}" value="{_escaped_attribute(value)}"', "attvalue")
+        for name, value in values]))
 
 
 def gexf(graph: dict) -> bytes:
     """The network ``graph`` as GEXF 1.2 (for Gephi): directed, the relation as each edge's label."""
-    root = ET.Element("gexf", xmlns=GEXF_NS, version="1.2")
-    meta = ET.SubElement(root, "meta")
-    ET.SubElement(meta, "creator").text = "soles"
-    ET.SubElement(meta, "description").text = ("Who asserts, denies or disputes allegations against whom, who is "
-                                               "accused together, who acts on whom: claims on record, not findings")
-    body = ET.SubElement(root, "graph", defaultedgetype="directed", mode="static")
-    for scope, names in (("node", NODE_ATTRIBUTES[1:]), ("edge", EDGE_ATTRIBUTES)):
-        declared = ET.SubElement(body, "attributes", {"class": scope})
-        for name in names:
-            ET.SubElement(declared, "attribute", id=name, title=name, type="string")
-    nodes = ET.SubElement(body, "nodes")
-    for node in graph["nodes"]:
-        element = ET.SubElement(nodes, "node", id=node["id"], label=node["label"])
-        ET.SubElement(ET.SubElement(element, "attvalues"), "attvalue", {"for": "kind", "value": node["kind"]})
-    edges = ET.SubElement(body, "edges")
-    for number, edge in enumerate(graph["edges"]):
-        element = ET.SubElement(edges, "edge", id=str(number), source=edge["from"], target=edge["to"],
-                                label=edge["relation"])
-        values = ET.SubElement(element, "attvalues")
-        for name, value in _edge_attributes(edge, graph["labels"]).items():
-            ET.SubElement(values, "attvalue", {"for": name, "value": value})
-    return _xml(root)
+    meta = _parent("  ", "meta", "meta", [
+        _leaf("    ", "creator", "creator", "soles"),
+        _leaf("    ", "description", "description", "Who asserts, denies or disputes allegations against whom, "
+              "who is accused together, who acts on whom: claims on record, not findings")])
+    declared = [line for scope, names in (("node", NODE_ATTRIBUTES[1:]), ("edge", EDGE_ATTRIBUTES))
+                for line in _parent("    ", f'attributes class="{scope}"', "attributes", [
+                    _leaf("      ", f'attribute id="{name}" title="{name}" type="string"', "attribute")
+                    for name in names])]
+    nodes = [f'      <node id="{_escaped_attribute(node["id"])}" label="{_escaped_attribute(node["label"])}">\n'
+             + _attribute_values("        ", [("kind", node["kind"])]) + "      </node>\n"
+             for node in graph["nodes"]]
+    edges = [f'      <edge id="{number}" source="{_escaped_attribute(edge["from"])}" '
+             f'target="{_escaped_attribute(edge["to"])}" label="{_escaped_attribute(edge["relation"])}">\n'
+             + _attribute_values("        ", _edge_attributes(edge, graph["labels"]).items()) + "      </edge>\n"
+             for number, edge in enumerate(graph["edges"])]
+    body = _parent("  ", 'graph defaultedgetype="directed" mode="static"', "graph",
+                   [*declared, *_parent("    ", "nodes", "nodes", nodes), *_parent("    ", "edges", "edges", edges)])
+    return _xml([f'<gexf xmlns="{GEXF_NS}" version="1.2">\n', *meta, *body, "</gexf>\n"])
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from pyoxigraph import QueryBoolean, QuerySolutions, Store
@@ -28,6 +29,15 @@ def run_query(store: Store, query: str, **options):
 def run_named_query(store: Store, name: str, **bound: query_text.Terms):
     """Run kg/queries/``name``.rq as run_query does, with variables bound as kg.query_text.fill() binds them."""
     return run_query(store, query_text.named(name, **bound))
+
+
+def named_query_values(store: Store, name: str, **bound: query_text.Terms) -> Iterator[dict[str, str]]:
+    """The solutions of run_named_query, each as the values (``term.value``) of its bound variables by name: for
+    code reading many of them, since a solution's term by name (``row["x"]``) costs microseconds each time."""
+    solutions = run_named_query(store, name, **bound)
+    variables = [variable.value for variable in solutions.variables]
+    for row in solutions:  # its terms, in the order of the variables
+        yield {variable: term.value for variable, term in zip(variables, row) if term is not None}
 
 
 def write_result(result, fmt: formats.Format, output=None):

@@ -10,17 +10,25 @@ the label matched (the closer name first), then alphabetically, then by IRI. The
 name, alias or title; 1 a name or alias starting with the query; 2 the words of a name or alias; 3 a title
 starting with it; 4 the words of a title; 5 a summary (description, role); 6 a quote (or its translation).
 Names are those of actors and places, titles the labels of everything else.
+
+Ranking a word that a few thousand resources hold takes longer than a page may (about 4 µs a match): the build
+ranks once each indexed word that more than ``COMMON`` resources match, as the lookups would (``_Ranking``), and
+writes the ranking (``rankings``); a query of that one word reads it. Any other query is ranked when asked.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+import struct
 import unicodedata
-from collections import Counter
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache, partial
+from itertools import chain
 from pathlib import Path
 
 from pyoxigraph import Store
@@ -31,6 +39,10 @@ from kg.vocab import DCTERMS, RDFS, SKOS, SOL
 
 SEARCH_INDEX = "search.sqlite"
 MAX_WORDS = 64  # distinct words in one query; a quote has at most 25, so a pasted quote is found
+# A word matching more resources than this has its ranking written by the build: ranking it when asked costs about
+# 0.2 ms and 3.5 µs a resource at a million statements, and a page must take under 5 ms in all.
+COMMON = 200
+COMMON_FROM_LETTERS = 3
 
 
 @dataclass(frozen=True)
@@ -65,11 +77,16 @@ SUMMARY_FIELDS = ("description", "role")
 NAME, TITLE = 0, 1  # the role of a label: tiers 1 + 2 * role (starts with it) and 2 + 2 * role (words of it)
 SUMMARY, QUOTE = 0, 1  # the role of another text: tier 5 + role
 
-# Each text's row id in the index says all that ranks it, so that ranking reads the full-text index alone, never
-# the texts: the resource's number (numbered in order of kind, label and IRI), the text's role, the length of a
-# label (the shorter, the closer a match), and which of the resource's texts it is.
-_ITEM_SHIFT, _ROLE_SHIFT, _LENGTH_SHIFT = 24, 22, 10
-_MAX_LENGTH, _MAX_TEXTS = (1 << (_ROLE_SHIFT - _LENGTH_SHIFT)) - 1, 1 << _LENGTH_SHIFT
+# Each text's row id in the index (its code) says all that ranks it, so that ranking reads the full-text index
+# alone, never the texts. From the highest bits: the rank of its resource's kind, the length of a label (the
+# shorter, the closer a match; 0 for other texts), the resource's number (numbered in order of kind, label and
+# IRI), the text's role, and which of the resource's texts it is. A text matched is tier << _TIER_SHIFT | code:
+# the least of a resource's is its best text (the best tier, then the shortest label, then its first text), and
+# the resources' best sort as they rank (by tier, kind, length, then number).
+_ROLE_SHIFT, _ITEM_SHIFT, _LENGTH_SHIFT, _KIND_SHIFT, _TIER_SHIFT = 10, 12, 36, 48, 52
+_MAX_TEXTS, _ITEMS, _MAX_LENGTH = 1 << _ROLE_SHIFT, 1 << (_LENGTH_SHIFT - _ITEM_SHIFT), (1 << 12) - 1
+_CODE_MASK, _ITEM_BITS = (1 << _TIER_SHIFT) - 1, (_ITEMS - 1) << _ITEM_SHIFT
+TIERS, LABEL_TIERS = 7, 5  # tiers 0 to 4 match names, aliases and titles
 
 WORD = re.compile(r"[^\W_]+")  # a word: letters and digits
 
@@ -117,13 +134,12 @@ def write_index(store: Store, path: Path) -> int:
         counted[iri] += 1
         if counted[iri] > _MAX_TEXTS:
             raise ValueError(f"{iri} has more than {_MAX_TEXTS} texts to index")
-        code = (numbers[iri] << _ITEM_SHIFT | role << _ROLE_SHIFT | min(length, _MAX_LENGTH) << _LENGTH_SHIFT
-                | counted[iri] - 1)
+        code = (items[iri][0] << _KIND_SHIFT | min(length, _MAX_LENGTH) << _LENGTH_SHIFT
+                | numbers[iri] << _ITEM_SHIFT | role << _ROLE_SHIFT | counted[iri] - 1)
         table.append((code, words, field, text))
     with closing(sqlite3.connect(path)) as index:
         index.executescript("""
             CREATE TABLE items(number INTEGER PRIMARY KEY, iri TEXT, kind TEXT, class TEXT, label TEXT);
-            CREATE TABLE kinds(rank INTEGER PRIMARY KEY, name TEXT, first INTEGER, last INTEGER);
             CREATE TABLE label_words(words TEXT, code INTEGER, PRIMARY KEY (words, code)) WITHOUT ROWID;
             CREATE VIRTUAL TABLE labels USING fts5(words, field UNINDEXED, text UNINDEXED, prefix='1 2 3');
             CREATE VIRTUAL TABLE texts USING fts5(words, field UNINDEXED, text UNINDEXED, prefix='1 2 3');
@@ -131,19 +147,52 @@ def write_index(store: Store, path: Path) -> int:
         """)
         index.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?)",
                           [(numbers[iri], iri, KINDS[items[iri][0]].name, items[iri][1], items[iri][2]) for iri in order])
-        spans: dict[int, list[int]] = {}  # the resources of a kind are numbered in a row: the first and the last
-        for iri in order:
-            spans.setdefault(items[iri][0], [numbers[iri], 0])[1] = numbers[iri]
-        index.executemany("INSERT INTO kinds VALUES (?, ?, ?, ?)",
-                          [(rank, KINDS[rank].name, first, last) for rank, (first, last) in sorted(spans.items())])
         # Rows in the order of their keys: FTS5 writes rows of rising rowids straight into its index, and flushes
         # it to a segment of its own before any other (at a million statements, five times as slow in all).
         index.executemany("INSERT INTO label_words VALUES (?, ?)", sorted((words, code) for code, words, _, _ in labels))
         index.executemany("INSERT INTO labels(rowid, words, field, text) VALUES (?, ?, ?, ?)", sorted(labels))
         index.executemany("INSERT INTO texts(rowid, words, field, text) VALUES (?, ?, ?, ?)", sorted(texts))
         index.executemany("INSERT INTO vocabulary VALUES (?, ?)", sorted(vocabulary.items()))
+        index.execute("CREATE TABLE rankings(word TEXT PRIMARY KEY, labelled INTEGER, runs BLOB, matched BLOB)")
+        index.executemany("INSERT INTO rankings VALUES (?, ?, ?, ?)", _common_rankings(labels, texts))
         index.commit()
     return len(labels) + len(texts)
+
+
+def _common_rankings(labels: list[tuple], texts: list[tuple]) -> Iterator[tuple]:
+    """(word, labelled, runs, matched) of each indexed word that more than COMMON resources match, in order of words:
+    its ranking as ``SearchIndex.ranking`` ranks a query of that word alone, packed (``Ranking.packed``)."""
+    holding: dict[str, list[int]] = defaultdict(list)  # word -> the texts holding it, each as ranking reads it
+    alone: dict[str, list[int]] = defaultdict(list)  # word -> the labels that are that word alone
+    for code, words, _, _ in labels:
+        role = (code >> _ROLE_SHIFT) & 3
+        first, *others = words.split()
+        holding[first].append((1 + 2 * role) << _TIER_SHIFT | code)  # the label starts with the query
+        for word in set(others) - {first}:
+            holding[word].append((2 + 2 * role) << _TIER_SHIFT | code)
+        if not others:
+            alone[first].append(code)  # tier 0: the label is the query
+    for code, words, _, _ in texts:
+        tier = 5 + ((code >> _ROLE_SHIFT) & 3)
+        for word in set(words.split()):
+            holding[word].append(tier << _TIER_SHIFT | code)
+    words = sorted(holding)
+    for start, word in enumerate(words):
+        # A word of one or two letters starts half the words: ranking each would double the time the index takes to
+        # write. FTS5 matches an ASCII word as words_of reads it; another is ranked when asked, to be sure.
+        if len(word) < COMMON_FROM_LETTERS or not word.isascii():
+            continue
+        stop = start + 1
+        while stop < len(words) and words[stop].startswith(word):  # a query word matches the words it starts
+            stop += 1
+        if sum(len(holding[other]) for other in words[start:stop]) <= COMMON:
+            continue  # fewer texts, so fewer resources
+        matched = sorted(chain(alone[word], *(holding[other] for other in words[start:stop])), reverse=True)
+        # Each resource's least (set last): its best text. Keyed by the bits of its number, all in C: this is most
+        # of the time the index takes to write.
+        best = dict(zip(map(_ITEM_BITS.__and__, matched), matched))
+        if len(best) > COMMON:
+            yield word, *Ranking.of(sorted(best.values())).packed
 
 
 def _items(rows) -> dict[str, tuple[int, str, str]]:
@@ -158,6 +207,71 @@ def _items(rows) -> dict[str, tuple[int, str, str]]:
             labels[iri] = min(labels.get(iri, rank), rank)
     return {iri: (rank, cls, labels[iri][2] if iri in labels else iri.rsplit("/", 1)[-1])
             for iri, (rank, cls) in kinds.items()}
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Every resource a query matches, best first: a run of resources of one kind after another (within each tier,
+    kinds in the order of KINDS), the first ``labelled`` matched by a name, alias or title. ``read(start, stop)``
+    gives the best texts matched (tier << _TIER_SHIFT | code) from ``start`` to ``stop``."""
+
+    runs: tuple[tuple[int, int, int], ...]  # (rank of a kind, start, stop)
+    labelled: int
+    read: Callable[[int, int], list[int]]
+
+    @classmethod
+    def of(cls, best: list[int]) -> Ranking:
+        """The ranking of ``best``, the best text matched of each resource, sorted."""
+        starts = [(rank, bisect_left(best, (tier << _TIER_SHIFT | rank << _KIND_SHIFT)))
+                  for tier in range(TIERS) for rank in range(len(KINDS))] + [(None, len(best))]
+        runs = tuple((rank, start, stop) for (rank, start), (_, stop) in zip(starts, starts[1:]) if start < stop)
+        return cls(runs, bisect_left(best, LABEL_TIERS << _TIER_SHIFT), partial(_slice, best))
+
+    @classmethod
+    def unpacked(cls, labelled: int, runs: bytes, codes: bytes) -> Ranking:
+        """The ranking the build wrote as ``packed``."""
+        numbers = struct.unpack(f"<{len(runs) // 4}I", runs)
+        return cls(tuple(zip(numbers[::3], numbers[1::3], numbers[2::3])), labelled, partial(_unpack, codes))
+
+    @property
+    def packed(self) -> tuple[int, bytes, bytes]:
+        """(labelled, runs, matched) as the build writes them: numbers little-endian, whatever the machine."""
+        total = self.total()
+        return (self.labelled, struct.pack(f"<{3 * len(self.runs)}I", *chain(*self.runs)),
+                struct.pack(f"<{total}q", *self.read(0, total)))
+
+    @cached_property
+    def counts(self) -> Counter[str]:
+        """How many resources of each kind (by name) it holds."""
+        counts = Counter()
+        for rank, start, stop in self.runs:
+            counts[KINDS[rank].name] += stop - start
+        return counts
+
+    def total(self, kind: str | None = None) -> int:
+        return self.runs[-1][2] if kind is None and self.runs else self.counts[kind] if kind else 0
+
+    def codes(self, kind: str | None, start: int, stop: int) -> list[int]:
+        """The codes of the best texts of the resources (of ``kind``, or of any) from ``start`` to ``stop`` among
+        them: what ``SearchIndex.hits`` reads."""
+        if kind is None:
+            found = self.read(start, min(stop, self.total()))
+        else:
+            found, before = [], 0
+            for rank, first, last in self.runs:
+                if KINDS[rank].name == kind:
+                    if start < before + last - first and before < stop:
+                        found += self.read(first + max(start - before, 0), first + min(stop - before, last - first))
+                    before += last - first
+        return [value & _CODE_MASK for value in found]
+
+
+def _slice(codes: list[int], start: int, stop: int) -> list[int]:
+    return codes[start:stop]
+
+
+def _unpack(matched: bytes, start: int, stop: int) -> list[int]:
+    return list(struct.unpack_from(f"<{max(stop - start, 0)}q", matched, 8 * start))
 
 
 # ---------------------------------------------------------------- looking things up (at request time)
@@ -198,44 +312,49 @@ class Query:
 class SearchIndex(ReadOnlyIndex):
     """Lookups in a build's search index, on one read-only connection (``with SearchIndex(path) as index``)."""
 
-    def ranked(self, query: Query, labels_only: bool = False, limit: int | None = None) -> list[tuple[str, int]]:
-        """(kind, code of the best text) of every resource matching each word of ``query``, best first (only by
-        its names, aliases and titles with ``labels_only``); at most ``limit`` of them. Reads only the indexes."""
+    def ranking(self, query: Query, labels_only: bool = False) -> Ranking:
+        """Every resource matching each word of ``query``, best first (only by its names, aliases and titles with
+        ``labels_only``: those ``labelled`` first). Reads only the indexes: a common word's ranking as written."""
         if not query or query.too_long:
-            return []
-        other_texts = "" if labels_only else f"""
-            UNION ALL SELECT rowid, 5 + ((rowid >> {_ROLE_SHIFT}) & 3) FROM texts WHERE texts MATCH :match"""
-        sql = f"""
-            WITH matched(code, tier) AS (
-                SELECT code, 0 FROM label_words WHERE words = :phrase
-                UNION ALL SELECT code, 1 + 2 * ((code >> {_ROLE_SHIFT}) & 3) FROM label_words
-                          WHERE words > :phrase AND words < :phrase || char(1114111)
-                UNION ALL SELECT rowid, 2 + 2 * ((rowid >> {_ROLE_SHIFT}) & 3) FROM labels WHERE labels MATCH :match
-                {other_texts}),
-            best(item, score, code) AS (
-                SELECT code >> {_ITEM_SHIFT}, MIN((tier << 12) | ((code >> {_LENGTH_SHIFT}) & {_MAX_LENGTH})), code
-                FROM matched GROUP BY code >> {_ITEM_SHIFT})
-            SELECT kinds.name, best.code FROM best JOIN kinds ON best.item BETWEEN kinds.first AND kinds.last
-            ORDER BY best.score >> 12, kinds.rank, best.score, best.item
-            LIMIT :limit"""
-        return self.connection.execute(sql, {"match": query.match, "phrase": query.phrase,
-                                             "limit": -1 if limit is None else limit}).fetchall()
+            return Ranking((), 0, partial(_slice, []))
+        if query.words == [query.phrase]:
+            written = self.connection.execute("SELECT labelled, runs, matched FROM rankings WHERE word = ?",
+                                              query.words).fetchone()
+            if written:
+                return Ranking.unpacked(*written)
+        return Ranking.of(self.matched(query, labels_only))
 
-    def hits(self, ranked: list[tuple[str, int]]) -> list[Hit]:
-        """The resources of ``ranked`` (a slice of what ``ranked()`` gives), with their labels and the texts that
-        matched best."""
-        codes = [code for _, code in ranked]
+    def matched(self, query: Query, labels_only: bool = False) -> list[int]:
+        """The best text matched (tier << _TIER_SHIFT | code) of each resource matching ``query``, sorted."""
+        other_texts = "" if labels_only else f"""
+                UNION ALL SELECT (5 + ((rowid >> {_ROLE_SHIFT}) & 3)) << {_TIER_SHIFT} | rowid
+                          FROM texts WHERE texts MATCH :match"""
+        sql = f"""
+            WITH matched(value) AS (
+                SELECT code FROM label_words WHERE words = :phrase
+                UNION ALL SELECT (1 + 2 * ((code >> {_ROLE_SHIFT}) & 3)) << {_TIER_SHIFT} | code FROM label_words
+                          WHERE words > :phrase AND words < :phrase || char(1114111)
+                UNION ALL SELECT (2 + 2 * ((rowid >> {_ROLE_SHIFT}) & 3)) << {_TIER_SHIFT} | rowid
+                          FROM labels WHERE labels MATCH :match
+                {other_texts})
+            SELECT MIN(value) AS best FROM matched GROUP BY (value >> {_ITEM_SHIFT}) & {_ITEMS - 1} ORDER BY best"""
+        return [value for value, in self.connection.execute(sql, {"match": query.match, "phrase": query.phrase})]
+
+    def hits(self, codes: list[int]) -> list[Hit]:
+        """The resources whose best texts are ``codes`` (what a ``Ranking`` reads), with their labels and those
+        texts."""
         marks = ", ".join("?" * len(codes))
         texts = {code: (field, text) for table in ("labels", "texts") for code, field, text in self.connection.execute(
             f"SELECT rowid, field, text FROM {table} WHERE rowid IN ({marks})", codes)}
         items = {number: row for number, *row in self.connection.execute(
             f"SELECT number, iri, kind, class, label FROM items WHERE number IN ({marks})",
-            [code >> _ITEM_SHIFT for code in codes])}
-        return [Hit(*items[code >> _ITEM_SHIFT], *texts[code]) for code in codes]
+            [(code & _ITEM_BITS) >> _ITEM_SHIFT for code in codes])}
+        return [Hit(*items[(code & _ITEM_BITS) >> _ITEM_SHIFT], *texts[code]) for code in codes]
 
-    def search(self, query: Query, limit: int | None = None, labels_only: bool = False) -> list[Hit]:
-        """The resources matching each word of ``query``, best first, with what matched (see ``ranked``)."""
-        return self.hits(self.ranked(query, labels_only, limit))
+    def search(self, query: Query, limit: int, labels_only: bool = False) -> list[Hit]:
+        """The first ``limit`` resources matching each word of ``query``, with what matched (see ``ranking``)."""
+        ranking = self.ranking(query, labels_only)
+        return self.hits(ranking.codes(None, 0, min(limit, ranking.labelled) if labels_only else limit))
 
     def closest_word(self, word: str) -> str | None:
         """The indexed word closest to ``word`` by edit distance (at most 1 for short words, 2 for longer),

@@ -4,20 +4,25 @@ empty result that says what was searched and what to try."""
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 
 import pytest
 from markupsafe import escape
 
+from kg import search
 from kg.search import (
     KIND_NAMES,
     SEARCH_INDEX,
     Hit,
     Query,
+    Ranking,
     SearchIndex,
     edit_distance,
     words_of,
+    write_index,
 )
+from kg.store import open_store
 from server import create_app
 from server.pages.search import Result
 from tests.conftest import build_fixture_with
@@ -84,6 +89,20 @@ def search_build(tmp_path_factory):
 @pytest.fixture(scope="module")
 def client(search_build):
     return create_app({"BUILD_DIR": search_build, "TESTING": True}).test_client()
+
+
+@pytest.fixture(scope="module")
+def common_build(search_build, tmp_path_factory):
+    """The search fixture's build, its index written as if every word were common: each ranked by the build."""
+    build = tmp_path_factory.mktemp("search-common") / "build"
+    shutil.copytree(search_build, build, symlinks=True)
+    path = build / "current" / SEARCH_INDEX
+    path.unlink()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "COMMON", 0)
+        patch.setattr(search, "COMMON_FROM_LETTERS", 1)
+        write_index(open_store(build), path)
+    return build
 
 
 def found(client, q: str, **params) -> dict:
@@ -331,6 +350,46 @@ def test_the_index_is_written_by_the_build_and_read_only_by_requests(search_buil
         assert index.closest_word("madura") == "maduro"
         assert index.closest_word("maduro") is None  # spelt as indexed
         assert index.closest_word("zzzzzz") is None
+
+
+def test_a_ranking_written_by_the_build_is_the_one_made_when_asked(common_build):
+    with SearchIndex(common_build / "current" / SEARCH_INDEX) as index:
+        vocabulary = [word for word, in index.connection.execute("SELECT word FROM vocabulary ORDER BY word")]
+        written = [word for word, in index.connection.execute("SELECT word FROM rankings ORDER BY word")]
+        assert written == [word for word in vocabulary if word.isascii()] and "maduro" in written
+        for word in written:
+            stored, asked = index.ranking(Query(word)), Ranking.of(index.matched(Query(word)))
+            assert (stored.runs, stored.labelled) == (asked.runs, asked.labelled), word
+            assert stored.read(0, stored.total()) == asked.read(0, asked.total()), word
+
+
+def test_a_common_word_finds_what_it_found_when_ranked_at_each_request(search_build, common_build):
+    ranked, read = (create_app({"BUILD_DIR": build, "TESTING": True, "PAGE_SIZE": 2}).test_client()
+                    for build in (search_build, common_build))
+    with SearchIndex(common_build / "current" / SEARCH_INDEX) as index:
+        written = [word for word, in index.connection.execute("SELECT word FROM rankings ORDER BY word")]
+    for word in written:
+        everything = found(ranked, word)
+        assert found(read, word) == everything, word
+        assert found(read, word, page="2") == found(ranked, word, page="2"), word
+        for kind in everything["kinds"]:
+            assert found(read, word, kind=kind) == found(ranked, word, kind=kind), (word, kind)
+            assert found(read, word, kind=kind, page="2") == found(ranked, word, kind=kind, page="2"), (word, kind)
+        suggest = {"q": word, "limit": "3"}
+        assert read.get("/suggest", query_string=suggest).get_json() == ranked.get(
+            "/suggest", query_string=suggest).get_json(), word
+
+
+def test_a_common_word_is_read_not_ranked(common_build, monkeypatch):
+    def ranked_when_asked(*_):
+        raise AssertionError("ranked when asked")
+
+    client = create_app({"BUILD_DIR": common_build, "TESTING": True}).test_client()
+    monkeypatch.setattr(SearchIndex, "matched", ranked_when_asked)
+    assert urls(client, "maduro")[:4] == [PERSON, SON, ALLEGATION, SOURCE]
+    assert urls(client, "maduro", kind="source") == [SOURCE]
+    with pytest.raises(AssertionError, match="ranked when asked"):
+        urls(client, "nicolas maduro")  # two words: ranked when asked
 
 
 def test_words_and_edit_distance():

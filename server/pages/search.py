@@ -6,7 +6,7 @@ Every lookup is in the index the build wrote (kg.search); a request runs no SPAR
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -31,7 +31,7 @@ from server.pages.lists import Pager
 from server.pages.record import query_text
 from server.pages.render import render_page
 from server.pages.resources import label_of
-from server.release import current_release
+from server.release import current_release, per_process
 
 bp = Blueprint("search", __name__)
 
@@ -98,23 +98,23 @@ def search():
     kind = chosen_kind()
     fmt = choose((HTML, JSON), HTML)
     query = checked(Query(text))
-    with SearchIndex(current_release().path / SEARCH_INDEX) as index:
-        ranked = index.ranked(query)
-        counts = Counter(found_kind for found_kind, _ in ranked)
-        shown = [found for found in ranked if kind in (None, found[0])]
-        pager = Pager.of("page", len(shown))
-        results = [Result(hit, tuple(query.words)) for hit in index.hits(pager.window(shown))]
-        alternatives = instead(index, query, kind, len(ranked)) if query and not shown else []
+    index = search_index()
+    ranking = index.ranking(query)
+    counts, shown = ranking.counts, ranking.total(kind)
+    pager = Pager.of("page", shown)
+    results = [Result(hit, tuple(query.words))
+               for hit in index.hits(ranking.codes(kind, pager.start, pager.start + pager.size))]
+    alternatives = instead(index, query, kind, ranking.total()) if query and not shown else []
     sparql = sparql_search(text) if text and not shown else None
     json_href = "/search?" + urlencode({"q": text, **({"kind": kind} if kind else {}), "format": "json"})
     if fmt is JSON:
-        response = jsonify({"query": text, "kind": kind, "total": len(shown),
+        response = jsonify({"query": text, "kind": kind, "total": shown,
                             "kinds": {name: counts[name] for name in KIND_NAMES if counts[name]},
                             "page": pager.number, "results": [result.as_json() for result in results],
                             "alternatives": alternatives, **({"sparql": sparql} if sparql else {})})
     else:
         page = render_page("search.html", search_query=text, kind=kind, kinds=KINDS, plurals=PLURALS, counts=counts,
-                           total=len(ranked), results=results, pager=pager, alternatives=alternatives, sparql=sparql,
+                           total=ranking.total(), results=results, pager=pager, alternatives=alternatives, sparql=sparql,
                            searched_words=query.words, json_href=json_href,
                            result_formats=formats.RESULTS_FORMATS)
         response = Response(page, mimetype=HTML.media_type)
@@ -132,9 +132,19 @@ def suggest():
     if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= MAX_SUGGESTIONS):
         abort(400, description=f"limit: a number from 1 to {MAX_SUGGESTIONS}")
     query = checked(Query(text))
-    with SearchIndex(current_release().path / SEARCH_INDEX) as index:
-        hits = index.search(query, limit=int(limit), labels_only=True)
+    hits = search_index().search(query, limit=int(limit), labels_only=True)
     return jsonify({"query": text, "suggestions": [Result(hit, tuple(query.words)).as_json() for hit in hits]})
+
+
+def search_index() -> SearchIndex:
+    """The build's search index of this request's release: one read-only connection per thread and release, kept
+    for the next requests (opening and closing one costs as much as ranking a rare word), closed with the release
+    when the process forgets it."""
+    connections = per_process("search index connections", threading.local)
+    index = getattr(connections, "index", None)
+    if index is None:
+        index = connections.index = SearchIndex(current_release().path / SEARCH_INDEX)
+    return index
 
 
 def chosen_kind() -> str | None:
@@ -164,10 +174,10 @@ def instead(index: SearchIndex, query: Query, kind: str | None, total: int) -> l
                   for word in query.words]
     alternatives = []
     for reason, text, among in tried:
-        ranked = [found for found in index.ranked(Query(text)) if among in (None, found[0])]
-        if ranked:
-            alternatives.append({"reason": reason, "query": text, "kind": among, "total": len(ranked),
-                                 "examples": [hit.label for hit in index.hits(ranked[:EXAMPLES])],
+        ranking = index.ranking(Query(text))
+        if ranking.total(among):
+            alternatives.append({"reason": reason, "query": text, "kind": among, "total": ranking.total(among),
+                                 "examples": [hit.label for hit in index.hits(ranking.codes(among, 0, EXAMPLES))],
                                  "href": "/search?" + urlencode({"q": text, **({"kind": among} if among else {})})})
     return alternatives
 

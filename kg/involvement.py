@@ -58,6 +58,13 @@ def reading_order(label: str, iri: str) -> tuple[str, str]:
     return folded(label), iri
 
 
+def reading_positions(entries: Iterable) -> dict[str, int]:
+    """Each allegation's place among ``entries`` in reading order (reading_order): a key that sorts as it does,
+    each label folded once."""
+    in_order = sorted(entries, key=lambda entry: reading_order(entry.label, entry.iri))
+    return {entry.iri: number for number, entry in enumerate(in_order)}
+
+
 def said_order(said: Said) -> tuple[str, str]:
     """The reading order of the allegation an attribution is about."""
     return reading_order(said.label, said.allegation)
@@ -144,9 +151,10 @@ def counterparts(this: str, entries: Iterable) -> tuple[dict[str, dict[str, int]
 ALLEGATION_LISTS = {"accused": "accused", "involved": "involves", "at": "places"}
 
 
-def involvement_lists(entries: list, names: dict[str, str]) -> dict[tuple[str, str], list]:
+def involvement_lists(entries: list, names: dict[str, str], positions: dict[str, int]) -> dict[str, dict[str, list]]:
     """The lists of every actor or place that allegations name (``entries``: every allegation, in IRI order;
-    ``names``: each actor's name), by (its IRI, the list's name), each in page order; only lists with items:
+    ``names``: each actor's name; ``positions``: reading_positions of ``entries``), by its IRI then the list's
+    name, each in page order; only lists with items, only IRIs with lists:
 
     - "accused", "involved", "at": the allegations that accuse it, involve it, are about it as a place (IRIs);
     - "claims": the allegations it speaks to in words of its own (own_claims);
@@ -157,7 +165,7 @@ def involvement_lists(entries: list, names: dict[str, str]) -> dict[tuple[str, s
       the attributions its page shows (IRI order), which its dossier (server.pages.dossier) counts and pages.
     """
     with _collector_paused():
-        return _involvement_lists(entries, names)
+        return _involvement_lists(entries, names, positions)
 
 
 @contextmanager
@@ -173,11 +181,8 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _involvement_lists(entries: list, names: dict[str, str]) -> dict[tuple[str, str], list]:
-    position = {entry.iri: number for number, entry in
-                enumerate(sorted(entries, key=lambda entry: reading_order(entry.label, entry.iri)))}
-
-    def order(said: Said) -> int:  # as said_order, each label folded once
+def _involvement_lists(entries: list, names: dict[str, str], position: dict[str, int]) -> dict[str, dict[str, list]]:
+    def order(said: Said) -> int:  # as said_order
         return position[said.allegation]
 
     naming: dict[str, list] = {}
@@ -190,27 +195,29 @@ def _involvement_lists(entries: list, names: dict[str, str]) -> dict[tuple[str, 
         for part in entry.accused | speakers:
             concerning.setdefault(part, []).append(entry)
     keys: dict[str, str] = {}  # name_key of each counterpart, worked out once
-    found: dict[tuple[str, str], list] = {}
+    found: dict[str, dict[str, list]] = {}
     for this, named in naming.items():
+        lists = found[this] = {}
         in_order = sorted(named, key=lambda entry: position[entry.iri])
         for name, column in ALLEGATION_LISTS.items():
-            found[this, name] = [entry.iri for entry in in_order if this in getattr(entry, column)]
+            lists[name] = [entry.iri for entry in in_order if this in getattr(entry, column)]
         if this not in concerning:  # a place, or an actor only involved
             continue
         shown = attributions_shown(this, concerning[this], said_of).values()
         blanket = blanket_statements(this, shown, order)
-        found[this, "claims"] = own_claims(this, shown, blanket, order)
-        found[this, "speaks-to"] = sorted((entry.iri for entry in concerning[this] if this not in entry.accused),
-                                          key=position.__getitem__)
-        found[this, "sources"] = sorted({said.source for said in shown})
-        found[this, "statements"] = [[first.claimant, first.stance, first.quote, first.translation, first.source,
-                                      len(covered)] for covered in blanket for first in covered[:1]]
+        lists["claims"] = own_claims(this, shown, blanket, order)
+        lists["speaks-to"] = sorted((entry.iri for entry in concerning[this] if this not in entry.accused),
+                                    key=position.__getitem__)
+        lists["sources"] = sorted({said.source for said in shown})
+        lists["statements"] = [[first.claimant, first.stance, first.quote, first.translation, first.source,
+                                len(covered)] for covered in blanket for first in covered[:1]]
         for number, covered in enumerate(blanket, 1):
-            found[this, f"statement-{number}"] = [[said.allegation, said.attribution] for said in covered]
+            lists[f"statement-{number}"] = [[said.allegation, said.attribution] for said in covered]
         co_accused, concerned = counterparts(this, concerning[this])
         spoken = voices(this, shown)
         for actor in {*co_accused, *spoken, *concerned}.difference(keys):
             keys[actor] = name_key(actor, names.get(actor))
         for name, counted in (("co-accused", co_accused), ("voices", spoken), ("concerned", concerned)):
-            found[this, name] = [list(item) for item in ranked(counted.items(), keys)]
-    return {key: items for key, items in found.items() if items}
+            lists[name] = [list(item) for item in ranked(counted.items(), keys)]
+    with_items = {this: {name: items for name, items in lists.items() if items} for this, lists in found.items()}
+    return {this: lists for this, lists in with_items.items() if lists}

@@ -24,7 +24,7 @@ from typing import NamedTuple
 from pyoxigraph import Literal, NamedNode, Store
 
 from kg.history import STATUS_NAMES, STATUS_ORDER
-from kg.involvement import involvement_lists
+from kg.involvement import involvement_lists, reading_positions
 from kg.search import folded
 from kg.sqlite_index import ReadOnlyIndex
 from kg.store import run_named_query
@@ -176,8 +176,8 @@ def allegation_entries(store: Store, labels: dict[str, set], read_property: Stat
         for allegation, claimant, stance, source, quote, translation, note in product(allegations, *required, *optional):
             for date in issued.get(source.value) or {None}:
                 voices.setdefault(allegation.value, set()).add(Voice(
-                    attribution, claimant.value, stance.value, source.value,
-                    *(term.value if term is not None else None for term in (date, quote, translation, note))))
+                    attribution, claimant.value, stance.value, source.value, date and date.value,  # None stays None
+                    quote and quote.value, translation and translation.value, note and note.value))
     dates: dict[str, set[str]] = {}
     for statement, allegations in status_of.items():
         for allegation in allegations:
@@ -205,7 +205,8 @@ def write(store: Store, path: Path) -> dict:
     labels = labels_and_names(labelled)
     entries = allegation_entries(store, labelled[RDFS.label.value], read_property)
     events = event_dates_and_types(read_property)
-    lists, graph_sizes = resource_lists(store, read_property, ReadingKeys(labelled), events, entries)
+    positions = reading_positions(entries)
+    lists, graph_sizes = resource_lists(store, read_property, ReadingKeys(labelled), events, entries, positions)
     with closing(sqlite3.connect(path)) as index:
         index.executescript("""
             CREATE TABLE labels(iri TEXT PRIMARY KEY, label TEXT, name TEXT) WITHOUT ROWID;
@@ -217,47 +218,55 @@ def write(store: Store, path: Path) -> dict:
             CREATE TABLE courses(allegation TEXT PRIMARY KEY, course TEXT) WITHOUT ROWID;
             CREATE TABLE graphs(iri TEXT PRIMARY KEY, triples INTEGER) WITHOUT ROWID;
         """)
-        index.executemany("INSERT INTO labels VALUES (?, ?, ?)", [(iri, label, name)
-                                                                 for iri, (label, name) in sorted(labels.items())])
+        index.executemany("INSERT INTO labels VALUES (?, ?, ?)", [(iri, *labels[iri]) for iri in sorted(labels)])
         index.executemany("INSERT INTO allegations VALUES (?, ?)", [(entry.iri, _dumped(entry)) for entry in entries])
         _insert_lists(index, "lists", "list_chunks", lists)
         index.executemany("INSERT INTO events VALUES (?, ?, ?)", sorted((iri, *found) for iri, found in events.items()))
         index.executemany("INSERT INTO courses VALUES (?, ?)",
-                          sorted((allegation, json.dumps(course, ensure_ascii=False))
-                                 for allegation, course in courses(read_property).items()))
+                          sorted((allegation, _json(course)) for allegation, course in courses(read_property).items()))
         index.executemany("INSERT INTO graphs VALUES (?, ?)", sorted(graph_sizes.items()))
-        involved = write_involvement(index, entries, labels)
+        involved = write_involvement(index, entries, labels, positions)
         index.commit()
-    return {"labels": len(labels), "allegations": len(entries), "lists": len(lists), "involved": involved}
+    return {"labels": len(labels), "allegations": len(entries), "lists": sum(map(len, lists.values())),
+            "involved": involved}
 
 
-def _insert_lists(index: sqlite3.Connection, table: str, chunks: str, lists: dict[tuple[str, str], list]) -> None:
-    """Insert ``lists`` (by (IRI, name)) into ``table``: an IRI's lists in one row, a JSON object: name -> [its
-    size, its first LIST_CHUNK items]; the rest of a longer list into ``chunks``, LIST_CHUNK items a row."""
-    in_order = sorted(lists.items())
-    about: dict[str, dict[str, list]] = {}
-    for (iri, name), items in in_order:
-        about.setdefault(iri, {})[name] = [len(items), items[:LIST_CHUNK]]
-    index.executemany(f"INSERT INTO {table} VALUES (?, ?)",
-                      ((iri, json.dumps(found, ensure_ascii=False)) for iri, found in about.items()))
-    index.executemany(f"INSERT INTO {chunks} VALUES (?, ?, ?, ?)",
-                      ((iri, name, start // LIST_CHUNK, json.dumps(items[start:start + LIST_CHUNK], ensure_ascii=False))
-                       for (iri, name), items in in_order if len(items) > LIST_CHUNK
-                       for start in range(LIST_CHUNK, len(items), LIST_CHUNK)))
+_json = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode  # one encoder for every row
 
 
-def write_involvement(index: sqlite3.Connection, entries: list[Entry], labels: dict[str, tuple[str, str | None]]) -> int:
+def _insert_lists(index: sqlite3.Connection, table: str, chunks: str, lists: dict[str, dict[str, list]]) -> None:
+    """Insert ``lists`` (IRI -> name -> items) into ``table``: an IRI's lists in one row, a JSON object: name ->
+    [its size, its first LIST_CHUNK items]; the rest of a longer list into ``chunks``, LIST_CHUNK items a row.
+    Rows go in in key order: the IRIs sorted, then each one's names (sorting (IRI, name) pairs instead takes
+    seconds at a million statements)."""
+    heads, rest = [], []
+    for iri in sorted(lists):
+        about = lists[iri]
+        found = {}
+        for name in sorted(about):
+            items = about[name]
+            found[name] = [len(items), items[:LIST_CHUNK]]
+            rest += [(iri, name, start // LIST_CHUNK, _json(items[start:start + LIST_CHUNK]))
+                     for start in range(LIST_CHUNK, len(items), LIST_CHUNK)]
+        heads.append((iri, _json(found)))
+    index.executemany(f"INSERT INTO {table} VALUES (?, ?)", heads)
+    index.executemany(f"INSERT INTO {chunks} VALUES (?, ?, ?, ?)", rest)
+
+
+def write_involvement(index: sqlite3.Connection, entries: list[Entry], labels: dict[str, tuple[str, str | None]],
+                      positions: dict[str, int]) -> int:
     """The lists of the page of each actor or place that allegations name (kg.involvement), in tables of
-    their own (as ``lists`` and ``list_chunks``), read by PageIndex.involvement_of; return how many they are."""
+    their own (as ``lists`` and ``list_chunks``), read by PageIndex.involvement_of; return how many they are.
+    ``positions``: each allegation's place in reading order (reading_positions)."""
     index.executescript("""
         CREATE TABLE involvement(iri TEXT PRIMARY KEY, lists TEXT) WITHOUT ROWID;
         CREATE TABLE involvement_chunks(iri TEXT, list TEXT, chunk INTEGER, items TEXT,
                                         PRIMARY KEY (iri, list, chunk)) WITHOUT ROWID;
     """)
     names = {iri: name for iri, (_, name) in labels.items() if name is not None}
-    found = involvement_lists(entries, names)
+    found = involvement_lists(entries, names, positions)
     _insert_lists(index, "involvement", "involvement_chunks", found)
-    return len({iri for iri, _ in found})
+    return len(found)
 
 
 class ReadingKeys:
@@ -287,14 +296,14 @@ def event_dates_and_types(read_property: Statements) -> dict[str, tuple[str | No
 
 
 def resource_lists(store: Store, read_property: Statements, reading_key: ReadingKeys,
-                   events: dict[str, tuple[str | None, str | None]],
-                   entries: list[Entry]) -> tuple[dict[tuple[str, str], list[str]], dict[str, int]]:
-    """Every list a resource page shows, by (resource, list name), each in its page's order; and the number
-    of statements of each named graph."""
-    found: dict[tuple[str, str], set[str]] = {}
+                   events: dict[str, tuple[str | None, str | None]], entries: list[Entry],
+                   positions: dict[str, int]) -> tuple[dict[str, dict[str, list[str]]], dict[str, int]]:
+    """Every list a resource page shows, by resource then list name, each in its page's order; and the number
+    of statements of each named graph. ``positions``: each allegation's place in reading order."""
+    found: dict[str, dict[str, set[str]]] = {}
 
     def add(iri: str, name: str, item: str) -> None:
-        found.setdefault((iri, name), set()).add(item)
+        found.setdefault(iri, {}).setdefault(name, set()).add(item)
 
     for name, (properties, cls) in LINKED_LISTS.items():
         members = read_property.of_class(cls) if cls is not None else None
@@ -309,17 +318,15 @@ def resource_lists(store: Store, read_property: Statements, reading_key: Reading
             if isinstance(source, NamedNode):
                 add(graph, "derived-from", source.value)
     graph_sizes: dict[str, int] = {}
-    for row in run_named_query(store, "page-graph-subjects"):  # ?g ?s ?triples, read by position
-        graph, subject = row[0].value, row[1]
-        graph_sizes[graph] = graph_sizes.get(graph, 0) + int(row[2].value)
+    for graph, subject, triples in run_named_query(store, "graph-subjects"):
+        graph_sizes[graph.value] = graph_sizes.get(graph.value, 0) + int(triples.value)
         if isinstance(subject, NamedNode):
-            found.setdefault((subject.value, "recorded-in"), set()).add(graph)
+            add(subject.value, "recorded-in", graph.value)
     typed: dict[str, dict[str, set[str]]] = {}  # graph -> class -> what it types so
     for row in run_named_query(store, "page-typed-in-graphs",  # ?g ?item ?type
                                type=[*GRAPH_CONTENT_KINDS, SOL.SourceGraph, SOL.Source]):
         if isinstance(row[1], NamedNode):
             typed.setdefault(row[0].value, {}).setdefault(row[2].value, set()).add(row[1].value)
-    allegation_label = {entry.iri: entry.label for entry in entries}
     for graph, kinds in typed.items():
         for kind in GRAPH_CONTENT_KINDS:
             for item in kinds.get(kind.value, ()):
@@ -328,7 +335,7 @@ def resource_lists(store: Store, read_property: Statements, reading_key: Reading
             if graph in kinds.get(SOL.SourceGraph.value, ()):
                 add(source, "graphs", graph)
             for allegation in kinds.get(SOL.Allegation.value, ()):
-                if allegation in allegation_label:  # as allegation-lists.rq: labelled allegations
+                if allegation in positions:  # as allegation-lists.rq: labelled allegations
                     add(source, "source-allegations", allegation)
     for entry in entries:
         for voice in entry.voices:
@@ -339,11 +346,12 @@ def resource_lists(store: Store, read_property: Statements, reading_key: Reading
         if len(items) == 1:  # most lists: a resource is recorded in one graph, a graph holds one source
             return list(items)
         if name in ("source-allegations", "source-attributions"):
-            return sorted(items, key=lambda iri: (folded(allegation_label[iri]), iri))
+            return sorted(items, key=positions.__getitem__)
         if name in ("performed", "party", "events-at", "related-events", "reported-events"):
             return sorted(items, key=lambda iri: (events[iri][0] is None, events[iri][0] or "", iri))
         return sorted(items, key=reading_key)
-    return {key: order(key[1], items) for key, items in found.items()}, graph_sizes
+    in_order = {iri: {name: order(name, items) for name, items in about.items()} for iri, about in found.items()}
+    return in_order, graph_sizes
 
 
 def add_originals(read_property: Statements, add) -> None:

@@ -22,7 +22,7 @@ SPARQL_ENDPOINT = NamedNode(ids.BASE + "sparql")
 DOWNLOADS_BASE = ids.BASE + "downloads/"
 DESCRIPTION_DOCUMENT = NamedNode(ids.BASE + "void")
 HOMEPAGE = NamedNode(ids.BASE)
-ENTITY_BASE = Literal(ids.ENTITY_BASE)  # what the queries count as an entity: a subject under this base
+ENTITY_BASE = Literal(ids.ENTITY_BASE)  # what counts as an entity: a subject under this base
 DATASET_LANGUAGE = "en"  # data/dataset.yaml holds English text (kg.schema.DATASET)
 
 
@@ -56,19 +56,33 @@ def _counts_by(store: Store, name: str, **bound) -> dict:
     return {row[0]: int(row["n"].value) for row in run_named_query(store, name, **bound)}
 
 
+def _graph_sizes(store: Store) -> tuple[dict[NamedNode, int], dict[NamedNode, set[str]]]:
+    """How many statements each named graph holds, and its entities (subjects under ENTITY_BASE), by graph.
+
+    Read from the graphs' distinct subjects, a tenth as many as their statements: a query filtering the
+    subject of each statement by its text makes the engine spell out every one (8 s at a million statements)."""
+    triples: dict[NamedNode, int] = {}
+    entities: dict[NamedNode, set[str]] = {}
+    for graph, subject, count in run_named_query(store, "graph-subjects"):  # by position: quicker than by name
+        triples[graph] = triples.get(graph, 0) + int(count.value)
+        if isinstance(subject, NamedNode) and subject.value.startswith(ENTITY_BASE.value):
+            entities.setdefault(graph, set()).add(subject.value)
+    return triples, entities
+
+
 def describe(store: Store, metadata: Mapping, dumps: Mapping[NamedNode, Iterable[str]]) -> list[Triple]:
     """The VoID triples describing everything ``store`` holds, as the dataset ids.DATASET.
 
     ``metadata`` is what dataset_metadata() returns; ``dumps`` maps ids.DATASET, or the name of one
     of its graphs, to the files of build/ that hold it. Each named graph is a subset; a class gets a
     partition when it has entities (so the ontology's own classes, of OWL terms, get none). Counts
-    come from the engine, so describing millions of statements needs no more memory than the answers.
+    come from the engine, or from each graph's distinct subjects: describing millions of statements holds
+    no more than those in memory.
     """
-    (totals,) = run_named_query(store, "void-totals")
     predicates = [row["p"] for row in run_named_query(store, "void-predicates")]
     classes = [row["c"] for row in run_named_query(store, "void-classes")]
     vocabularies = {_vocabulary(term) for term in predicates + classes if isinstance(term, NamedNode)} - {None}
-    (entities,) = run_named_query(store, "void-entities", entity_base=ENTITY_BASE)
+    graph_triples, graph_entities = _graph_sizes(store)
 
     dataset = ids.DATASET
     triples = [
@@ -83,10 +97,10 @@ def describe(store: Store, metadata: Mapping, dumps: Mapping[NamedNode, Iterable
         Triple(dataset, FOAF.homepage, HOMEPAGE),
         Triple(dataset, VOID.sparqlEndpoint, SPARQL_ENDPOINT),
         Triple(dataset, VOID.uriSpace, ENTITY_BASE),
-        Triple(dataset, VOID.triples, _integer(int(totals["triples"].value))),
-        Triple(dataset, VOID.entities, _integer(int(entities["n"].value))),
+        Triple(dataset, VOID.triples, _integer(sum(graph_triples.values()))),
+        Triple(dataset, VOID.entities, _integer(len(set().union(*graph_entities.values())))),
         Triple(dataset, VOID.classes, _integer(len(classes))),
-        Triple(dataset, VOID.properties, _integer(int(totals["properties"].value))),
+        Triple(dataset, VOID.properties, _integer(len(predicates))),
     ]
     triples += [Triple(dataset, VOID.vocabulary, NamedNode(base)) for base in vocabularies]
     partitions = _counts_by(store, "void-class-partitions", entity_base=ENTITY_BASE)
@@ -97,13 +111,12 @@ def describe(store: Store, metadata: Mapping, dumps: Mapping[NamedNode, Iterable
             Triple(partition, VOID["class"], cls),
             Triple(partition, VOID.entities, _integer(partitions[cls])),
         ]
-    graph_entities = _counts_by(store, "void-graph-entities", entity_base=ENTITY_BASE)
-    for graph, count in _counts_by(store, "void-graph-triples").items():
+    for graph, count in graph_triples.items():
         triples += [
             Triple(dataset, VOID.subset, graph),
             Triple(graph, RDF.type, VOID.Dataset),
             Triple(graph, VOID.triples, _integer(count)),
-            Triple(graph, VOID.entities, _integer(graph_entities.get(graph, 0))),
+            Triple(graph, VOID.entities, _integer(len(graph_entities.get(graph, ())))),
         ]
     for described, filenames in dumps.items():
         triples += [Triple(described, VOID.dataDump, dump_iri(name)) for name in filenames]

@@ -131,15 +131,11 @@ def shown(item: dict) -> dict:
         local = ids.local_path(iri)
         return Ref(iri, "/" + local if local is not None else None, labels[iri])
 
-    # On the axis a day is a point; a month, a year or a start and an end is the span it covers.
-    start = span(item["date"]) if item["date"] else None
-    last = span(item["end"]) if item["end"] else None
-    axis_end = last[1] if last else start[1] if start and date_precision(item["date"]) != "day" else None
     return {"item": ref(item["iri"]), "title": ref(item["title"]), "kind": item["kind"], "date": item["date"],
             "end": item["end"], "type": ref(item["type"]) if item["type"] else None,
             "source": ref(item["source"]) if item["source"] else None,
             "reason": None if item["date"] else undated_reason(item["kind"], item["undated_reason"], item["timeframe"]),
-            "axis_start": start and start[0], "axis_end": axis_end, "year": item["date"][:4] if item["date"] else None,
+            "year": item["date"][:4] if item["date"] else None,
             "when": human_date(item["date"]) + (f" – {human_date(item['end'])}" if item["end"] else "")}
 
 
@@ -149,9 +145,13 @@ def plain(row: dict) -> dict:
         return value and {"iri": value.iri, "label": value.label, "url": value.href}
 
     precision = date_precision(row["date"])
+    # On the axis a day is a point; a month, a year or a start and an end is the span it covers.
+    start = span(row["date"]) if row["date"] else None
+    last = span(row["end"]) if row["end"] else None
+    axis_end = last[1] if last else start[1] if start and precision != "day" else None
     return {"iri": row["item"].iri, "kind": row["kind"], "label": label(row), "url": row["title"].href,
             "record": row["item"].href, "date": row["date"], "end": row["end"], "precision": precision,
-            "when": row["when"], "start": row["axis_start"], "axis_end": row["axis_end"],
+            "when": row["when"], "start": start and start[0], "axis_end": axis_end,
             "type": named(row["type"]), "source": named(row["source"]), "undated_reason": row["reason"]}
 
 
@@ -263,11 +263,12 @@ def section(iri: str) -> dict:
     items, how many there are with the undated ones, and the address of the whole timeline narrowed to it."""
     facet = PAGE_FACETS[entity_kind(iri)]
     index = list_index()
-    found = index.query(*_on_record("SELECT n, dated FROM timeline_about JOIN timeline USING (n) WHERE iri = ?",
-                                    [iri], "timeline."))
-    positions = sorted(number for number, dated in found if dated)
-    undated = len(found) - len(positions)
-    latest_numbers = positions[-SECTION_SIZE:][::-1]
+    about, parameters = _on_record("SELECT n, dated FROM timeline_about JOIN timeline USING (n) WHERE iri = ?", [iri],
+                                   "timeline.")
+    counted = dict(index.query(f"SELECT dated, COUNT(*) FROM ({about}) GROUP BY dated", parameters))
+    # A hub is in thousands of items: the latest are read in the order of their numbers (the timeline's order).
+    latest_numbers = [number for number, in index.query(f"SELECT n FROM ({about}) WHERE dated = 1 ORDER BY n DESC"
+                                                        f" LIMIT {SECTION_SIZE}", parameters)]
     rows = items(latest_numbers)
     latest = []
     for number in latest_numbers:
@@ -277,7 +278,7 @@ def section(iri: str) -> dict:
         latest.append(Row(item, link=Ref(target.iri, target.href, label(item))))
     key = iri[len(ids.ENTITY_BASE):] if facet == "actor" else last_segment(iri)
     # Rows, not dicts: the template reads their values as attributes.
-    return {"timeline_section": Row(latest=latest, dated=len(positions), undated=undated,
+    return {"timeline_section": Row(latest=latest, dated=counted.get(1, 0), undated=counted.get(0, 0),
                                     href=PATH + "?" + urlencode({facet: key}))}
 
 

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -286,23 +286,41 @@ MAX_PROCESSES = 4
 MANIFEST_INDEXES = ("overview", "network", "timeline", "ftm", "reconcile", "pages", "lists")  # what the manifest says of
 
 
-def _release_tasks(staging: Path, nquads: Path, triples: Path, dataset: dict) -> list[tuple[str, str, Callable]]:
-    """Everything a release holds besides its store, each written by one task given the store: (key of its
-    result, what the progress line says, task). Longest first (as measured at 100,000 statements), so that
-    processes running them end at about the same time."""
+@dataclass(frozen=True)
+class Task:
+    """One thing a release holds besides its store, written by ``write(store)``: ``key`` names its result,
+    ``what`` is what the progress line says, ``after`` the tasks whose files it reads."""
+
+    key: str
+    what: str
+    write: Callable
+    after: tuple[str, ...] = ()
+
+
+def _release_tasks(staging: Path, nquads: Path, triples: Path, dataset: dict) -> list[Task]:
+    """Everything a release holds besides its store, in the order tasks start when they can: the longest first
+    (as measured at a million statements), those that others read before them, so that the processes running
+    them end at about the same time."""
     return [
-        ("network", "the network", partial(network.write, release_dir=staging)),
-        ("pages", "the page index", partial(page_index.write, path=staging / page_index.PAGE_INDEX)),
-        ("ftm", "the FollowTheMoney export", partial(ftm.write, release_dir=staging)),
-        ("search", "the search index", partial(write_index, path=staging / SEARCH_INDEX)),
-        *((dump.filename, f"the dump {dump.filename}", partial(_dump_task, filename=dump.filename, nquads=nquads,
-                                                                 triples=triples, release_dir=staging))
+        Task("network", "the network", partial(network.write, release_dir=staging)),
+        Task("pages", "the page index", partial(page_index.write, path=staging / page_index.PAGE_INDEX)),
+        Task("timeline", "the timeline", partial(timeline.write, release_dir=staging)),
+        Task("lists", "the list index (from the page index, the timeline and the network)",
+             partial(_list_index_task, release_dir=staging), after=("network", "pages", "timeline")),
+        Task("ftm", "the FollowTheMoney export", partial(ftm.write, release_dir=staging)),
+        Task("search", "the search index", partial(write_index, path=staging / SEARCH_INDEX)),
+        Task("reconcile", "the reconciliation index", partial(write_reconciliation_index, release_dir=staging)),
+        *(Task(dump.filename, f"the dump {dump.filename}", partial(_dump_task, filename=dump.filename, nquads=nquads,
+                                                                     triples=triples, release_dir=staging))
           for dump in DUMPS),
-        ("reconcile", "the reconciliation index", partial(write_reconciliation_index, release_dir=staging)),
-        ("timeline", "the timeline", partial(timeline.write, release_dir=staging)),
-        (VOID_DUMP.filename, "the VoID description", partial(_void_task, dataset=dataset, release_dir=staging)),
-        ("overview", "counting for the overview", overview.overview),
+        Task(VOID_DUMP.filename, "the VoID description", partial(_void_task, dataset=dataset, release_dir=staging)),
+        Task("overview", "counting for the overview", overview.overview),
     ]
+
+
+def _list_index_task(store: Store, release_dir: Path) -> dict:
+    """The list index, made from files of the release rather than from the store."""
+    return list_index.write(release_dir)
 
 
 def _dump_task(store: Store, filename: str, nquads: Path, triples: Path, release_dir: Path) -> dict:
@@ -316,19 +334,29 @@ def _void_task(store: Store, dataset: dict, release_dir: Path) -> dict:
     return _file_entry(VOID_DUMP, path, _write_void(store, dataset, path))
 
 
-def _run_tasks(tasks: list[tuple[str, str, Callable]], store: Store, store_dir: Path, processes: int,
-               report: Progress) -> dict[str, object]:
-    """Each task's result by its key: run here on ``store``, or by ``processes`` processes that each open the
-    store at ``store_dir`` read-only (started afresh: the engine's threads do not survive a fork)."""
+def _run_tasks(tasks: list[Task], store: Store, store_dir: Path, processes: int, report: Progress) -> dict[str, object]:
+    """Each task's result by its key: run here on ``store`` in their order, or by ``processes`` processes that
+    each open the store at ``store_dir`` read-only (started afresh: the engine's threads do not survive a fork),
+    each process given the first task whose ``after`` have ended when it is free."""
     if processes <= 1:
-        results = {key: _timed(task, store) for key, _, task in tasks}
+        results = {task.key: _timed(task.write, store) for task in tasks}
     else:
+        results = {}
         with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {key: pool.submit(_timed_on_store, task, str(store_dir)) for key, _, task in tasks}
-            results = {key: future.result() for key, future in futures.items()}
-    for key, what, _ in tasks:
-        report.took(what, *results[key][1:])
-    return {key: result for key, (result, *_) in results.items()}
+            waiting, running = list(tasks), {}
+            while waiting or running:
+                while len(running) < processes and (ready := next(
+                        (task for task in waiting if all(key in results for key in task.after)), None)):
+                    waiting.remove(ready)
+                    running[pool.submit(_timed_on_store, ready.write, str(store_dir))] = ready.key
+                if not running:
+                    raise ValueError(f"release tasks wait for tasks that never run: {[task.key for task in waiting]}")
+                ended, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in ended:
+                    results[running.pop(future)] = future.result()
+    for task in tasks:
+        report.took(task.what, *results[task.key][1:])
+    return {task.key: results[task.key][0] for task in tasks}
 
 
 def _timed_on_store(task: Callable, store_dir: str) -> tuple[object, float, float]:
@@ -405,8 +433,6 @@ def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tup
             processes = min(os.cpu_count() or 1, MAX_PROCESSES) if count >= PARALLEL_FROM_QUADS else 1
         report.stage(f"writing dumps and indexes ({processes} {'process' if processes == 1 else 'processes'})")
         written = _run_tasks(tasks, store, staging / STORE_DIR, processes, report)
-        report.stage("writing the list index (from the page index, the timeline and the network)")
-        written["lists"] = list_index.write(staging)
         manifest = {"files": [written[dump.filename] for dump in (*DUMPS, VOID_DUMP)], "quads": count, **summary,
                     **{key: written[key] for key in MANIFEST_INDEXES}}
         report.stage("optimizing the store")

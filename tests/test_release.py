@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -383,3 +384,25 @@ def test_a_value_kept_per_process_is_made_once_however_many_threads_ask(fixture_
     for thread in (first, *others):
         thread.join()
     assert found == ["table"] * 4 and len(made) == 1
+
+
+def _written_after(store, path: Path, seconds: float) -> str:
+    time.sleep(seconds)
+    path.write_text("written", encoding="utf-8")
+    return path.name
+
+
+def _read(store, path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_release_task_starts_once_the_tasks_whose_files_it_reads_have_ended(fixture_build, tmp_path, processes):
+    """As the list index reads the page index, the timeline and the network, by one process or by several."""
+    slow, quick = tmp_path / "slow", tmp_path / "quick"
+    tasks = [release.Task("slow", "a slow task", partial(_written_after, path=slow, seconds=1.0)),
+             release.Task("reader", "a task that reads both", partial(_read, path=slow), after=("slow", "quick")),
+             release.Task("quick", "a quick task", partial(_written_after, path=quick, seconds=0.0))]
+    store_dir = layout.resolve(fixture_build).path / layout.STORE_DIR
+    found = release._run_tasks(tasks, open_store(fixture_build), store_dir, processes, release.Progress(False))
+    assert found == {"slow": "slow", "reader": "written", "quick": "quick"}

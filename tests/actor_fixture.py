@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kg.page_index import PageIndex
 from kg.pipeline import build
 from tests.fixtures import ACTORS, write_fixture_data
 
@@ -108,3 +109,18 @@ def build_actor_fixture(directory: Path) -> Path:
     out = directory / "build"
     build(data, out, reason=False)
     return out
+
+
+def allegations_read(monkeypatch) -> list[str]:
+    """The allegations the page index is asked for from now on, each time (a hub's page must read only those it
+    shows); asking for every one fails."""
+    read: list[str] = []
+    allegations = PageIndex.allegations
+
+    def recorded(self, iris=None):
+        assert iris is not None
+        read.extend(iris)
+        return allegations(self, iris)
+
+    monkeypatch.setattr(PageIndex, "allegations", recorded)
+    return read

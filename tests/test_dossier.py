@@ -12,9 +12,8 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 
-from kg.page_index import PageIndex
 from server import create_app
-from tests.actor_fixture import HUB_ALLEGATIONS, build_actor_fixture
+from tests.actor_fixture import HUB_ALLEGATIONS, allegations_read, build_actor_fixture
 from tests.conftest import build_fixture_with
 from tests.fixtures import ACTORS
 
@@ -227,15 +226,7 @@ def test_a_long_dossier_is_paged_with_the_sources_of_each_page_and_its_csv_keeps
 
 def test_a_hubs_dossier_reads_only_the_allegations_of_the_page_shown(tmp_path_factory, monkeypatch):
     hub_build = build_actor_fixture(tmp_path_factory.mktemp("hub-dossier"))
-    read: list[str] = []
-    allegations = PageIndex.allegations
-
-    def recorded(self, iris=None):
-        assert iris is not None
-        read.extend(iris)
-        return allegations(self, iris)
-
-    monkeypatch.setattr(PageIndex, "allegations", recorded)
+    read = allegations_read(monkeypatch)
     client = create_app({"BUILD_DIR": hub_build, "TESTING": True, "PAGE_SIZE": 2}).test_client()
     html = client.get("/dossier/person/rex-ruler?accused=2").get_data(as_text=True)
     assert f'<strong class="count-accused">{HUB_ALLEGATIONS}</strong>' in html

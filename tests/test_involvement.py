@@ -19,6 +19,7 @@ from tests.actor_fixture import (
     CO_ACCUSED,
     CONCERNED,
     HUB_ALLEGATIONS,
+    allegations_read,
     build_actor_fixture,
 )
 from tests.test_page_index import assert_every_window_reads_as_the_whole
@@ -92,15 +93,7 @@ def test_a_list_longer_than_a_chunk_reads_the_same_in_any_window(actor_build, tm
 
 
 def test_a_hubs_page_reads_only_the_allegations_it_shows(actor_build, monkeypatch):
-    read: list[str] = []
-    allegations = PageIndex.allegations
-
-    def recorded(self, iris=None):
-        assert iris is not None
-        read.extend(iris)
-        return allegations(self, iris)
-
-    monkeypatch.setattr(PageIndex, "allegations", recorded)
+    read = allegations_read(monkeypatch)
     client = create_app({"BUILD_DIR": actor_build, "TESTING": True, "PAGE_SIZE": PAGE_SIZE}).test_client()
     with index_of(actor_build) as index:
         about = index.involvement_of(HUB)

@@ -101,6 +101,8 @@ def folded(text: str) -> str:
 
 def without_accents(text: str) -> str:
     """``text`` with its accents dropped and its case kept: "Nicolás" -> "Nicolas"."""
+    if text.isascii():
+        return text  # nothing to decompose: most of the record
     return "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
 
 

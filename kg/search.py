@@ -319,12 +319,15 @@ class SearchIndex(ReadOnlyIndex):
         ``labels_only``: those ``labelled`` first). Reads only the indexes: a common word's ranking as written."""
         if not query or query.too_long:
             return Ranking((), 0, partial(_slice, []))
-        if query.words == [query.phrase]:
-            written = self.connection.execute("SELECT labelled, runs, matched FROM rankings WHERE word = ?",
-                                              query.words).fetchone()
-            if written:
-                return Ranking.unpacked(*written)
-        return Ranking.of(self.matched(query, labels_only))
+        return self.written(query) or Ranking.of(self.matched(query, labels_only))
+
+    def written(self, query: Query) -> Ranking | None:
+        """The ranking the build wrote for ``query`` if it is one common word; None for any other query."""
+        if query.words != [query.phrase]:
+            return None
+        written = self.connection.execute("SELECT labelled, runs, matched FROM rankings WHERE word = ?",
+                                          query.words).fetchone()
+        return Ranking.unpacked(*written) if written else None
 
     def matched(self, query: Query, labels_only: bool = False) -> list[int]:
         """The best text matched (tier << _TIER_SHIFT | code) of each resource matching ``query``, sorted."""
@@ -355,8 +358,31 @@ class SearchIndex(ReadOnlyIndex):
 
     def search(self, query: Query, limit: int, labels_only: bool = False) -> list[Hit]:
         """The first ``limit`` resources matching each word of ``query``, with what matched (see ``ranking``)."""
+        if labels_only and query and not query.too_long and self.written(query) is None:
+            return self.hits(self.first_labelled(query, limit))
         ranking = self.ranking(query, labels_only)
         return self.hits(ranking.codes(None, 0, min(limit, ranking.labelled) if labels_only else limit))
+
+    def first_labelled(self, query: Query, limit: int) -> list[int]:
+        """The codes of the best texts of the first ``limit`` resources of ``ranking(query, labels_only=True)``,
+        without ranking them all (the first letters typed in a search box match most names): the texts matched,
+        read tier by tier and within a tier in code order (the order of the ranking), until ``limit`` resources
+        are met. The first text met of a resource is its best."""
+        parameters = {"match": query.match, "phrase": query.phrase}
+        in_tier_order = ["SELECT code FROM label_words WHERE words = :phrase ORDER BY code"]  # tier 0
+        for role in (NAME, TITLE):  # tiers 1 + 2 * role, then 2 + 2 * role
+            in_tier_order += [f"SELECT code FROM label_words WHERE words > :phrase AND words < :phrase || char(1114111)"
+                              f" AND (code >> {_ROLE_SHIFT}) & 3 = {role} ORDER BY code",
+                              f"SELECT rowid FROM labels WHERE labels MATCH :match"
+                              f" AND (rowid >> {_ROLE_SHIFT}) & 3 = {role} ORDER BY rowid"]
+        best: dict[int, int] = {}
+        for sql in in_tier_order:
+            for code, in self.connection.execute(sql, parameters):
+                best.setdefault(code & _ITEM_BITS, code)
+                if len(best) == limit:
+                    return list(best.values())
+        return list(best.values())
+        return list(best.values())
 
     def closest_word(self, word: str) -> str | None:
         """The indexed word closest to ``word`` by edit distance (at most 1 for short words, 2 for longer),

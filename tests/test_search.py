@@ -397,3 +397,28 @@ def test_words_and_edit_distance():
     assert Query("Maduro maduro moros").words == ["maduro", "moros"]
     assert edit_distance("madura", "maduro") == 1 and edit_distance("cabelo", "cabello") == 1
     assert edit_distance("", "abc") == 3 and edit_distance("kitten", "sitting") == 3
+
+
+def test_suggestions_are_the_first_names_of_the_ranking_read_without_ranking_every_match(search_build, monkeypatch):
+    """What the search box suggests for each prefix typed (of every word of every name, alias and title, and of
+    two words together) is the first of the whole ranking by names, aliases and titles; and it is read without
+    making that ranking."""
+    with SearchIndex(search_build / "current" / SEARCH_INDEX) as index:
+        texts = [text for text, in index.connection.execute("SELECT text FROM labels")]
+        words = {word for text in texts for word in words_of(text)}
+        prefixes = {word[:length] for word in words for length in range(1, len(word) + 1)}
+        prefixes |= {" ".join(pair) for text in texts for pair in zip(words_of(text), words_of(text)[1:])}
+        assert len(prefixes) > 50, "the fixture's names give prefixes to type"
+        for prefix in sorted(prefixes):
+            query = Query(prefix)
+            whole = index.ranking(query, labels_only=True)
+            for limit in (1, 2, 5, 50):
+                assert index.first_labelled(query, limit) == whole.codes(None, 0, min(limit, whole.labelled)), prefix
+
+    def ranked_when_asked(*_):
+        raise AssertionError("ranked when asked")
+
+    client = create_app({"BUILD_DIR": search_build, "TESTING": True}).test_client()
+    monkeypatch.setattr(SearchIndex, "matched", ranked_when_asked)
+    assert client.get("/suggest", query_string={"q": "madu"}).get_json()["suggestions"][0]["url"].endswith(
+        "/id/person/nicolas-maduro")

@@ -144,8 +144,13 @@ def _write_allegations(index: sqlite3.Connection, pages: PageIndex) -> int:
                              [[term[getattr(voice, name)] for name in VOICE_FACETS] for voice in entry.voices]],
                             separators=(",", ":")))
         for number, entry in enumerate(entries)))
+    having: dict[tuple[str, str], list[int]] = defaultdict(list)  # (facet, value) -> the allegations with it
+    for name, found in values.items():
+        for number, iris in enumerate(found):
+            for iri in iris:
+                having[name, iri].append(number)
     index.executemany("INSERT INTO has VALUES (?, ?, ?)", sorted(
-        (name, term[iri], number) for name, found in values.items() for number, iris in enumerate(found) for iri in iris))
+        (name, term[iri], number) for (name, iri), numbers in having.items() for number in numbers))
     index.executemany("INSERT INTO voices VALUES (?, ?, ?, ?, ?, ?)", (
         (number, term[voice.claimant], term[voice.stance], term[voice.source], voice.date,
          end_of(voice.date) if voice.date else None) for number, entry in enumerate(entries) for voice in entry.voices))
@@ -154,11 +159,6 @@ def _write_allegations(index: sqlite3.Connection, pages: PageIndex) -> int:
     # the whole list's facets read in one lookup.
     index.executemany("INSERT INTO totals VALUES (?, ?, ?)", (
         (name, stance, _ranked(counts, term)) for (name, stance), counts in sorted(totals.items())))
-    having: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for name, found in values.items():
-        for number, iris in enumerate(found):
-            for iri in iris:
-                having[name, iri].append(number)
     index.executemany("INSERT INTO totals_within VALUES (?, ?, ?, ?, ?)", (
         (within, term[iri], name, stance, _ranked(counts, term))
         for (within, iri), numbers in sorted(having.items()) if len(numbers) >= COUNTED_WITHIN_FROM

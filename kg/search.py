@@ -358,9 +358,13 @@ class SearchIndex(ReadOnlyIndex):
 
     def search(self, query: Query, limit: int, labels_only: bool = False) -> list[Hit]:
         """The first ``limit`` resources matching each word of ``query``, with what matched (see ``ranking``)."""
-        if labels_only and query and not query.too_long and self.written(query) is None:
-            return self.hits(self.first_labelled(query, limit))
-        ranking = self.ranking(query, labels_only)
+        if not query or query.too_long:
+            return []
+        ranking = self.written(query)
+        if ranking is None:
+            if labels_only:  # the first names are read without ranking every match
+                return self.hits(self.first_labelled(query, limit))
+            ranking = Ranking.of(self.matched(query))
         return self.hits(ranking.codes(None, 0, min(limit, ranking.labelled) if labels_only else limit))
 
     def first_labelled(self, query: Query, limit: int) -> list[int]:

@@ -224,10 +224,15 @@ def _totals(name: str, stance: int) -> Tally:
     ranked them: read once per process (a facet of thousands of values took a view milliseconds to read), for
     most views count some facets over the whole list."""
     def read() -> Tally:
-        found = json.loads(listing.list_index().one("SELECT counts FROM totals WHERE facet = ? AND stance = ?",
+        return _read_tally(listing.list_index().one("SELECT counts FROM totals WHERE facet = ? AND stance = ?",
                                                     (name, stance)) or "[]")
-        return Tally([term for term, _ in found], dict(found))
     return per_process(f"allegation totals {name} {stance}", read)
+
+
+def _read_tally(counts: str) -> Tally:
+    """A facet's counts as the build wrote them: [term, count] pairs, the most frequent first."""
+    found = json.loads(counts)
+    return Tally([term for term, _ in found], dict(found))
 
 
 def _one_value(chosen: Selection, leave_out: str, facets: tuple[Facet, ...]) -> tuple[str, int] | None:
@@ -243,10 +248,7 @@ def _totals_within(value: tuple[str, int], name: str, stance: int) -> Tally | No
     them for a value that many allegations have; None for the others, counted by the request."""
     found = listing.list_index().one("SELECT counts FROM totals_within WHERE within_facet = ? AND within_term = ?"
                                      " AND facet = ? AND stance = ?", (*value, name, stance))
-    if found is None:
-        return None
-    counts = json.loads(found)
-    return Tally([term for term, _ in counts], dict(counts))
+    return None if found is None else _read_tally(found)
 
 
 def terms(numbers) -> dict[int, tuple[str, str, str]]:

@@ -6,13 +6,18 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from kg import ids
+from markupsafe import escape
+
+from server.pages.escaping import escaped
 from server.pages.fragments import (
+    allegation_list,
     attribution_items,
     counterpart_rows,
     dossier_columns,
     event_list,
     neighbour_list,
     network_row,
+    pager_nav,
     stance_columns,
     timeline_entry,
     value,
@@ -75,7 +80,11 @@ def test_every_value_from_the_data_is_escaped():
                  network_row(Row(who=hostile, relation=HOSTILE, whom=hostile, css_class=HOSTILE, about=hostile,
                                  status=hostile, source=hostile, record=hostile)),
                  timeline_entry(Row(kind=HOSTILE, date=HOSTILE, when=HOSTILE, type=hostile, title=hostile, item=hostile,
-                                    source=hostile, reason=HOSTILE))):
+                                    source=hostile, reason=HOSTILE)),
+                 allegation_list([SimpleNamespace(allegation=hostile, status=hostile, status_note=HOSTILE,
+                                                  asserting=[row], denying=[])]),
+                 pager_nav(SimpleNamespace(split=True, first=1, last=2, total=3, size=2, previous_href=None,
+                                           next_href=HOSTILE), HOSTILE)):
         assert "<script>" not in html and "&lt;script&gt;" in html
     assert 'href="/id/person/x&#34;&gt;&lt;script&gt;"' in attribution_items([row])
 
@@ -150,3 +159,34 @@ def test_a_timeline_entry_shows_its_date_type_and_source_or_why_it_is_undated():
                                 item=ref("id/status/fixture", "status"), source=None, reason="No date given."))
     assert '<time class="date">undated</time>' in status and '<span class="badge badge-status">status</span>' in status
     assert 'class="permalink" href="/id/status/fixture"' in status and "Why undated:</span> No date given." in status
+
+
+def test_text_is_escaped_as_markupsafe_escapes_it():
+    for text in ("", "plain words", HOSTILE, "&amp; already", "'single' “curly” <b>", "a&b<c>d\"e'f"):
+        assert escaped(text) == str(escape(text))
+
+
+def test_an_allegation_list_counts_the_voices_of_each():
+    allegation = ref("id/allegation/fixture", "Fixture allegation")
+    item = SimpleNamespace(allegation=allegation, status=ref("ontology#Charged", "charged"), status_note="Not a verdict.",
+                           asserting=[1, 2], denying=[3])
+    html = allegation_list([item])
+    assert html.startswith('<ul class="allegation-list">') and html.count("<li>") == 1
+    assert '<a href="/id/allegation/fixture">Fixture allegation</a> <span class="status">' in html
+    assert 'title="Not a verdict."' in html and "status-note" not in html
+    assert '<span class="counts">asserted by 2, denied by 1</span>' in html
+
+
+def test_a_pager_shows_only_when_the_list_is_longer_than_a_page_with_its_neighbours():
+    def pager(number, total, size=10):
+        link = "/id/person/alice-example?accused={}".format
+        return SimpleNamespace(split=total > size, first=(number - 1) * size + 1, last=min(number * size, total),
+                               total=total, size=size, previous_href=link(number - 1) if number > 1 else None,
+                               next_href=link(number + 1) if number * size < total else None)
+    assert pager_nav(pager(1, 10), "allegations") == ""
+    first = pager_nav(pager(1, 25), "allegations against Alice")
+    assert '<nav class="pager" aria-label="Pages of allegations against Alice">' in first
+    assert '<span class="pager-position">1–10 of 25 allegations against Alice</span>' in first
+    assert 'rel="prev"' not in first and '<a rel="next" href="/id/person/alice-example?accused=2">next 10 →</a>' in first
+    last = pager_nav(pager(3, 25), "allegations")
+    assert "21–25 of 25" in last and "← previous 10" in last and 'rel="next"' not in last

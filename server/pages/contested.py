@@ -7,13 +7,14 @@ Its JSON twin holds every contested allegation with its sides, its CSV twin one 
 from __future__ import annotations
 
 from flask import Blueprint
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from kg.list_index import last_segment, order_column
 from kg.page_index import Entry
 from kg.wording import human_date
 from server.pages import listing
 from server.pages.allegation_list import everything
+from server.pages.escaping import escaped
 from server.pages.fragments import claim_badge, stance_columns, status
 from server.pages.lists import Pager
 from server.pages.record import page_index
@@ -98,12 +99,12 @@ def contested(extension: str | None = None):
 def block(item: Stances, entry: Entry) -> Markup:
     """The HTML of one contested allegation: both sides, every quote. Written in Python, as server.pages.fragments
     writes the pieces long pages repeat: a page shows 20, and a template each cost more than the rest of the page."""
-    key = escape(last_segment(entry.iri))
+    key = escaped(last_segment(entry.iri))
     return Markup(f'<section class="allegation-block contested-block" aria-labelledby="contested-{key}">\n'
                   f'  <h2 id="contested-{key}">{link(item.allegation)}</h2>\n'
                   f"  <p>{claim_badge()} {status(item, explain=False)}\n"
-                  f'    <span class="counts">{escape(counted(len(entry.voices), "voice"))} · latest date: '
-                  f"{escape(human_date(entry.latest))}</span></p>\n"
+                  f'    <span class="counts">{escaped(counted(len(entry.voices), "voice"))} · latest date: '
+                  f"{escaped(human_date(entry.latest))}</span></p>\n"
                   f"  {stance_columns(item, level=3)}\n</section>")
 
 

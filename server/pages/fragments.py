@@ -5,18 +5,19 @@ A hub's page, an allegation with many sources and a dossier show dozens of attri
 each of their values goes through the template's attribute look-up, call and escaping machinery, which cost
 more than a third of such a page; written here, it is plain string joining with each value escaped once.
 Templates call them as globals: ``value`` and ``values`` (any value a page shows), ``claim_badge``,
-``status``, ``allegation_blocks``, ``stance_columns``,
-``attribution_items``, ``dossier_allegations``, ``counterpart_rows`` (a hub's page counts 150 counterparts),
-``event_list`` (and lists 50 events) and ``neighbour_list`` (its network, relation by relation). The list views
-write their rows with ``network_row`` (a relation) and ``timeline_entry`` (an event or status change).
+``status``, ``allegation_blocks``, ``allegation_list``, ``stance_columns``, ``attribution_items``,
+``dossier_allegations``, ``counterpart_rows`` (a hub's page counts 150 counterparts), ``event_list`` (and
+lists 50 events), ``neighbour_list`` (its network, relation by relation) and ``pager_nav`` (a page has a dozen
+lists). The list views write their rows with ``network_row`` (a relation) and ``timeline_entry`` (an event or status change).
 """
 
 from __future__ import annotations
 
 from flask import Flask
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from kg.wording import human_date
+from server.pages.escaping import escaped
 from server.pages.resources import Ref, link
 from server.pages.wording import agree, counted
 
@@ -48,17 +49,19 @@ def init_app(app: Flask) -> None:
     app.add_template_global(counterpart_rows)
     app.add_template_global(event_list)
     app.add_template_global(neighbour_list)
+    app.add_template_global(pager_nav)
+    app.add_template_global(allegation_list)
 
 
 def value(item) -> Markup:
     """A value as a page shows it: a resource as a link (or its label), a date in words ("26 March 2020"),
     any other text as it is."""
-    return link(item) if isinstance(item, Ref) else escape(human_date(item, undated=""))
+    return link(item) if isinstance(item, Ref) else escaped(human_date(item, undated=""))
 
 
 def values(items, empty: str = "—") -> Markup:
     """``items`` as ``value`` shows each, separated by commas; ``empty`` if there is none."""
-    return Markup(", ".join(map(value, items))) if items else escape(empty)
+    return Markup(", ".join(map(value, items))) if items else escaped(empty)
 
 
 def claim_badge() -> Markup:
@@ -71,18 +74,28 @@ def status(item, explain: bool = True) -> Markup:
     if not item.status:
         return Markup()
     note = item.status_note
-    text = f' <span class="status-note">{escape(note)}</span>' if explain and note else ""
-    return Markup(f'<span class="status"><span class="badge badge-status" title="{escape(note or "")}">'
-                  f"{escape(item.status.label)}</span>{text}</span>")
+    text = f' <span class="status-note">{escaped(note)}</span>' if explain and note else ""
+    return Markup(f'<span class="status"><span class="badge badge-status" title="{escaped(note or "")}">'
+                  f"{escaped(item.status.label)}</span>{text}</span>")
 
 
 def allegation_blocks(items, when_empty: str) -> Markup:
     """Each allegation with its status and who asserts and denies it, side by side; ``when_empty`` if none."""
     if not items:
-        return Markup(f'<p class="none">{escape(when_empty)}</p>')
+        return Markup(f'<p class="none">{escaped(when_empty)}</p>')
     return Markup("".join(f'<section class="allegation-block">\n  <h3>{link(item.allegation)}</h3>\n'
                           f"  <p>{CLAIM_BADGE} {status(item)}</p>\n  {stance_columns(item)}\n</section>\n"
                           for item in items))
+
+
+def allegation_list(items) -> Markup:
+    """Allegations in a list, each with its status and how many voices assert and deny it."""
+    parts = ['<ul class="allegation-list">\n']
+    for item in items:
+        parts.append(f"  <li>{link(item.allegation)} {status(item, explain=False)}\n"
+                     f'    <span class="counts">asserted by {len(item.asserting)}, denied by {len(item.denying)}</span></li>\n')
+    parts.append("</ul>")
+    return Markup("".join(parts))
 
 
 def stance_columns(item, level: int = 4) -> Markup:
@@ -97,8 +110,8 @@ def stance_columns(item, level: int = 4) -> Markup:
 
 
 def _column(side: str, label: str, heading: str, level: int, items: str) -> str:
-    return (f'  <section class="column {escape(side)}" aria-label="{escape(label)}">\n'
-            f"    <h{level}>{escape(heading)}</h{level}>\n"
+    return (f'  <section class="column {escaped(side)}" aria-label="{escaped(label)}">\n'
+            f"    <h{level}>{escaped(heading)}</h{level}>\n"
             f'    <ul class="attributions">\n{items}\n    </ul>\n  </section>\n')
 
 
@@ -107,25 +120,25 @@ def attribution_items(rows, who: bool = True, empty: str | None = None) -> Marku
     words and where; ``empty`` as the one item if there is none. ``row.statement``: a blanket statement quoted
     once on the page (server.pages.blanket), referred to instead of its quote."""
     if not rows:
-        return Markup(f'<li class="none">{escape(empty)}</li>') if empty else Markup()
+        return Markup(f'<li class="none">{escaped(empty)}</li>') if empty else Markup()
     parts = []
     for row in rows:
         claimant = row.claimant
         parts.append('<li class="attribution">\n  <p class="who">')
         if who:
             parts.append(f"{link(claimant)} ")
-        parts.append(f'<span class="stance">{escape(agree(row.stance.label, claimant))}</span>\n'
-                     f'    <a class="permalink" href="{escape(row.attribution.href)}" '
+        parts.append(f'<span class="stance">{escaped(agree(row.stance.label, claimant))}</span>\n'
+                     f'    <a class="permalink" href="{escaped(row.attribution.href)}" '
                      'title="This attribution on its own page">record</a></p>\n')
         statement = getattr(row, "statement", None)
         if statement:
-            parts.append(f'  <p class="blanket-ref">In <a href="#{escape(statement.anchor)}">one statement covering\n'
-                         f'    {escape(counted(statement.pager.total, "allegation"))}</a>, quoted once on this page.</p>\n')
+            parts.append(f'  <p class="blanket-ref">In <a href="#{escaped(statement.anchor)}">one statement covering\n'
+                         f'    {escaped(counted(statement.pager.total, "allegation"))}</a>, quoted once on this page.</p>\n')
         else:
             parts.append(_words(row))
         note = getattr(row, "note", None)
         if note:
-            parts.append(f"  {NOTE_LABEL}{escape(note)}</p>\n")
+            parts.append(f"  {NOTE_LABEL}{escaped(note)}</p>\n")
         parts.append("</li>")
     return Markup("".join(parts))
 
@@ -134,14 +147,15 @@ def _words(row) -> str:
     """An attribution's quote and where it was read (or its source alone), and the editors' translation."""
     source = row.source
     if row.quote:
-        text = (f'  <figure class="quote">\n  <blockquote cite="{escape(source.href)}"><p><span class="visually-hidden">'
-                f"Quote: </span>“{escape(row.quote)}”</p></blockquote>\n"
+        cite = f' cite="{escaped(source.href)}"' if source.href else ""
+        text = (f'  <figure class="quote">\n  <blockquote{cite}><p><span class="visually-hidden">'
+                f"Quote: </span>“{escaped(row.quote)}”</p></blockquote>\n"
                 f"  <figcaption>Quoted from {link(source)}</figcaption>\n</figure>\n")
     else:
         text = f'  <p class="source">Source: {link(source)}</p>\n'
     translation = getattr(row, "translation", None)
     if translation:
-        text += f"  {TRANSLATION_LABEL}{escape(translation)}</p>\n"
+        text += f"  {TRANSLATION_LABEL}{escaped(translation)}</p>\n"
     return text
 
 
@@ -156,28 +170,28 @@ def dossier_voice_items(rows, empty: str, source_by_iri: dict, source_number: di
     """The dossier's attributions of one side of an allegation: who, their stance and words, the source with
     its date and its number in the dossier's list of sources, and the attribution's permanent address."""
     if not rows:
-        return f'<li class="none">{escape(empty)}</li>'
+        return f'<li class="none">{escaped(empty)}</li>'
     parts = []
     for row in rows:
         parts.append(f'<li class="attribution">\n  <p class="who">{link(row.claimant)} '
-                     f'<span class="stance">{escape(row.stance.label)}</span></p>\n')
+                     f'<span class="stance">{escaped(row.stance.label)}</span></p>\n')
         if row.quote:
             parts.append(f'  <figure class="quote">\n  <blockquote><p><span class="visually-hidden">Quote: </span>'
-                         f"“{escape(row.quote)}”</p></blockquote>\n  \n</figure>\n")
+                         f"“{escaped(row.quote)}”</p></blockquote>\n  \n</figure>\n")
         translation = getattr(row, "translation", None)
         if translation:
-            parts.append(f"  {TRANSLATION_LABEL}{escape(translation)}</p>\n")
+            parts.append(f"  {TRANSLATION_LABEL}{escaped(translation)}</p>\n")
         note = getattr(row, "note", None)
         if note:
-            parts.append(f"  {NOTE_LABEL}{escape(note)}</p>\n")
+            parts.append(f"  {NOTE_LABEL}{escaped(note)}</p>\n")
         parts.append(f'  <p class="voice-source">Source: {link(row.source)}')
         source = source_by_iri.get(row.source.iri)
         if source:
             number = source_number[source.iri]
-            parts.append(f', <span class="date">{escape(human_date(source.date, "undated"))}</span>\n'
+            parts.append(f', <span class="date">{escaped(human_date(source.date, "undated"))}</span>\n'
                          f'    <a href="#source-{number}" aria-label="source {number} in the list of sources">[{number}]</a>')
-        parts.append(f'</p>\n  <p class="record-iri">Record: <a href="{escape(row.attribution.href)}">'
-                     f"{escape(row.attribution.iri)}</a></p>\n</li>")
+        parts.append(f'</p>\n  <p class="record-iri">Record: <a href="{escaped(row.attribution.href)}">'
+                     f"{escaped(row.attribution.iri)}</a></p>\n</li>")
     return "".join(parts)
 
 
@@ -194,8 +208,8 @@ def event_list(rows) -> Markup:
     """Events in a list, each with its date in words, a link to it and its type."""
     parts = ['<ol class="event-list">\n']
     for row in rows:
-        kind = f' <span class="badge">{escape(row.type.label)}</span>' if row.type else ""
-        parts.append(f'  <li><span class="date">{escape(human_date(row.date))}</span> {link(row.event)}{kind}</li>\n')
+        kind = f' <span class="badge">{escaped(row.type.label)}</span>' if row.type else ""
+        parts.append(f'  <li><span class="date">{escaped(human_date(row.date))}</span> {link(row.event)}{kind}</li>\n')
     parts.append("</ol>")
     return Markup("".join(parts))
 
@@ -206,21 +220,37 @@ def neighbour_list(rows) -> Markup:
     parts = ['<dl class="neighbourhood-list">\n']
     for row in rows:
         more = f" and {row.more} more" if row.more else ""
-        parts.append(f'  <dt class="{escape(row.css_class)}"><span class="swatch" aria-hidden="true"></span>'
-                     f'{escape(row.phrase)}</dt>\n  <dd>{", ".join(link(actor) for actor in row.actors)}{more}</dd>\n')
+        parts.append(f'  <dt class="{escaped(row.css_class)}"><span class="swatch" aria-hidden="true"></span>'
+                     f'{escaped(row.phrase)}</dt>\n  <dd>{", ".join(link(actor) for actor in row.actors)}{more}</dd>\n')
     parts.append("</dl>")
+    return Markup("".join(parts))
+
+
+def pager_nav(p, what: str) -> Markup:
+    """Where the page of a list (a server.pages.lists.Pager) sits, with links to its neighbours: shown only when
+    the list is longer than a page. A page has a dozen lists; most fit on one page."""
+    if not p.split:
+        return Markup()
+    what = escaped(what)
+    parts = [f'<nav class="pager" aria-label="Pages of {what}">\n'
+             f'  <span class="pager-position">{p.first}–{p.last} of {p.total} {what}</span>\n']
+    if p.previous_href:
+        parts.append(f'  <a rel="prev" href="{escaped(p.previous_href)}">← previous {p.size}</a>\n')
+    if p.next_href:
+        parts.append(f'  <a rel="next" href="{escaped(p.next_href)}">next {p.size} →</a>\n')
+    parts.append("</nav>")
     return Markup("".join(parts))
 
 
 def network_row(row) -> Markup:
     """One relation (server.pages.network.Row) as the network's table lists it: who, the relation, whom, on
     what, and where."""
-    status = f' <span class="badge badge-status">{escape(row.status.label)}</span>' if row.status else ""
-    record = (f' <a class="permalink" href="{escape(row.record.href)}" title="This attribution on its own page">record</a>'
+    status = f' <span class="badge badge-status">{escaped(row.status.label)}</span>' if row.status else ""
+    record = (f' <a class="permalink" href="{escaped(row.record.href)}" title="This attribution on its own page">record</a>'
               if row.record else "")
     return Markup(f'<tr>\n  <td data-label="Who">{link(row.who)}</td>\n'
-                  f'  <td data-label="Relation" class="{escape(row.css_class)}"><span class="swatch" aria-hidden="true">'
-                  f'</span>{escape(row.relation)}</td>\n  <td data-label="Whom">{link(row.whom)}</td>\n'
+                  f'  <td data-label="Relation" class="{escaped(row.css_class)}"><span class="swatch" aria-hidden="true">'
+                  f'</span>{escaped(row.relation)}</td>\n  <td data-label="Whom">{link(row.whom)}</td>\n'
                   f'  <td data-label="On">{link(row.about)}{status}</td>\n'
                   f'  <td data-label="Source">{link(row.source)}{record}</td>\n</tr>')
 
@@ -229,18 +259,18 @@ def timeline_entry(item) -> Markup:
     """An event or status change as /timeline lists it (server.pages.timeline.items): its date as written and
     as a machine reads it, its type, what it is, its record (a status change's) and source, and why it is
     undated if it is."""
-    date = f' datetime="{escape(item.date)}"' if item.date else ""
+    date = f' datetime="{escaped(item.date)}"' if item.date else ""
     status = item.kind == "status"
-    badge = escape(item.type.label if item.type else item.kind)
-    parts = [f'<li class="timeline-entry kind-{escape(item.kind)}">\n  <time class="date"{date}>{escape(item.when)}</time>\n'
+    badge = escaped(item.type.label if item.type else item.kind)
+    parts = [f'<li class="timeline-entry kind-{escaped(item.kind)}">\n  <time class="date"{date}>{escaped(item.when)}</time>\n'
              f'  <span class="badge{" badge-status" if status else ""}">{badge}</span>\n  {link(item.title)}\n']
     if status:
-        parts.append(f'  <a class="permalink" href="{escape(item.item.href)}" title="This status statement on its own page">'
+        parts.append(f'  <a class="permalink" href="{escaped(item.item.href)}" title="This status statement on its own page">'
                      "record</a>\n")
     if item.source:
         parts.append(f'  <span class="timeline-source">Source: {link(item.source)}</span>\n')
     if item.reason:
-        parts.append(f'  <p class="undated-reason"><span class="note-label">Why undated:</span> {escape(item.reason)}</p>\n')
+        parts.append(f'  <p class="undated-reason"><span class="note-label">Why undated:</span> {escaped(item.reason)}</p>\n')
     parts.append("</li>")
     return Markup("".join(parts))
 
@@ -256,7 +286,7 @@ def dossier_allegations(items, source_by_iri: dict, source_number: dict, own_wor
             columns = [(item.asserting + item.denying + item.disputing, f"What {own_words_of} said", "own", "")]
         parts.append(f'<section class="allegation-block dossier-allegation">\n  <h3>{link(item.allegation)}</h3>\n'
                      f"  <p>{CLAIM_BADGE} {status(item)}</p>\n"
-                     f'  <p class="record-iri">Record: {escape(item.allegation.iri)}</p>\n'
+                     f'  <p class="record-iri">Record: {escaped(item.allegation.iri)}</p>\n'
                      f'  <div class="stances{"" if own_words_of is None else " own"}">\n'
                      f"{dossier_columns(columns, source_by_iri, source_number)}  </div>\n</section>\n")
     return Markup("".join(parts))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from flask import g
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from pyoxigraph import Literal, NamedNode
 
 from kg import ids
@@ -18,6 +18,7 @@ from kg.ids import last_segment
 from kg.search import folded
 from kg.store import run_query
 from kg.vocab import WIKIDATA_ENTITY
+from server.pages.escaping import escaped
 from server.pages.record import page_index, query_text, rows, run
 from server.release import get_store, per_process
 
@@ -115,10 +116,10 @@ class Ref:
         and a long page links the same resources dozens of times. (A frozen dataclass still keeps a
         cached_property: it writes the instance's __dict__ directly.)"""
         if not self.href:
-            return escape(self.label)
+            return Markup(escaped(self.label))
         external = ' rel="external noopener"' if self.external else ""
         # Joined by hand, each part escaped: Markup.format costs more than the rest of a long page's links.
-        return Markup(f'<a href="{escape(self.href)}"{external}>{escape(self.label)}</a>')
+        return Markup(f'<a href="{escaped(self.href)}"{external}>{escaped(self.label)}</a>')
 
 
 # The prefixes, the longest namespace first: the first that an IRI starts with is the closest.

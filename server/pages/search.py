@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, jsonify, request
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from pyoxigraph import Literal
 
 from kg import formats, ids
@@ -27,6 +27,7 @@ from kg.search import (
     folded,
 )
 from server.http import HTML, choose, with_alternates
+from server.pages.escaping import escaped
 from server.pages.lists import Pager
 from server.pages.record import query_text
 from server.pages.render import render_page
@@ -80,9 +81,9 @@ class Result:
         parts, position = ["…" if start else ""], start
         for span_start, span_end in spans:
             if start <= span_start and span_end <= end:
-                parts += [escape(text[position:span_start]), "<mark>", escape(text[span_start:span_end]), "</mark>"]
+                parts += [escaped(text[position:span_start]), "<mark>", escaped(text[span_start:span_end]), "</mark>"]
                 position = span_end
-        parts += [escape(text[position:end]), "…" if end < len(text) else ""]
+        parts += [escaped(text[position:end]), "…" if end < len(text) else ""]
         return Markup("".join(parts))
 
     def as_json(self) -> dict:

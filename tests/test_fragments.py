@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from kg import ids
 from markupsafe import escape
 
+from kg import ids
 from server.pages.escaping import escaped
 from server.pages.fragments import (
     allegation_list,
     attribution_items,
+    blanket_statements,
+    claim_blocks,
     counterpart_rows,
     dossier_columns,
     event_list,
     neighbour_list,
     network_row,
     pager_nav,
+    quote,
     stance_columns,
     timeline_entry,
     value,
@@ -84,9 +87,46 @@ def test_every_value_from_the_data_is_escaped():
                  allegation_list([SimpleNamespace(allegation=hostile, status=hostile, status_note=HOSTILE,
                                                   asserting=[row], denying=[])]),
                  pager_nav(SimpleNamespace(split=True, first=1, last=2, total=3, size=2, previous_href=None,
-                                           next_href=HOSTILE), HOSTILE)):
+                                           next_href=HOSTILE), HOSTILE),
+                 blanket_statements([statement(hostile, HOSTILE, covered=[(hostile, hostile)])]),
+                 claim_blocks([SimpleNamespace(allegation=hostile, status=None, asserting=[row], denying=[],
+                                               disputing=[])]),
+                 quote(HOSTILE, hostile)):
         assert "<script>" not in html and "&lt;script&gt;" in html
     assert 'href="/id/person/x&#34;&gt;&lt;script&gt;"' in attribution_items([row])
+
+
+def statement(claimant: Ref, words: str, covered: list, total: int | None = None, **more) -> SimpleNamespace:
+    """A blanket statement (server.pages.blanket.Statement) as the fragments read it."""
+    pager = SimpleNamespace(split=False, total=len(covered) if total is None else total)
+    return SimpleNamespace(anchor="statement-1", claimant=claimant, stance=DENIES, quote=words, source=REPORT,
+                           translation=None, covered=covered, pager=pager, **more)
+
+
+def test_a_blanket_statement_is_quoted_once_with_each_allegation_it_covers_and_its_record():
+    allegations = [(ref(f"id/allegation/fixture-{n}", f"Fixture allegation {n}"),
+                    ref(f"id/attribution/fixture-report/fixture-{n}/alice-example/denies", "record")) for n in (1, 2, 3)]
+    html = blanket_statements([statement(ALICE, "All lies.", allegations)], level=4)
+    assert ('<section class="blanket-statement stance-denies" id="statement-1" aria-labelledby="statement-1-heading">'
+            in html)
+    assert '<h4 id="statement-1-heading"><a href="/id/person/alice-example">Alice Example</a>' in html
+    assert "all 3 allegations" in html and html.count("All lies.") == 1 and html.count('class="permalink"') == 3
+    assert 'href="/id/attribution/fixture-report/fixture-2/alice-example/denies"' in html
+    assert "both allegations" in blanket_statements([statement(ALICE, "No.", allegations[:2])])
+
+
+def test_an_actors_claims_show_their_own_attributions_without_repeating_who():
+    item = SimpleNamespace(allegation=ref("id/allegation/fixture", "Fixture allegation"), status=None,
+                           asserting=[], denying=[attribution(ALICE, DENIES, "Not true.")], disputing=[])
+    html = claim_blocks([item])
+    assert '<h3><a href="/id/allegation/fixture">Fixture allegation</a></h3>' in html and "“Not true.”" in html
+    assert "Alice Example" not in html and "a claim, not a finding" in html
+    assert claim_blocks([]) == ""
+
+
+def test_a_quote_names_its_source_when_there_is_one():
+    assert 'cite="/id/source/fixture-report"' in quote("Words.", REPORT) and "Quoted from" in quote("Words.", REPORT)
+    assert "cite=" not in quote("Words.") and "figcaption" not in quote("Words.") and "“Words.”" in quote("Words.")
 
 
 def test_stance_columns_leave_out_disputing_when_no_one_disputes():

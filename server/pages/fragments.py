@@ -51,6 +51,9 @@ def init_app(app: Flask) -> None:
     app.add_template_global(neighbour_list)
     app.add_template_global(pager_nav)
     app.add_template_global(allegation_list)
+    app.add_template_global(blanket_statements)
+    app.add_template_global(claim_blocks)
+    app.add_template_global(quote)
 
 
 def value(item) -> Markup:
@@ -86,6 +89,34 @@ def allegation_blocks(items, when_empty: str) -> Markup:
     return Markup("".join(f'<section class="allegation-block">\n  <h3>{link(item.allegation)}</h3>\n'
                           f"  <p>{CLAIM_BADGE} {status(item)}</p>\n  {stance_columns(item)}\n</section>\n"
                           for item in items))
+
+
+def blanket_statements(items, level: int = 3) -> Markup:
+    """Blanket statements (server.pages.blanket.Statement), each quoted once with the allegations it covers and
+    a link to the record of each attribution it stands for."""
+    parts = []
+    for item in items:
+        anchor, stance, total = escaped(item.anchor), escaped(item.stance.label), item.pager.total
+        covers = "both allegations" if total == 2 else f"all {escaped(counted(total, 'allegation'))}"
+        parts.append(f'<section class="blanket-statement stance-{stance}" id="{anchor}" aria-labelledby="{anchor}-heading">\n'
+                     f'  <h{level} id="{anchor}-heading">{link(item.claimant)} <span class="stance">'
+                     f"{escaped(agree(item.stance.label, item.claimant))}</span>\n    {covers}\n"
+                     f"    below, in one statement</h{level}>\n  {quote(item.quote, item.source)}\n"
+                     f'{translation(item.translation)}  <ul class="covered">\n')
+        for allegation, attribution in item.covered:
+            parts.append(f'    <li>{link(allegation)} <a class="permalink" href="{escaped(attribution.href)}" '
+                         'title="This attribution on its own page">record</a></li>\n')
+        parts.append(f'  </ul>\n  {pager_nav(item.pager, "allegations this statement covers")}\n</section>\n')
+    return Markup("".join(parts))
+
+
+def claim_blocks(items) -> Markup:
+    """The allegations an actor takes a stance on, each with its status and the actor's own attributions."""
+    return Markup("".join(f'<section class="allegation-block">\n  <h3>{link(item.allegation)}</h3>\n'
+                          f"  <p>{CLAIM_BADGE} {status(item, explain=False)}</p>\n"
+                          f'  <ul class="attributions">\n'
+                          f"{attribution_items(item.asserting + item.denying + item.disputing, who=False)}\n"
+                          "  </ul>\n</section>\n" for item in items))
 
 
 def allegation_list(items) -> Markup:
@@ -146,17 +177,21 @@ def attribution_items(rows, who: bool = True, empty: str | None = None) -> Marku
 def _words(row) -> str:
     """An attribution's quote and where it was read (or its source alone), and the editors' translation."""
     source = row.source
-    if row.quote:
-        cite = f' cite="{escaped(source.href)}"' if source.href else ""
-        text = (f'  <figure class="quote">\n  <blockquote{cite}><p><span class="visually-hidden">'
-                f"Quote: </span>“{escaped(row.quote)}”</p></blockquote>\n"
-                f"  <figcaption>Quoted from {link(source)}</figcaption>\n</figure>\n")
-    else:
-        text = f'  <p class="source">Source: {link(source)}</p>\n'
-    translation = getattr(row, "translation", None)
-    if translation:
-        text += f"  {TRANSLATION_LABEL}{escaped(translation)}</p>\n"
-    return text
+    text = f"  {quote(row.quote, source)}\n" if row.quote else f'  <p class="source">Source: {link(source)}</p>\n'
+    return text + translation(getattr(row, "translation", None))
+
+
+def quote(text: str, source: Ref | None = None) -> Markup:
+    """Words quoted, and the source they are quoted from if it is named."""
+    cite = f' cite="{escaped(source.href)}"' if source is not None and source.href else ""
+    caption = f"<figcaption>Quoted from {link(source)}</figcaption>" if source is not None else ""
+    return Markup(f'<figure class="quote">\n  <blockquote{cite}><p><span class="visually-hidden">Quote: </span>'
+                  f"“{escaped(text)}”</p></blockquote>\n  {caption}\n</figure>")
+
+
+def translation(text: str | None) -> str:
+    """The editors' English rendering of a quote, if they made one."""
+    return f"  {TRANSLATION_LABEL}{escaped(text)}</p>\n" if text else ""
 
 
 def dossier_columns(columns, source_by_iri: dict, source_number: dict) -> Markup:
@@ -176,11 +211,8 @@ def dossier_voice_items(rows, empty: str, source_by_iri: dict, source_number: di
         parts.append(f'<li class="attribution">\n  <p class="who">{link(row.claimant)} '
                      f'<span class="stance">{escaped(row.stance.label)}</span></p>\n')
         if row.quote:
-            parts.append(f'  <figure class="quote">\n  <blockquote><p><span class="visually-hidden">Quote: </span>'
-                         f"“{escaped(row.quote)}”</p></blockquote>\n  \n</figure>\n")
-        translation = getattr(row, "translation", None)
-        if translation:
-            parts.append(f"  {TRANSLATION_LABEL}{escaped(translation)}</p>\n")
+            parts.append(f"  {quote(row.quote)}\n")
+        parts.append(translation(getattr(row, "translation", None)))
         note = getattr(row, "note", None)
         if note:
             parts.append(f"  {NOTE_LABEL}{escaped(note)}</p>\n")

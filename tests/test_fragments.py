@@ -23,6 +23,7 @@ from server.pages.fragments import (
     quote,
     stance_columns,
     timeline_entry,
+    timeline_latest,
     value,
     values,
 )
@@ -91,7 +92,8 @@ def test_every_value_from_the_data_is_escaped():
                  blanket_statements([statement(hostile, HOSTILE, covered=[(hostile, hostile)])]),
                  claim_blocks([SimpleNamespace(allegation=hostile, status=None, asserting=[row], denying=[],
                                                disputing=[])]),
-                 quote(HOSTILE, hostile)):
+                 quote(HOSTILE, hostile),
+                 timeline_latest([Row(kind=HOSTILE, date=HOSTILE, when=HOSTILE, type=hostile, link=hostile)])):
         assert "<script>" not in html and "&lt;script&gt;" in html
     assert 'href="/id/person/x&#34;&gt;&lt;script&gt;"' in attribution_items([row])
 
@@ -230,3 +232,14 @@ def test_a_pager_shows_only_when_the_list_is_longer_than_a_page_with_its_neighbo
     assert 'rel="prev"' not in first and '<a rel="next" href="/id/person/alice-example?accused=2">next 10 →</a>' in first
     last = pager_nav(pager(3, 25), "allegations")
     assert "21–25 of 25" in last and "← previous 10" in last and 'rel="next"' not in last
+
+
+def test_a_timeline_section_lists_its_latest_items_with_their_dates_and_types():
+    event, allegation = ref("id/event/fixture-arrest", "Fixture arrest"), ref("id/allegation/fixture", "Fixture allegation")
+    html = timeline_latest([Row(kind="event", date="2020-03", when="March 2020", type=ref("ontology#Arrest", "arrest"),
+                                link=event),
+                            Row(kind="status", date="2021", when="2021", type=ref("ontology#Charged", "charged"),
+                                link=allegation)])
+    assert html.startswith('<ol class="event-list timeline-compact">') and html.count("<li>") == 2
+    assert '<time class="date" datetime="2020-03">March 2020</time>' in html and '<span class="badge">arrest</span>' in html
+    assert '<span class="badge badge-status">charged</span>' in html and '<a href="/id/allegation/fixture">' in html

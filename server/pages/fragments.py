@@ -4,11 +4,16 @@ columns by stance.
 A hub's page, an allegation with many sources and a dossier show dozens of attributions. As Jinja macros,
 each of their values goes through the template's attribute look-up, call and escaping machinery, which cost
 more than a third of such a page; written here, it is plain string joining with each value escaped once.
-Templates call them as globals: ``value`` and ``values`` (any value a page shows), ``claim_badge``,
-``status``, ``allegation_blocks``, ``allegation_list``, ``stance_columns``, ``attribution_items``,
-``dossier_allegations``, ``counterpart_rows`` (a hub's page counts 150 counterparts), ``event_list`` (and
-lists 50 events), ``neighbour_list`` (its network, relation by relation) and ``pager_nav`` (a page has a dozen
-lists). The list views write their rows with ``network_row`` (a relation) and ``timeline_entry`` (an event or status change).
+Templates call them as globals:
+
+- any value: ``value`` and ``values``, ``quote``, ``claim_badge``, ``status``, ``pager_nav`` (a page has a dozen lists);
+- allegations: ``allegation_blocks`` (with ``stance_columns`` and ``attribution_items``), ``allegation_list``,
+  ``claim_blocks`` (an actor's own), ``blanket_statements`` and ``dossier_allegations``;
+- an actor's page: ``counterpart_rows`` (a hub's counts 150 counterparts), ``event_list`` (and lists 50 events),
+  ``neighbour_list`` (its network, relation by relation), ``timeline_latest`` (its timeline section).
+
+The list views write their rows with ``network_row`` (a relation) and ``timeline_entry`` (an event or status
+change).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(blanket_statements)
     app.add_template_global(claim_blocks)
     app.add_template_global(quote)
+    app.add_template_global(timeline_latest)
 
 
 def value(item) -> Markup:
@@ -304,6 +310,18 @@ def timeline_entry(item) -> Markup:
     if item.reason:
         parts.append(f'  <p class="undated-reason"><span class="note-label">Why undated:</span> {escaped(item.reason)}</p>\n')
     parts.append("</li>")
+    return Markup("".join(parts))
+
+
+def timeline_latest(items) -> Markup:
+    """The latest dated items of a page's timeline section (server.pages.timeline.section): date, type, link."""
+    parts = ['<ol class="event-list timeline-compact">\n']
+    for item in items:
+        date = f' datetime="{escaped(item.date)}"' if item.date else ""
+        badge = (f'<span class="badge{" badge-status" if item.kind == "status" else ""}">{escaped(item.type.label)}</span>'
+                 if item.type else "")
+        parts.append(f'  <li><time class="date"{date}>{escaped(item.when)}</time>\n    {badge}\n    {link(item.link)}</li>\n')
+    parts.append("</ol>")
     return Markup("".join(parts))
 
 

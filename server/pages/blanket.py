@@ -14,7 +14,7 @@ from kg.involvement import Said
 from kg.page_index import Lists
 from server.pages.lists import Pager, sections
 from server.pages.record import rows
-from server.pages.resources import Ref, ref
+from server.pages.resources import Ref, ref, request_labels
 from server.pages.stances import Stances
 
 # The attributions an actor's page shows with their quotes (#LISTS# of blanket-statements.rq).
@@ -82,13 +82,14 @@ def grouped_statements(this: str, blanket: list[list[Said]]) -> list[Statement]:
 def indexed_statements(this: str, about: Lists) -> list[Statement]:
     """The blanket statements of the page of ``this`` in the build's page index (``about``: its lists, see
     kg.involvement.involvement_lists), each with the page it shows of what it covers."""
+    refer = request_labels().ref
     found = []
     for number, (claimant, stance, quote, translation, source, covers) in enumerate(about.whole("statements"), 1):
         anchor = f"statement-{number}"
         pager = Pager.of(anchor, covers)
-        found.append(Statement(anchor, ref(claimant), ref(stance), quote, translation, ref(source), claimant == this,
-                               [(ref(allegation), ref(attribution))
-                                for allegation, attribution in about.window(anchor, pager.start, pager.size)],
+        found.append(Statement(anchor, refer(claimant), refer(stance), quote, translation, refer(source),
+                               claimant == this, [(refer(allegation), refer(attribution)) for allegation, attribution
+                                                  in about.window(anchor, pager.start, pager.size)],
                                pager))
     return found
 

@@ -14,7 +14,7 @@ from kg.page_index import Lists
 from server.pages.blanket import value_of
 from server.pages.lists import Pager
 from server.pages.record import rows
-from server.pages.resources import Ref, ref
+from server.pages.resources import Ref, ref, request_labels
 
 # The counterparts a page lists: the name of each list in the template (and its page parameter) -> in the index.
 LISTS = {"co_accused": "co-accused", "voices": "voices", "concerned": "concerned"}
@@ -32,10 +32,12 @@ def indexed_counterparts(about: Lists) -> dict:
     """A page each of ``co_accused``, ``voices`` (those who take a stance on the allegations against the actor)
     and ``concerned`` (those accused in the allegations the actor takes a stance on), the most allegations
     first, with their pagers, from the actor's lists in the build's page index (``about``)."""
+    refer = request_labels().ref
     context = {}
     for name, indexed in LISTS.items():
         pager = Pager.of(name, about.size(indexed))
-        context[name] = [Counterpart(ref(actor), counts) for actor, counts in about.window(indexed, pager.start, pager.size)]
+        context[name] = [Counterpart(refer(actor), counts)
+                         for actor, counts in about.window(indexed, pager.start, pager.size)]
         context[f"{name}_pager"] = pager
     return context
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import current_app, request
+from flask import current_app, g, request
 from pyoxigraph import Literal
 
 from kg.page_index import Lists
 from kg.query_text import values
 from kg.search import folded
 from server.pages.record import rows, today_index
-from server.pages.resources import Ref, Row, readable, ref
+from server.pages.resources import Ref, Row, readable, request_labels
 
 # Allegations a page shows with all their voices and quotes (allegation blocks), a page at a time: fewer than
 # the items of a list, for a hub is accused hundreds of times and each block quotes everyone who speaks to it.
@@ -40,7 +40,8 @@ class Pager:
     @classmethod
     def of(cls, parameter: str, total: int, at_most: int | None = None) -> Pager:
         """The page asked for of a list of ``total`` items, PAGE_SIZE of them a page, or ``at_most`` if fewer."""
-        size = min(current_app.config["PAGE_SIZE"], at_most or current_app.config["PAGE_SIZE"])
+        size = current_app.config["PAGE_SIZE"]
+        size = min(size, at_most or size)
         asked = request.args.get(parameter, "1")
         # Only a plain number of a sane length is a page number ("²" is a digit to str.isdigit).
         number = int(asked) if asked.isascii() and asked.isdigit() and len(asked) <= 9 and int(asked) > 0 else 1
@@ -103,8 +104,20 @@ def sections(lists: dict[str, str], this: str | None) -> str:
 def indexed_lists(this: str | None, indexed: dict[str, str] | None) -> Lists | None:
     """The lists of the page index about ``this``; None when the page reads the store (``?as_of=``) or names
     no list of the index."""
-    index = today_index() if this is not None and indexed else None
-    return index.lists_about(this) if index is not None else None
+    return lists_about(this) if this is not None and indexed else None
+
+
+def lists_about(iri: str) -> Lists | None:
+    """The lists of the page index about ``iri`` (None with ``?as_of=``), read once per request: a page shows
+    several of them, each in a section of its own."""
+    index = today_index()
+    if index is None:
+        return None
+    read = g.setdefault("lists_about", {})
+    found = read.get(iri)
+    if found is None:
+        found = read[iri] = index.lists_about(iri)
+    return found
 
 
 def paged_events(lists: dict[str, str], this: str | None, indexed: dict[str, str] | None = None) -> dict[str, tuple]:
@@ -112,14 +125,14 @@ def paged_events(lists: dict[str, str], this: str | None, indexed: dict[str, str
     date order (a year sorts before its months): for each list, its rows and its Pager."""
     about = indexed_lists(this, indexed)
     if about is not None:
-        pages = {}
+        windows = {}
         for name in lists:
             pager = Pager.of(name, about.size(indexed[name]))
-            shown = about.window(indexed[name], pager.start, pager.size)
-            found = about.index.events(shown)
-            pages[name] = ([Row(event=ref(iri), date=found[iri][0], type=found[iri][1] and ref(found[iri][1]))
-                            for iri in shown], pager)
-        return pages
+            windows[name] = (about.window(indexed[name], pager.start, pager.size), pager)
+        found = about.index.events({iri for shown, _ in windows.values() for iri in shown})
+        refer = request_labels().ref
+        return {name: ([Row(event=refer(iri), date=found[iri][0], type=found[iri][1] and refer(found[iri][1]))
+                        for iri in shown], pager) for name, (shown, pager) in windows.items()}
 
     def date(row) -> str | None:
         return row["date"].value if isinstance(row["date"], Literal) else None
@@ -149,15 +162,16 @@ def subject_iris(lists: dict[str, str], this: str | None) -> dict[str, list[str]
 def paged_subjects(lists: dict[str, str], this: str | None, indexed: dict[str, str] | None = None) -> dict[str, tuple]:
     """A page of resources, in reading order, for each of ``lists``: its Refs and its Pager."""
     about = indexed_lists(this, indexed)
+    refer = request_labels().ref
     pages = {}
     if about is not None:
         for name in lists:
             pager = Pager.of(name, about.size(indexed[name]))
-            pages[name] = ([ref(iri) for iri in about.window(indexed[name], pager.start, pager.size)], pager)
+            pages[name] = ([refer(iri) for iri in about.window(indexed[name], pager.start, pager.size)], pager)
         return pages
     for name, ordered in subject_iris(lists, this).items():
         pager = Pager.of(name, len(ordered))
-        pages[name] = ([ref(iri) for iri in pager.window(ordered)], pager)
+        pages[name] = ([refer(iri) for iri in pager.window(ordered)], pager)
     return pages
 
 
@@ -165,6 +179,6 @@ def subjects(pattern: str, this: str, indexed: str | None = None) -> list[Ref]:
     """Every resource ``pattern`` binds to ?item, in reading order: for lists that stay short. ``indexed``:
     the list's name in the page index."""
     about = indexed_lists(this, {"all": indexed}) if indexed is not None else None
-    if about is not None:
-        return [ref(iri) for iri in about.whole(indexed)]
-    return [ref(iri) for iri in subject_iris({"all": pattern}, this)["all"]]
+    found = about.whole(indexed) if about is not None else subject_iris({"all": pattern}, this)["all"]
+    refer = request_labels().ref
+    return [refer(iri) for iri in found]

@@ -91,16 +91,25 @@ def labels(iris) -> dict[str, str]:
 
 class Refs:
     """The IRIs a response names, as Refs: an actor by its label, anything else by the network's name for it,
-    else by itself; looked up together."""
+    else by itself (``labels``); each made once, for a view names an actor in many relations."""
 
-    def __init__(self, iris):
+    def __init__(self, labels: dict[str, str]):
+        self.labels = labels
+        self.made: dict[str, Ref] = {}
+
+    @classmethod
+    def of(cls, iris) -> Refs:
+        """Refs to ``iris``, their labels looked up together."""
         iris = set(iris)
         named = dict(_keyed("iri, json_extract(node, '$.label')", "actors", "iri", iris))
-        self.labels = {**labels(iris - named.keys()), **named}
+        return cls({**labels(iris - named.keys()), **named})
 
     def __call__(self, iri: str) -> Ref:
-        local = ids.local_path(iri)
-        return Ref(iri, "/" + local if local is not None else None, self.labels.get(iri, iri))
+        found = self.made.get(iri)
+        if found is None:
+            local = ids.local_path(iri)
+            found = self.made[iri] = Ref(iri, "/" + local if local is not None else None, self.labels.get(iri, iri))
+        return found
 
 
 def choices() -> dict[str, list[tuple[str, str]]]:
@@ -229,7 +238,7 @@ def current_view() -> View:
         if pager.split:
             hubs.append((iri, pager))
     view = _among(filters, list(shown))
-    refer = Refs([*asked, *(iri for iri, _ in hubs)])
+    refer = Refs.of([*asked, *(iri for iri, _ in hubs)])
     return View(*view, [refer(iri) for iri in asked], [Hub(refer(iri), pager) for iri, pager in hubs], 0, filters)
 
 
@@ -313,7 +322,7 @@ def network_page():
     view = current_view()
     pager = Pager.of("relations", view.count())
     shown = view.window(pager)  # the network is in table order
-    refer = Refs(edge[field] for edge in shown for field in ("from", "to", *LINKS) if field in edge)
+    refer = Refs.of(edge[field] for edge in shown for field in ("from", "to", *LINKS) if field in edge)
     rows = [network_row(_row(refer, edge)) for edge in shown]
     return _answer(Response(render_page(
         "network.html", twins=_twins(), view=view, rows=rows, rows_pager=pager,
@@ -410,13 +419,16 @@ def network_export(suffix: str):
 def network_neighbourhood(actor: str) -> resources.Row:
     """The actors related to ``actor``, for its page: for each relation and side, the first neighbours
     (the most related first) and how many more; the address of its network view and of its data."""
-    found = list_index().query("SELECT groups FROM neighbourhoods JOIN actors ON actors.id = neighbourhoods.actor"
-                               " WHERE actors.iri = ?", (actor,))
+    found = list_index().query("SELECT groups, json_extract(node, '$.label') FROM neighbourhoods"
+                               " JOIN actors ON actors.id = neighbourhoods.actor WHERE actors.iri = ?", (actor,))
     # "asserts from" -> (the first neighbours, how many there are): kg.list_index wrote them for this page.
-    groups = json.loads(found[0][0]) if found else {}
-    iris = dict(_keyed("id, iri", "actors", "id", (other for listed, _ in groups.values() for other in listed)))
-    refer = Refs([actor, *iris.values()])
-    name = refer(actor).label
+    groups, name = (json.loads(found[0][0]), found[0][1]) if found else ({}, actor)
+    # The neighbours by number, with their labels: read together.
+    iris, named = {}, {actor: name}
+    for number, iri, label in _keyed("id, iri, json_extract(node, '$.label')", "actors", "id",
+                                     (other for listed, _ in groups.values() for other in listed)):
+        iris[number], named[iri] = iri, label
+    refer = Refs(named)
     verbs = {verb: agree(verb, refer(actor)) for verb in ("asserts", "denies", "disputes")}
     rows = []
     for (relation, side), phrase in PHRASES.items():

@@ -4,30 +4,30 @@ from __future__ import annotations
 
 from kg.vocab import SOL
 from server.pages import schema_org
-from server.pages.lists import paged, paged_events, subjects
-from server.pages.record import today_index
+from server.pages.lists import BLOCKS_PER_PAGE, lists_about, paged, paged_events, subjects
 from server.pages.render import PageKind
 from server.pages.resources import Resource
-from server.pages.stances import paged_stances
+from server.pages.stances import indexed_window, paged_stances
 
 # The lists of allegations of a source page, and their names in the build's page index.
 INDEXED = {"allegations": "source-allegations", "attributions": "source-attributions"}
+OWN = {"attributions": "source"}  # the attributions list shows those made in this source only
+BLOCKS = ("attributions",)
 
 
 def context(resource: Resource) -> dict:
     iri = resource.ref.iri
-    listed = known = None
-    index = today_index()
-    if index is not None:  # the record today: its lists are in the page index
-        about = index.lists_about(iri)
-        lists = {name: about.whole(indexed) for name, indexed in INDEXED.items()}
-        known = index.allegations({allegation for found in lists.values() for allegation in found})
-        listed = {name: {allegation: known[allegation].label for allegation in found} for name, found in lists.items()}
-    # What was taken from a source is in the graph that also holds the source's own description.
-    allegations = paged_stances({
-        "allegations": "GRAPH ?graph { ?allegation a sol:Allegation . ?this a sol:Source }",
-        "attributions": "?attribution sol:source ?this ; sol:allegation ?allegation .",
-    }, iri, own={"attributions": "source"}, listed=listed, known=known, blocks=("attributions",))
+    about = lists_about(iri)
+    if about is not None:  # the record today: the page shown of each list, from the page index
+        allegations = paged_stances({}, iri, own=OWN, paged={
+            name: indexed_window(about, indexed, name, BLOCKS_PER_PAGE if name in BLOCKS else None)
+            for name, indexed in INDEXED.items()})
+    else:  # the record as of a day, from the store
+        # What was taken from a source is in the graph that also holds the source's own description.
+        allegations = paged_stances({
+            "allegations": "GRAPH ?graph { ?allegation a sol:Allegation . ?this a sol:Source }",
+            "attributions": "?attribution sol:source ?this ; sol:allegation ?allegation .",
+        }, iri, own=OWN, blocks=BLOCKS)
     return {
         "graphs": subjects("GRAPH ?item { ?item a sol:SourceGraph . ?this a sol:Source }", iri, indexed="graphs"),
         "summarized_by": subjects("?item sol:summarizes ?this .", iri, indexed="summarized-by"),

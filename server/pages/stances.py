@@ -65,7 +65,7 @@ def indexed_involvement(part: str) -> Lists | None:
 
 def indexed_window(about: Lists, name: str, parameter: str, at_most: int | None = None) -> tuple[list, Pager]:
     """The page shown (page parameter ``parameter``, ``at_most`` items a page if fewer than the page size) of
-    the list ``name`` of ``about`` (indexed_involvement), and its Pager."""
+    the list ``name`` of ``about`` (indexed_involvement, or lists.lists_about), and its Pager."""
     pager = Pager.of(parameter, about.size(name), at_most)
     return about.window(name, pager.start, pager.size), pager
 
@@ -81,8 +81,7 @@ def stances(order: list[str] | None = None, **bound: list[str]) -> list[Stances]
 
 def paged_stances(lists: dict[str, str], this: str, own: dict[str, str] | None = None,
                   paged: dict[str, tuple[list[str], Pager]] | None = None,
-                  listed: dict[str, dict[str, str]] | None = None,
-                  known: dict[str, Entry] | None = None, blocks: tuple[str, ...] = ()) -> dict[str, tuple]:
+                  blocks: tuple[str, ...] = ()) -> dict[str, tuple]:
     """A page of allegations, in reading order with their stances, for each of ``lists``.
 
     ``lists`` maps each list's name (its page's query parameter too) to the pattern that binds its
@@ -90,14 +89,11 @@ def paged_stances(lists: dict[str, str], this: str, own: dict[str, str] | None =
     allegations of the pages shown are then read in full. ``own`` maps a list's name to a column
     (claimant, source): its attributions are kept only where that column is ?this. ``paged``: lists
     listed and paged elsewhere (name -> the allegations of the page shown, and its Pager), read in the
-    same query. ``listed``: lists whose allegations are known already (name -> IRI -> label), not queried;
-    ``known``: the allegations read from the page index already, not read again.
-    ``blocks``: lists shown as allegation blocks, with every voice, BLOCKS_PER_PAGE a page.
+    same query. ``blocks``: lists shown as allegation blocks, with every voice, BLOCKS_PER_PAGE a page.
     Returns, for each list, its allegations (Stances) and its Pager.
     """
-    labels: dict[str, dict[str, str]] = {name: (listed or {}).get(name, {}) for name in lists}
-    asked = {name: pattern for name, pattern in lists.items() if name not in (listed or {})}
-    for row in rows("allegation-lists", lists=sections(asked, this), this=this) if asked else ():
+    labels: dict[str, dict[str, str]] = {name: {} for name in lists}
+    for row in rows("allegation-lists", lists=sections(lists, this), this=this) if lists else ():
         labels[row["section"].value].setdefault(row["allegation"].value, row["label"].value)
     windows = {}
     for name, found in labels.items():
@@ -105,10 +101,7 @@ def paged_stances(lists: dict[str, str], this: str, own: dict[str, str] | None =
         windows[name] = (pager.window(sorted(found, key=lambda iri: (folded(found[iri]), iri))), pager)
     windows.update(paged or {})
     shown = sorted({iri for window, _ in windows.values() for iri in window})
-    if known is not None:
-        grouped = _entries_stances({iri: known[iri] for iri in shown})
-    else:
-        grouped = _stances_by_allegation(allegation=shown) if shown else {}
+    grouped = _stances_by_allegation(allegation=shown) if shown else {}
     pages = {}
     for name, (window, pager) in windows.items():
         column = (own or {}).get(name)

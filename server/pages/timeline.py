@@ -263,22 +263,18 @@ def section(iri: str) -> dict:
     items, how many there are with the undated ones, and the address of the whole timeline narrowed to it."""
     facet = PAGE_FACETS[entity_kind(iri)]
     index = list_index()
-    about, parameters = _on_record("SELECT n, dated FROM timeline_about JOIN timeline USING (n) WHERE iri = ?", [iri],
-                                   "timeline.")
-    counted = dict(index.query(f"SELECT dated, COUNT(*) FROM ({about}) GROUP BY dated", parameters))
+    about, parameters = _on_record("FROM timeline_about JOIN timeline USING (n) WHERE iri = ?", [iri], "timeline.")
+    everything, dated = index.query(f"SELECT COUNT(*), IFNULL(SUM(dated), 0) {about}", parameters)[0]
     # A hub is in thousands of items: the latest are read in the order of their numbers (the timeline's order).
-    latest_numbers = [number for number, in index.query(f"SELECT n FROM ({about}) WHERE dated = 1 ORDER BY n DESC"
-                                                        f" LIMIT {SECTION_SIZE}", parameters)]
-    rows = items(latest_numbers)
     latest = []
-    for number in latest_numbers:
-        item = rows[number]
+    for text, in index.query(f"SELECT item {about} AND dated = 1 ORDER BY n DESC LIMIT {SECTION_SIZE}", parameters):
+        item = shown(json.loads(text))
         # A status change links to its allegation, or on that allegation's own page to its statement.
         target = item["item"] if item["kind"] == "event" or item["title"].iri == iri else item["title"]
         latest.append(Row(item, link=Ref(target.iri, target.href, label(item))))
     key = iri[len(ids.ENTITY_BASE):] if facet == "actor" else last_segment(iri)
     # Rows, not dicts: the template reads their values as attributes.
-    return {"timeline_section": Row(latest=latest, dated=counted.get(1, 0), undated=counted.get(0, 0),
+    return {"timeline_section": Row(latest=latest, dated=dated, undated=everything - dated,
                                     href=PATH + "?" + urlencode({facet: key}))}
 
 

@@ -7,7 +7,6 @@ label is looked up in the build's page index with every other label the page nee
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from flask import g
 from markupsafe import Markup
@@ -93,14 +92,29 @@ def label_of(iri: str) -> str:
     return request_labels().of(iri)
 
 
-@dataclass(frozen=True)
 class Ref:
-    """A resource as a reader meets it: a label to read and an address to follow, if it has one."""
+    """A resource as a reader meets it: a label to read and an address to follow, if it has one.
 
-    iri: str
-    href: str | None
-    given_label: str | None = field(default=None, compare=False)
-    labels: Labels | None = field(default=None, compare=False, repr=False)  # where our own IRIs' labels come from
+    Equal (and hashed) by IRI and address. A plain class with slots, not a dataclass: a long page makes hundreds,
+    and a frozen dataclass costs four times as much to make. Treat it as immutable."""
+
+    __slots__ = ("iri", "href", "given_label", "labels", "_html")
+
+    def __init__(self, iri: str, href: str | None, given_label: str | None = None, labels: Labels | None = None):
+        self.iri = iri
+        self.href = href
+        self.given_label = given_label
+        self.labels = labels  # where our own IRIs' labels come from
+        self._html: Markup | None = None
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Ref) and self.iri == other.iri and self.href == other.href
+
+    def __hash__(self) -> int:
+        return hash((self.iri, self.href))
+
+    def __repr__(self) -> str:
+        return f"Ref(iri={self.iri!r}, href={self.href!r}, given_label={self.given_label!r})"
 
     @property
     def label(self) -> str:
@@ -110,16 +124,17 @@ class Ref:
     def external(self) -> bool:
         return self.href is not None and not self.href.startswith("/")
 
-    @cached_property
+    @property
     def html(self) -> Markup:
         """The resource as a link to follow (or its label alone), written once: a Ref is made once per request
-        and a long page links the same resources dozens of times. (A frozen dataclass still keeps a
-        cached_property: it writes the instance's __dict__ directly.)"""
-        if not self.href:
-            return Markup(escaped(self.label))
-        external = ' rel="external noopener"' if self.external else ""
-        # Joined by hand, each part escaped: Markup.format costs more than the rest of a long page's links.
-        return Markup(f'<a href="{escaped(self.href)}"{external}>{escaped(self.label)}</a>')
+        and a long page links the same resources dozens of times."""
+        if self._html is None:
+            if not self.href:
+                self._html = Markup(escaped(self.label))
+            else:
+                external = ' rel="external noopener"' if self.external else ""
+                self._html = Markup(f'<a href="{escaped(self.href)}"{external}>{escaped(self.label)}</a>')
+        return self._html
 
 
 # The prefixes, the longest namespace first: the first that an IRI starts with is the closest.
@@ -167,7 +182,10 @@ class Row:
     lookup costs ten times a found one; a long page reads thousands."""
 
     def __init__(self, values: dict | None = None, **named):
-        self.__dict__.update(values or {}, **named)
+        if values:
+            self.__dict__.update(values)
+        if named:
+            self.__dict__.update(named)
 
     def __getitem__(self, name: str):
         return self.__dict__[name]

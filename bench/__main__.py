@@ -31,7 +31,7 @@ def cmd_run(args) -> int:
 def cmd_pages(args) -> int:
     from bench.pages import run
 
-    return run(args.build, args.page, args.repeat, args.target_ms)
+    return run(args.build, args.page, args.repeat, args.target_ms, args.instructions)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -57,6 +57,8 @@ def parser() -> argparse.ArgumentParser:
     pages.add_argument("--page", action="append", default=[], metavar="PATH", help="another page to time (repeatable)")
     pages.add_argument("--repeat", type=int, default=50, help="requests per page after a warm-up (default 50)")
     pages.add_argument("--target-ms", type=float, default=10.0, help="the p50 each page must stay under (default 10)")
+    pages.add_argument("--instructions", action="store_true",
+                       help="also count each page's instructions under valgrind (minutes; exact on a busy machine)")
     pages.set_defaults(run=cmd_pages)
     return main
 

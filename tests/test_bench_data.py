@@ -83,3 +83,30 @@ def test_every_page_series_answers_its_first_addresses(synthetic):
             response = client.get(path, headers={"Accept": series.accept})
             response.close()
             assert response.status_code == 200, (series.name, path)
+
+
+def test_bench_pages_times_each_page_in_wall_and_cpu_time(fixture_build):
+    from bench.pages import ANCHOR, measure
+
+    rows = measure(fixture_build, ("/", "/id/person/alice-example", "/no/such/page"), repeat=3)
+    assert [row[0] for row in rows] == [ANCHOR, "/", "/id/person/alice-example", "/no/such/page"]
+    assert [row[1] for row in rows] == [200, 200, 200, 404]
+    assert all(wall > 0 and cpu >= 0 for _, _, wall, cpu in rows)
+
+
+def test_bench_instructions_serves_the_measured_page_after_warming_every_page_up(fixture_build, monkeypatch):
+    from bench import instructions
+
+    served = []
+
+    class Client:
+        def get(self, path):
+            served.append(path)
+            return type("Response", (), {"close": lambda self: None})()
+
+    monkeypatch.setattr("server.create_app", lambda config: type("App", (), {"test_client": lambda self: Client()})())
+    instructions.serve(fixture_build, "/b", 3, ["/a", "/b"])
+    assert served == ["/a", "/b", "/a", "/b", "/b", "/b", "/b"]
+    served.clear()
+    instructions.serve(fixture_build, None, 3, ["/a"])
+    assert served == ["/a", "/a"]

@@ -456,9 +456,11 @@ class PageIndex(ReadOnlyIndex):
         return Lists(self, part, json.loads(found[0]) if found else {}, "involvement_chunks")
 
     def lists_of(self, iris: Iterable[str], name: str) -> dict[str, list[str]]:
-        """The whole list ``name`` about each of ``iris`` that has one, in its order."""
-        about = (Lists(self, iri, json.loads(text)) for iri, text in self._by_key("SELECT iri, lists FROM lists", list(iris)))
-        return {lists.iri: lists.whole(name) for lists in about if name in lists.heads}
+        """The whole list ``name`` about each of ``iris`` that has one, in its order (only that list of each
+        read: a resource's other lists hold hundreds of items)."""
+        found = self._by_key(f"SELECT iri, json_extract(lists, '$.\"{name}\"') FROM lists", list(iris))
+        about = (Lists(self, iri, {name: json.loads(head)}) for iri, head in found if head is not None)
+        return {lists.iri: lists.whole(name) for lists in about}
 
     def events(self, iris: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
         """The date and type of each of the events ``iris``."""

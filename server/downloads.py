@@ -6,8 +6,6 @@ path, and the list, each file, its ETag and the VoID description always come fro
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file, url_for
 from pyoxigraph import parse, serialize
 
@@ -15,7 +13,7 @@ from kg import formats, ids
 from kg.release import VOID_DUMP
 from kg.vocab import VOID
 from server.http import HTML, choose, with_alternates
-from server.pages.resources import compact, readable_term, reading_order
+from server.pages.resources import Ref, compact, readable_term, reading_order
 from server.release import current_release, get_manifest
 
 bp = Blueprint("downloads", __name__)
@@ -112,7 +110,7 @@ def _void_page(data: bytes) -> str:
     def values(subject, predicate) -> list:
         readable = [readable_term(term) for term in described.get(subject, {}).get(predicate, [])]
         if predicate == VOID.vocabulary:  # a namespace reads as its IRI: its last segment is empty
-            readable = [replace(namespace, given_label=namespace.iri) for namespace in readable]
+            readable = [Ref(namespace.iri, namespace.href, namespace.iri) for namespace in readable]
         return sorted(readable, key=reading_order)
 
     dataset = described.get(ids.DATASET, {})

@@ -34,6 +34,15 @@ def init_app(app: Flask) -> None:
     citation.init_app(app)
     fragments.init_app(app)
     app.add_template_global(link)
+    app.add_template_global(static_href_of(app), "static_href")
     for blueprint in (home.bp, search.bp, ontology.bp, allegation_list.bp, contested.bp, network.bp, dossier.bp,
                       timeline.bp, ftm.bp, dereference.bp):
         app.register_blueprint(blueprint)
+
+
+def static_href_of(app: Flask):
+    """The address of one of the app's static files (``static_href("style.css")``), as url_for gives it for a
+    site served at the root, as the pages' own links assume. A page links a dozen static files; url_for costs
+    more than all the rest of a small page's links."""
+    prefix = app.static_url_path
+    return lambda filename: f"{prefix}/{filename}"

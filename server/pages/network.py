@@ -79,9 +79,10 @@ def actors(iris) -> dict[str, tuple[int, dict]]:
     return {iri: (number, json.loads(node)) for number, iri, node in _keyed("id, iri, node", "actors", "iri", iris)}
 
 
-def actors_numbered(numbers) -> dict[int, dict]:
-    """The records of the actors numbered ``numbers``."""
-    return {number: json.loads(node) for number, node in _keyed("id, node", "actors", "id", numbers)}
+def actors_named(numbers) -> dict[int, tuple[str, str]]:
+    """The IRIs and labels of the actors numbered ``numbers``."""
+    return {number: (iri, label) for number, iri, label in
+            _keyed("id, iri, json_extract(node, '$.label')", "actors", "id", numbers)}
 
 
 def labels(iris) -> dict[str, str]:
@@ -91,18 +92,11 @@ def labels(iris) -> dict[str, str]:
 
 class Refs:
     """The IRIs a response names, as Refs: an actor by its label, anything else by the network's name for it,
-    else by itself (``labels``); each made once, for a view names an actor in many relations."""
+    else by itself (``labels``: IRI -> name); each made once, for a view names an actor in many relations."""
 
     def __init__(self, labels: dict[str, str]):
         self.labels = labels
         self.made: dict[str, Ref] = {}
-
-    @classmethod
-    def of(cls, iris) -> Refs:
-        """Refs to ``iris``, their labels looked up together."""
-        iris = set(iris)
-        named = dict(_keyed("iri, json_extract(node, '$.label')", "actors", "iri", iris))
-        return cls({**labels(iris - named.keys()), **named})
 
     def __call__(self, iri: str) -> Ref:
         found = self.made.get(iri)
@@ -181,6 +175,7 @@ class View:
     """The actors and relations one request shows."""
 
     nodes: list[str]
+    named: dict[str, str]  # the actors' labels, by IRI
     relations: tuple[str, list]  # the condition on the index's relations that keeps the view's, and its parameters
     focus: list[Ref]  # the actors asked for; none for the overview
     hubs: list[Hub]  # focus actors with more neighbours than a page
@@ -238,7 +233,7 @@ def current_view() -> View:
         if pager.split:
             hubs.append((iri, pager))
     view = _among(filters, list(shown))
-    refer = Refs.of([*asked, *(iri for iri, _ in hubs)])
+    refer = Refs(view[1])  # the actors asked for are in the view
     return View(*view, [refer(iri) for iri in asked], [Hub(refer(iri), pager) for iri, pager in hubs], 0, filters)
 
 
@@ -272,13 +267,15 @@ def _ranking(filters: Filters, limit: int) -> tuple[list[int], int]:
     return ranked[:limit], len(ranked)
 
 
-def _among(filters: Filters, nodes: list[int]) -> tuple[list[str], tuple[str, list]]:
-    """The actors ``nodes`` (by number) as IRIs, and the condition that keeps every relation the filters keep
-    between two of them (or of one with itself)."""
-    records = actors_numbered(nodes)
+def _among(filters: Filters, nodes: list[int]) -> tuple[list[str], dict[str, str], tuple[str, list]]:
+    """The actors ``nodes`` (by number) as IRIs, their labels (by IRI), and the condition that keeps every
+    relation the filters keep between two of them (or of one with itself)."""
+    named = actors_named(nodes)
     conditions, parameters = filters.conditions()
-    return [records[number]["id"] for number in nodes], (
-        f"a IN ({_marks(nodes)}) AND b IN ({_marks(nodes)}){conditions}", [*nodes, *nodes, *parameters])
+    # The unary + keeps SQLite from looking up each pair of actors in the index (thousands of lookups for a
+    # view of fifty): it reads the relations from each actor and checks the other end.
+    return [named[number][0] for number in nodes], dict(named.values()), (
+        f"a IN ({_marks(nodes)}) AND +b IN ({_marks(nodes)}){conditions}", [*nodes, *nodes, *parameters])
 
 
 # ---------------------------------------------------------------- answers
@@ -311,8 +308,9 @@ def _twins() -> list[tuple[Representation, str]]:
     return [(representation, view_href(representation)) for representation in VIEW_FORMATS]
 
 
-def _answer(response: Response) -> Response:
-    return with_alternates(response, [(representation.media_type, href) for representation, href in _twins()])
+def _answer(response: Response, twins: list[tuple[Representation, str]]) -> Response:
+    """``response``, naming the view's ``twins`` in ``Link`` headers."""
+    return with_alternates(response, [(representation.media_type, href) for representation, href in twins])
 
 
 @bp.get("/network")
@@ -322,14 +320,16 @@ def network_page():
     view = current_view()
     pager = Pager.of("relations", view.count())
     shown = view.window(pager)  # the network is in table order
-    refer = Refs.of(edge[field] for edge in shown for field in ("from", "to", *LINKS) if field in edge)
-    rows = [network_row(_row(refer, edge)) for edge in shown]
+    # The relations' actors are the view's: of the rest, the network's names.
+    refer = Refs({**labels(edge[field] for edge in shown for field in LINKS if field in edge), **view.named})
+    rows = Markup("".join(network_row(Row(refer, edge)) for edge in shown))  # the table's rows, written once
+    twins = _twins()
     return _answer(Response(render_page(
-        "network.html", twins=_twins(), view=view, rows=rows, rows_pager=pager,
+        "network.html", twins=twins, view=view, rows=rows, rows_pager=pager,
         filters=view.filters, relations=[(name, css_class(name)) for name in RELATIONS],
-        choices=_choices(), exports=[(representation, href) for representation, href in _twins()[1:]],
-        data_href=view_href(VIEW_FORMATS[1]), actor_paths=[actor_path(item.iri) for item in view.focus],
-        actors_in_view=len(view.nodes), max_actors=MAX_ACTORS), mimetype=HTML.media_type))
+        choices=_choices(), exports=twins[1:],
+        data_href=twins[1][1], actor_paths=[actor_path(item.iri) for item in view.focus],
+        actors_in_view=len(view.nodes), max_actors=MAX_ACTORS), mimetype=HTML.media_type), twins)
 
 
 def _choices() -> dict[str, Markup]:
@@ -347,25 +347,19 @@ def _choices() -> dict[str, Markup]:
 LINKS = ("allegation", "status", "event", "source", "record")  # what a relation names besides its actors
 
 
-@dataclass(frozen=True)
 class Row:
-    """One relation as the table shows it: who, the relation, whom, on what (allegation or event), where."""
+    """One relation as the table shows it: who, the relation, whom, on what (allegation or event), where.
+    A plain class with slots, as Ref is: a page makes fifty. Treat it as immutable."""
 
-    who: Ref
-    relation: str
-    whom: Ref
-    css_class: str
-    about: Ref
-    status: Ref | None
-    source: Ref
-    record: Ref | None
+    __slots__ = ("who", "relation", "whom", "css_class", "about", "status", "source", "record")
 
-
-def _row(refer: Refs, edge: dict) -> Row:
-    return Row(refer(edge["from"]), edge["relation"], refer(edge["to"]), css_class(edge["relation"]),
-               refer(edge.get("allegation") or edge["event"]),
-               refer(edge["status"]) if "status" in edge else None, refer(edge["source"]),
-               refer(edge["record"]) if "record" in edge else None)
+    def __init__(self, refer: Refs, edge: dict):
+        self.who, self.relation, self.whom = refer(edge["from"]), edge["relation"], refer(edge["to"])
+        self.css_class = css_class(self.relation)
+        self.about = refer(edge.get("allegation") or edge["event"])
+        self.status = refer(edge["status"]) if "status" in edge else None
+        self.source = refer(edge["source"])
+        self.record = refer(edge["record"]) if "record" in edge else None
 
 
 def _named(edges: list[dict]) -> dict[str, str]:
@@ -388,7 +382,7 @@ def network_json():
         "hubs": [{"actor": hub.actor.iri, "shown": hub.pager.last, "total": hub.pager.total,
                   "next": _next_page(hub)} for hub in view.hubs],
         "connected": view.connected,
-    }))
+    }), _twins())
 
 
 def _next_page(hub: Hub) -> str | None:
@@ -407,7 +401,7 @@ def network_export(suffix: str):
     nodes = actors(view.nodes)
     data = export.write({"nodes": [nodes[iri][1] for iri in view.nodes], "edges": view.edges,
                          "labels": _named(view.edges)})
-    response = _answer(Response(data, mimetype=export.media_type))
+    response = _answer(Response(data, mimetype=export.media_type), _twins())
     response.headers["Content-Disposition"] = f"attachment; filename={export.filename}"
     return response
 

@@ -86,13 +86,13 @@ class View:
 
 def items(numbers: Sequence[int]) -> dict[int, dict]:
     """The items ``numbers`` as pages show them (shown(); plain() of one is what the twin shows)."""
-    found = {}
+    found, refs = {}, {}
     numbers = list(numbers)
     for start in range(0, len(numbers), 500):
         chunk = numbers[start:start + 500]
         for number, text in list_index().query(
                 f"SELECT n, item FROM timeline WHERE n IN ({', '.join('?' * len(chunk))})", chunk):
-            found[number] = shown(json.loads(text))
+            found[number] = shown(json.loads(text), refs)
     return found
 
 
@@ -123,13 +123,17 @@ def span(day: str) -> tuple[str, str] | None:
     return first.isoformat(), date(first.year + 1, 1, 1).isoformat()
 
 
-def shown(item: dict) -> dict:
-    """An item of the list index as the page and its twin show it: what to read, where to go, and when."""
+def shown(item: dict, refs: dict[tuple[str, str], Ref]) -> dict:
+    """An item of the list index as the page and its twin show it: what to read, where to go, and when. Items
+    shown together share ``refs`` ((IRI, label) -> Ref, made once): many name the same types and sources."""
     labels = item["labels"]
 
     def ref(iri: str) -> Ref:
-        local = ids.local_path(iri)
-        return Ref(iri, "/" + local if local is not None else None, labels[iri])
+        found = refs.get((iri, labels[iri]))
+        if found is None:
+            local = ids.local_path(iri)
+            found = refs[iri, labels[iri]] = Ref(iri, "/" + local if local is not None else None, labels[iri])
+        return found
 
     return {"item": ref(item["iri"]), "title": ref(item["title"]), "kind": item["kind"], "date": item["date"],
             "end": item["end"], "type": ref(item["type"]) if item["type"] else None,
@@ -172,7 +176,7 @@ def facet_options(chosen: dict[str, set[str]]) -> list[dict]:
         known = [(key, Ref(iri, "/" + ids.local_path(iri) if ids.local_path(iri) is not None else None, label))
                  for key, iri, label in list_index().query(
                      f"SELECT key, iri, label FROM timeline_options WHERE facet = ? AND key IN ({', '.join('?' * len(keys))})"
-                     " ORDER BY reading", [name, *keys])]
+                     " ORDER BY reading", [name, *keys])] if keys else []
         found_facet = {"name": name, "heading": HEADINGS[name], "in_form": name in FORM_FACETS,
                        "chosen": [{"key": key, "ref": named} for key, named in known],
                        "unknown": sorted(set(keys) - {key for key, _ in known})}
@@ -237,9 +241,9 @@ def timeline():
         rows = items(window)
         shown_dated = [number for number in window if rows[number]["date"]]
         response = Response(render_page(
-            "timeline.html", twins=alternates, years=[(year, [entry(rows[number]) for number in group]) for year, group
+            "timeline.html", twins=alternates, years=[(year, entries(rows[number] for number in group)) for year, group
                                                       in groupby(shown_dated, key=lambda n: rows[n]["year"])],
-            undated=[entry(rows[number]) for number in window if not rows[number]["date"]],
+            undated=entries(rows[number] for number in window if not rows[number]["date"]),
             dated_count=len(dated), undated_count=len(undated), pager=pager,
             everything=view.everything, filters=filters,
             removals=[(facet, option, removal_href(facet["name"], option["key"])) for facet, option in active],
@@ -247,9 +251,9 @@ def timeline():
     return with_alternates(response, [(fmt.media_type, href) for fmt, href in alternates])
 
 
-def entry(row: dict) -> Markup:
-    """The HTML of an item in the list."""
-    return timeline_entry(Row(row))
+def entries(rows) -> Markup:
+    """The HTML of items of the list, one after the other."""
+    return Markup("".join(timeline_entry(Row(row)) for row in rows))
 
 
 def removal_href(name: str, key: str) -> str:
@@ -266,9 +270,9 @@ def section(iri: str) -> dict:
     about, parameters = _on_record("FROM timeline_about JOIN timeline USING (n) WHERE iri = ?", [iri], "timeline.")
     everything, dated = index.query(f"SELECT COUNT(*), IFNULL(SUM(dated), 0) {about}", parameters)[0]
     # A hub is in thousands of items: the latest are read in the order of their numbers (the timeline's order).
-    latest = []
+    latest, refs = [], {}
     for text, in index.query(f"SELECT item {about} AND dated = 1 ORDER BY n DESC LIMIT {SECTION_SIZE}", parameters):
-        item = shown(json.loads(text))
+        item = shown(json.loads(text), refs)
         # A status change links to its allegation, or on that allegation's own page to its statement.
         target = item["item"] if item["kind"] == "event" or item["title"].iri == iri else item["title"]
         latest.append(Row(item, link=Ref(target.iri, target.href, label(item))))

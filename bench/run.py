@@ -420,10 +420,16 @@ class System:
 
 
 def _help_text(command: list[str]) -> str:
+    """What ``command`` prints; RuntimeError saying why when it does not run (``kg`` not installed, or
+    installed from a checkout that is gone), so that a broken install is not reported as a missing option."""
     try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise RuntimeError(f"`{' '.join(command)}` did not run: {error}") from error
+    if done.returncode:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise RuntimeError(f"`{' '.join(command)}` failed (exit {done.returncode}): {last}")
+    return done.stdout
 
 
 class Soles(System):
@@ -431,9 +437,11 @@ class Soles(System):
         return ctx.work / "soles-build"
 
     def unavailable(self, ctx):
-        if "--import" not in _help_text(["kg", "build", "--help"]):
-            return "`kg build` has no --import option yet"
-        return None
+        try:
+            help_text = _help_text(["kg", "build", "--help"])
+        except RuntimeError as error:
+            return str(error)
+        return None if "--import" in help_text else "`kg build` has no --import option yet"
 
     def load(self, ctx):
         command = ["kg", "build", "--import", str(ctx.data_file), "--out", str(self.build_dir(ctx))]

@@ -3,6 +3,7 @@ its rotations (bench.generate.rotation) name actors the build has, bound where t
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from types import SimpleNamespace
 
@@ -110,3 +111,15 @@ def test_bench_instructions_serves_the_measured_page_after_warming_every_page_up
     served.clear()
     instructions.serve(fixture_build, None, 3, ["/a"])
     assert served == ["/a", "/a"]
+
+
+def test_the_bench_says_why_kg_cannot_run_rather_than_that_an_option_is_missing(tmp_path, monkeypatch):
+    from bench.run import Soles
+
+    broken = tmp_path / "kg"
+    broken.write_text("#!/bin/sh\necho \"ModuleNotFoundError: No module named 'kg'\" >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    assert Soles("soles", "/sparql").unavailable(None) == "`kg build --help` failed (exit 1): ModuleNotFoundError: No module named 'kg'"
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert Soles("soles", "/sparql").unavailable(None).startswith("`kg build --help` did not run:")

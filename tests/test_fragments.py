@@ -14,7 +14,7 @@ from server.pages.fragments import (
     attribution_items,
     blanket_statements,
     claim_blocks,
-    counterpart_rows,
+    counterpart_table,
     dossier_columns,
     event_list,
     neighbour_list,
@@ -149,9 +149,10 @@ def test_dossier_columns_number_each_source_and_give_each_record_address():
     assert '<li class="none">No denial.</li>' in html and "Disputed by" not in html
 
 
-def test_counterpart_rows_count_each_stance_or_show_a_dash():
+def test_a_counterpart_table_counts_each_stance_or_shows_a_dash():
     item = SimpleNamespace(actor=OFFICIALS, allegations={"asserts": 3, "disputes": 1})
-    html = counterpart_rows([item])
+    html = counterpart_table([item], "Who <speaks>", "Claimant")
+    assert "<caption>Who &lt;speaks&gt;</caption>" in html and '<th scope="col">Claimant</th>' in html
     assert '<th scope="row"><a href="/id/group/fixture-officials">Fixture officials</a></th>' in html
     assert ('<td data-label="Asserting">3</td><td data-label="Denying">–</td><td data-label="Disputing">1</td>'
             in html)

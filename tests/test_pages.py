@@ -16,6 +16,7 @@ from kg import formats, ids
 from kg.search import folded
 from kg.vocab import PROV, RDF, RDFS, SOL
 from server import create_app
+from server.pages.record import run, statements_about
 
 PERSON = "/id/person/alice-example"
 ALLEGATION = "/id/allegation/alice-smuggles-cheese"
@@ -429,3 +430,13 @@ def test_home_page_shows_the_head_of_long_lists(one_per_page):
     assert "The first 1 of 2, in alphabetical order" in allegations
     assert 'href="/id/allegation/alice-smuggles-cheese"' in allegations
     assert 'href="/id/allegation/mallory-takes-bribes"' not in allegations
+
+
+def test_a_resource_reads_the_same_statements_by_pattern_as_by_its_query(app):
+    """Resource pages read the record today by pattern from the embedded store (record.statements_about), the
+    record as of a day and a remote store by queries/resource.rq: the same statements, in the same order."""
+    for path in (PERSON, ALLEGATION, SOURCE, ATTRIBUTION):
+        with app.test_request_context(path):
+            app.preprocess_request()
+            by_pattern = statements_about(iri(path).value)
+            assert by_pattern and by_pattern == [(predicate, value) for predicate, value in run("resource", this=iri(path).value)]

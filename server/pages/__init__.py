@@ -21,6 +21,7 @@ from server.pages import (
     network,
     ontology,
     record,
+    resources,
     search,
     timeline,
     wording,
@@ -30,6 +31,7 @@ from server.pages.resources import link
 
 def init_app(app: Flask) -> None:
     record.init_app(app)
+    resources.init_app(app)
     wording.init_app(app)
     citation.init_app(app)
     fragments.init_app(app)

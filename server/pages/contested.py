@@ -19,7 +19,7 @@ from server.pages.fragments import claim_badge, stance_columns, status
 from server.pages.lists import Pager
 from server.pages.record import page_index
 from server.pages.render import render_page
-from server.pages.resources import link, request_labels
+from server.pages.resources import link, ontology_comments, request_labels
 from server.pages.stances import Stances, entry_stances
 from server.pages.wording import counted
 from server.release import per_process
@@ -54,8 +54,8 @@ def contested(extension: str | None = None):
     def read(iris: list[str]) -> list[tuple[Stances, Entry]]:
         """The allegations ``iris`` with all their voices, read from the page index, as pages show them."""
         entries = page_index().allegations(iris)
-        refer = request_labels().ref
-        return [(entry_stances(entries[iri], refer), entries[iri]) for iri in iris]
+        refer, notes = request_labels().ref, ontology_comments()
+        return [(entry_stances(entries[iri], refer, notes), entries[iri]) for iri in iris]
 
     def html() -> str:
         pager = Pager.of("page", total, BLOCKS_A_PAGE)

@@ -9,7 +9,7 @@ Templates call them as globals:
 - any value: ``value`` and ``values``, ``quote``, ``claim_badge``, ``status``, ``pager_nav`` (a page has a dozen lists);
 - allegations: ``allegation_blocks`` (with ``stance_columns`` and ``attribution_items``), ``allegation_list``,
   ``claim_blocks`` (an actor's own), ``blanket_statements`` and ``dossier_allegations``;
-- an actor's page: ``counterpart_rows`` (a hub's counts 150 counterparts), ``event_list`` (and lists 50 events),
+- an actor's page: ``counterpart_table`` (a hub's counts 150 counterparts), ``event_list`` (and lists 50 events),
   ``neighbour_list`` (its network, relation by relation), ``timeline_latest`` (its timeline section).
 
 The list views write their rows with ``network_row`` (a relation) and ``timeline_entry`` (an event or status
@@ -51,7 +51,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(stance_columns)
     app.add_template_global(attribution_items)
     app.add_template_global(dossier_allegations)
-    app.add_template_global(counterpart_rows)
+    app.add_template_global(counterpart_table)
     app.add_template_global(event_list)
     app.add_template_global(neighbour_list)
     app.add_template_global(pager_nav)
@@ -233,13 +233,17 @@ def dossier_voice_items(rows, empty: str, source_by_iri: dict, source_number: di
     return "".join(parts)
 
 
-def counterpart_rows(items) -> Markup:
-    """The rows of a table of counterparts (server.pages.counterparts.Counterpart): each actor, and how many
+def counterpart_table(items, caption: str, who: str) -> Markup:
+    """A table of counterparts (server.pages.counterparts.Counterpart): each actor (headed ``who``), and how many
     allegations it asserts, denies and disputes ("–" for none)."""
-    return Markup("".join(
+    rows = "".join(
         f'<tr><th scope="row">{link(item.actor)}</th>\n      '
         + "".join(f'<td data-label="{heading}">{item.allegations.get(stance) or "–"}</td>'
-                  for stance, heading in COUNTERPART_COLUMNS) + "</tr>\n" for item in items))
+                  for stance, heading in COUNTERPART_COLUMNS) + "</tr>\n" for item in items)
+    return Markup(f'<div class="table-scroll">\n<table class="counterparts-table">\n  <caption>{escaped(caption)}</caption>\n'
+                  f'  <thead><tr><th scope="col">{escaped(who)}</th><th scope="col" class="asserting">Asserting</th>\n'
+                  '    <th scope="col" class="denying">Denying</th><th scope="col" class="disputing">Disputing</th></tr></thead>\n'
+                  f"  <tbody>\n    {rows}\n  </tbody>\n</table>\n</div>")
 
 
 def event_list(rows) -> Markup:

@@ -4,7 +4,7 @@ indexed them."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, url_for
+from flask import Blueprint, Response
 
 from kg import ftm, ids
 from server.http import HTML, with_alternates
@@ -29,6 +29,7 @@ def actor_entities(kind: str, slug: str):
 
 @bp.app_template_global()
 def ftm_export(resource: Resource) -> str:
-    """The address of an actor's FollowTheMoney entities, for its page to link to (a template global)."""
-    kind, slug = ids.kind_and_slug(resource.ref.iri)
-    return url_for("ftm.actor_entities", kind=kind, slug=slug)
+    """The address of an actor's FollowTheMoney entities (actor_entities), for its page to link to (a template
+    global): its page's address with a suffix, as its other twins have (url_for costs more than the rest of the
+    page's exports section)."""
+    return f"{resource.ref.href}.ftm.json"

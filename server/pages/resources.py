@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import g
+from flask import Flask, g
 from markupsafe import Markup
 from pyoxigraph import Literal, NamedNode
 
@@ -18,7 +18,7 @@ from kg.search import folded
 from kg.store import run_query
 from kg.vocab import WIKIDATA_ENTITY
 from server.pages.escaping import escaped
-from server.pages.record import page_index, query_text, rows, run
+from server.pages.record import page_index, query_text, rows, run, statements_about
 from server.release import get_store, per_process
 
 WIKIDATA_PAGE = "https://www.wikidata.org/wiki/"
@@ -60,6 +60,18 @@ class Labels:
         found = page_index().labels(missing)
         for iri in missing:
             self.known[iri] = found[iri] if iri in found else last_segment(iri)
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(_let_refs_go)
+
+
+def _let_refs_go(_error: BaseException | None) -> None:
+    """A request's Refs and its Labels refer to each other: unlinked at its end, they and all a page built of them
+    are freed at once, not left for the cycle collector (which would walk every object alive to find them)."""
+    labels = g.pop("labels", None)
+    if labels is not None:
+        labels.refs.clear()
 
 
 def request_labels() -> Labels:
@@ -245,7 +257,7 @@ class Resource:
         """Every statement about ``iri``; ValueError if it is no IRI."""
         terms: dict[str, list] = {}
         keys: dict[str, str] = {}  # each property compacted once: a graph's description names thousands of sources
-        for predicate, value in run("resource", this=iri):  # ?p ?o
+        for predicate, value in statements_about(iri):
             if isinstance(value, (NamedNode, Literal)):
                 key = keys.get(predicate.value)
                 if key is None:

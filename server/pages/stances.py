@@ -7,7 +7,6 @@ by that day (kg.history).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import Callable
 
 from pyoxigraph import Literal, NamedNode
@@ -30,30 +29,39 @@ from server.pages.resources import (
 
 @dataclass
 class Stances:
-    """One allegation with its status and every attribution on it, split by stance when read."""
+    """One allegation with its status and every attribution on it, split by stance when first read."""
 
     allegation: Ref
     status: Ref | None
     status_note: str | None
     attributions: list[dict] = field(default_factory=list)
+    _sides: dict[str, list] | None = field(default=None, init=False, repr=False, compare=False)
 
-    @cached_property
+    @property
+    def asserting(self) -> list[dict]:
+        return self._by_stance()[SOL.Asserts.value]
+
+    @property
     def denying(self) -> list[dict]:
-        return self._side(SOL.Denies)
+        return self._by_stance()[SOL.Denies.value]
 
-    @cached_property
+    @property
     def disputing(self) -> list[dict]:
         """Those who contest the claim or its framing without being accused of it."""
-        return self._side(SOL.Disputes)
+        return self._by_stance()[SOL.Disputes.value]
 
-    @cached_property
-    def asserting(self) -> list[dict]:
-        return self._side(SOL.Asserts)
-
-    def _side(self, stance: NamedNode) -> list[dict]:
-        # By claimant; one claimant's several attributions (in several sources) in the order of their IRIs.
-        return sorted((row for row in self.attributions if row["stance"].iri == stance.value),
-                      key=lambda row: (reading_order(row["claimant"]), row["attribution"].iri))
+    def _by_stance(self) -> dict[str, list]:
+        # Split once, all sides at a time (a page reads each side of each allegation), after the attributions
+        # are all in. By claimant; one claimant's several attributions (in several sources) in the order of
+        # their IRIs.
+        if self._sides is None:
+            sides: dict[str, list] = {SOL.Asserts.value: [], SOL.Denies.value: [], SOL.Disputes.value: []}
+            for row in sorted(self.attributions, key=lambda row: (reading_order(row["claimant"]), row["attribution"].iri)):
+                side = sides.get(row["stance"].iri)
+                if side is not None:
+                    side.append(row)
+            self._sides = sides
+        return self._sides
 
 
 def indexed_involvement(part: str) -> Lists | None:
@@ -113,10 +121,11 @@ def paged_stances(lists: dict[str, str], this: str, own: dict[str, str] | None =
     return pages
 
 
-def entry_stances(entry: Entry, ref: Callable[[str], Ref]) -> Stances:
-    """An allegation of the build's page index (kg.page_index) as pages show it, ``ref`` naming its IRIs."""
+def entry_stances(entry: Entry, ref: Callable[[str], Ref], notes: dict[str, str]) -> Stances:
+    """An allegation of the build's page index (kg.page_index) as pages show it, ``ref`` naming its IRIs and
+    ``notes`` explaining its status (ontology_comments)."""
     found = Stances(ref(entry.iri), ref(entry.status) if entry.status else None,
-                    ontology_comments().get(entry.status) if entry.status else None)
+                    notes.get(entry.status) if entry.status else None)
     found.attributions = [Row(allegation=found.allegation, status=found.status, attribution=ref(voice.attribution),
                               claimant=ref(voice.claimant), stance=ref(voice.stance), source=ref(voice.source),
                               quote=voice.quote, translation=voice.translation, note=voice.note, statement=None)
@@ -134,8 +143,8 @@ def _stances_by_allegation(**bound: list[str]) -> dict[str, Stances]:
 
 def _entries_stances(entries: dict[str, Entry]) -> dict[str, Stances]:
     """The allegations of the page index that someone speaks to, as pages show them."""
-    refer = request_labels().ref
-    return {iri: entry_stances(entry, refer) for iri, entry in entries.items() if entry.voices}
+    refer, notes = request_labels().ref, ontology_comments()
+    return {iri: entry_stances(entry, refer, notes) for iri, entry in entries.items() if entry.voices}
 
 
 def live_stances(**bound: list[str]) -> dict[str, Stances]:

@@ -7,6 +7,7 @@ Verbs follow kg.wording's rule (a group takes a plural verb); our IRIs name thei
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from flask import Flask
 
@@ -26,8 +27,13 @@ LICENCES = {
 
 def agree(verb: str, subject) -> str:
     """``verb`` (third person singular: "denies") as ``subject`` (a Ref to an actor) takes it: "U.S. officials deny"."""
-    kind, _ = ids.kind_and_slug(subject.iri)
-    return wording.agree(verb, kind, subject.label)
+    return _agreed(verb, subject.iri, subject.label)
+
+
+@lru_cache(maxsize=4096)  # a page words the same few verbs for the same few actors dozens of times
+def _agreed(verb: str, iri: str, label: str) -> str:
+    kind, _ = ids.kind_and_slug(iri)
+    return wording.agree(verb, kind, label)
 
 
 def plural(noun: str, count: int = 2) -> str:

@@ -1,8 +1,8 @@
 """The tables pages look things up in, computed once per build: the label of every IRI, every allegation with
 its status and attributions as pages and lists show them, the allegations each actor or place is part of,
 every list a resource page shows (its events, members, places, graphs...) in the order it shows it, the lists
-of an actor's or place's page (kg.involvement), each event's date and type, each allegation's course, and each
-graph's size.
+of an actor's or place's page (kg.involvement), each event's date and type, each allegation's course, each
+graph's size, and what a citation names of each source.
 
 Looking these up in the store costs a page tens of milliseconds (a page names hundreds of resources and shows
 dozens of allegations); the build writes them once (``write``, called by kg.release) into ``pages.sqlite``, and
@@ -61,6 +61,10 @@ GRAPH_CONTENT_KINDS = (SOL.Allegation, SOL.Attribution, SOL.Event, SOL.Source, S
 COURSE_IRIS = {"status": SOL.statusValue, "source": SOL.source, "supersedes": SOL.supersedes}
 COURSE_TEXTS = {"date": SOL.date, "case": SOL.caseName, "detail": SOL.detail, "quote": SOL.quote,
                 "reason": SOL.correctionReason}
+# What a citation names of a source (server.pages.citation), by property: the fields of the table documents.
+DOCUMENT_FIELDS = {RDF.type.value: "kind", DCTERMS.title.value: "title", DCTERMS.publisher.value: "publisher",
+                   DCTERMS.issued.value: "date", SOL.url.value: "url", SOL.seenAt.value: "seen_at",
+                   SOL.readOn.value: "read_on"}
 
 
 class Voice(NamedTuple):  # a tuple: pages read dozens from the index per request, quickly made
@@ -217,6 +221,7 @@ def write(store: Store, path: Path) -> dict:
             CREATE TABLE events(iri TEXT PRIMARY KEY, date TEXT, type TEXT) WITHOUT ROWID;
             CREATE TABLE courses(allegation TEXT PRIMARY KEY, course TEXT) WITHOUT ROWID;
             CREATE TABLE graphs(iri TEXT PRIMARY KEY, triples INTEGER) WITHOUT ROWID;
+            CREATE TABLE documents(iri TEXT PRIMARY KEY, fields TEXT) WITHOUT ROWID;
         """)
         index.executemany("INSERT INTO labels VALUES (?, ?, ?)", [(iri, *labels[iri]) for iri in sorted(labels)])
         index.executemany("INSERT INTO allegations VALUES (?, ?)", [(entry.iri, _dumped(entry)) for entry in entries])
@@ -225,6 +230,8 @@ def write(store: Store, path: Path) -> dict:
         index.executemany("INSERT INTO courses VALUES (?, ?)",
                           sorted((allegation, _json(course)) for allegation, course in courses(read_property).items()))
         index.executemany("INSERT INTO graphs VALUES (?, ?)", sorted(graph_sizes.items()))
+        index.executemany("INSERT INTO documents VALUES (?, ?)",
+                          sorted((iri, _json(fields)) for iri, fields in documents(store).items()))
         involved = write_involvement(index, entries, labels, positions)
         index.commit()
     return {"labels": len(labels), "allegations": len(entries), "lists": sum(map(len, lists.values())),
@@ -232,6 +239,16 @@ def write(store: Store, path: Path) -> dict:
 
 
 _json = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode  # one encoder for every row
+
+
+def documents(store: Store) -> dict[str, dict[str, list[str]]]:
+    """What a citation names of every source: field (DOCUMENT_FIELDS) -> its values, in code point order. Read
+    once per build: a page cites a few dozen sources, and a process reading them all at its first citation took
+    seconds at a million statements."""
+    found: dict[str, dict[str, set[str]]] = {}
+    for cited, predicate, value in run_named_query(store, "citation-documents", property=list(DOCUMENT_FIELDS)):
+        found.setdefault(cited.value, {}).setdefault(DOCUMENT_FIELDS[predicate.value], set()).add(value.value)
+    return {iri: {field: sorted(values) for field, values in sorted(fields.items())} for iri, fields in found.items()}
 
 
 def _insert_lists(index: sqlite3.Connection, table: str, chunks: str, lists: dict[str, dict[str, list]]) -> None:
@@ -470,6 +487,10 @@ class PageIndex(ReadOnlyIndex):
         """The status statements about ``allegation`` (see courses)."""
         found = self.connection.execute("SELECT course FROM courses WHERE allegation = ?", (allegation,)).fetchone()
         return json.loads(found[0]) if found else []
+
+    def documents(self, iris: Iterable[str]) -> dict[str, dict[str, list[str]]]:
+        """What a citation names of each of the sources ``iris`` (``documents``): field -> values."""
+        return {iri: json.loads(fields) for iri, fields in self._by_key("SELECT iri, fields FROM documents", list(iris))}
 
     def graph_size(self, graph: str) -> int:
         """How many statements the named graph ``graph`` holds."""

@@ -10,6 +10,8 @@ import re
 import pytest
 
 from kg.layout import resolve
+from server import create_app
+from server.pages import citation
 from server.pages.citation import bibtex_text, bibtex_url, csl_date
 from tests.test_dossier import FOLLOW_UP_TITLE, client, dossier_build  # noqa: F401  (the dossier fixture build)
 
@@ -97,6 +99,17 @@ def test_the_sources_are_named_with_their_date_and_where_they_were_read(client, 
         # the follow-up reports on the fixture report: its primary document, cited too
         assert "  Primary document: Daily Fixture (1 May 2024). Generals of Ruritania Accused." in texts["plain text"]
     assert texts["plain text"].count("\n- ") == len(sources)
+
+
+def test_a_process_that_keeps_fewer_sources_than_a_page_cites_cites_them_the_same(client, dossier_build,  # noqa: F811
+                                                                                     monkeypatch):
+    # A process keeps the sources it cited last (CITED_KEPT), and reads those it no longer keeps again: here one is
+    # kept, so each page of two sources evicts and reads again.
+    monkeypatch.setattr(citation, "CITED_KEPT", 1)
+    forgetful = create_app({"BUILD_DIR": dossier_build, "TESTING": True}).test_client()
+    for _ in range(2):
+        for path in sorted(PAGES):
+            assert cite_box(forgetful, path) == cite_box(client, path)
 
 
 @pytest.mark.parametrize("path", sorted(PAGES))

@@ -136,6 +136,19 @@ def test_events_courses_and_primary_documents_are_those_of_the_store(any_build):
     assert events and statements  # the fixtures have some: the comparisons mean something
 
 
+def test_what_a_citation_names_of_each_source_is_that_of_the_store(any_build):
+    described: dict[str, dict[str, list[str]]] = {}
+    for row in run_query(open_store(any_build), "SELECT ?s ?p ?v WHERE { ?s a sol:Source ; ?p ?v }"):
+        field = page_index.DOCUMENT_FIELDS.get(row["p"].value)
+        if field:
+            described.setdefault(row["s"].value, {}).setdefault(field, []).append(row["v"].value)
+    with index_of(any_build) as index:
+        found = index.documents(described)
+    assert found == {iri: {field: sorted(set(values)) for field, values in fields.items()}
+                     for iri, fields in described.items()}
+    assert all({"kind", "title"} <= set(fields) for fields in found.values())  # every source has a kind and a title
+
+
 def test_a_list_longer_than_a_chunk_reads_the_same_in_any_window(any_build, tmp_path, monkeypatch):
     with index_of(any_build) as index:
         whole = {iri: json.loads(text) for iri, text in index.connection.execute("SELECT iri, lists FROM lists")}

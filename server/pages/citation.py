@@ -20,13 +20,13 @@ from pyoxigraph import NamedNode
 
 from kg import ids
 from kg.page_index import PageIndex
-from kg.store import run_query
-from kg.vocab import DCTERMS, RDF, SOL
+from kg.vocab import SOL
 from kg.wording import human_date
+from server.pages.listing import Recent
 from server.pages.lists import sections
-from server.pages.record import query_text, rows, today_index
+from server.pages.record import page_index, rows, today_index
 from server.pages.resources import Labels, Ref, Resource, last_segment, reading_order, ref
-from server.release import current_release, get_manifest, get_store, per_process
+from server.release import current_release, get_manifest, per_process
 
 # The attributions concerning an actor: on the allegations against them, and their own (a list pattern
 # each, binding ?attribution from ?this: an engine evaluates a UNION's branches before binding ?this).
@@ -44,10 +44,9 @@ SOURCES_OF = (
     (SOL.Source, {"itself": "BIND(?this AS ?source)"}),
 )
 ACTOR_SOURCES = {name: pattern + " ?attribution sol:source ?source ." for name, pattern in ACTOR_ATTRIBUTIONS.items()}
-# What a citation names of a document, by property.
-DOCUMENT_FIELDS = {RDF.type.value: "kind", DCTERMS.title.value: "title", DCTERMS.publisher.value: "publisher",
-                   DCTERMS.issued.value: "date", SOL.url.value: "url", SOL.seenAt.value: "seen_at",
-                   SOL.readOn.value: "read_on"}
+# Sources a process keeps as cited, with their primary documents and what each form of citation writes of them:
+# a page cites a few dozen, and those cited again cost nothing.
+CITED_KEPT = 2_000
 # CSL item types of our kinds of source; any other is a "document".
 CSL_TYPES = {SOL.NewsReport.value: "article-newspaper", SOL.CourtRecord.value: "legal_case",
              SOL.Legislation.value: "legislation", SOL.Indictment.value: "legal_case",
@@ -94,8 +93,8 @@ class Cited:
     """A document as a citation names it; ``originals`` are the primary documents it reproduces or reports on.
 
     What it reads as in each form of citation is written once per process and release (its cached
-    properties): the documents are kept per process (cited_documents, with_originals), and a source is cited
-    by every page taken from it."""
+    properties): the sources last cited are kept per process (sources_of), and a source is cited by every page
+    taken from it."""
 
     iri: str
     title: str
@@ -189,38 +188,30 @@ def sources_of(iri: str, patterns: dict[str, str], taken_from: list[str] | None 
             primaries = originals.setdefault(source, set())
             if cited != source:
                 primaries.add(cited)
-    return sorted((with_originals(source, frozenset(primaries)) for source, primaries in originals.items()),
-                  key=_date_order)
+    kept = per_process("sources as cited", lambda: Recent(CITED_KEPT))
+    cited = kept.get([(source, frozenset(primaries)) for source, primaries in originals.items()], _with_originals)
+    return sorted(cited, key=_date_order)
 
 
-def with_originals(source: str, originals: frozenset[str]) -> Cited:
-    """The document ``source`` as cited with the primary documents it reproduces or reports on, made once per
-    process and release (a page of today's record and one ``?as_of=`` an earlier day may name different ones)."""
-    made = per_process("cited with originals", dict)
-    found = made.get((source, originals))
-    if found is None:
-        found = made[source, originals] = replace(
-            cited(source), originals=tuple(sorted(map(cited, originals), key=_date_order)))
-    return found
+def _with_originals(keys: list[tuple[str, frozenset[str]]]) -> dict[tuple, Cited]:
+    """Each source of ``keys`` (its IRI and those of its primary documents) as cited with its primary documents."""
+    named = documents({document for source, originals in keys for document in (source, *originals)})
+
+    def cited(document: str) -> Cited:
+        return named.get(document) or Cited(document, ref(document).label, None, (), None, None, None, None)
+    return {(source, originals): replace(cited(source), originals=tuple(sorted(map(cited, originals), key=_date_order)))
+            for source, originals in keys}
 
 
-def cited(document: str) -> Cited:
-    return cited_documents().get(document) or Cited(document, ref(document).label, None, (), None, None, None, None)
-
-
-def cited_documents() -> dict[str, Cited]:
-    """Every source of the record as a citation names it, read once per process and build (the same for
-    every page; looking a page's sources up one by one costs more than the rest of the page)."""
-    def compute():
-        described: dict[str, dict[str, list[str]]] = {}
-        for row in run_query(get_store(), query_text("citation-documents", property=list(DOCUMENT_FIELDS))):
-            fields = described.setdefault(row["cited"].value, {})
-            fields.setdefault(DOCUMENT_FIELDS[row["property"].value], []).append(row["value"].value)
-        labels = Labels()
-        labels.fetch(sorted({publisher for fields in described.values() for publisher in fields.get("publisher", ())}
-                            | set(described)))
-        return {document: _document(document, fields, labels) for document, fields in described.items()}
-    return per_process("cited documents", compute)
+def documents(iris: set[str]) -> dict[str, Cited]:
+    """The sources ``iris`` as a citation names them, from the build's page index: the whole record, on a page of
+    the record as of a day too (a document is cited as it is described today)."""
+    described = page_index().documents(sorted(iris))
+    labels = Labels()
+    for document, fields in described.items():
+        for named in (document, *fields.get("publisher", ())):
+            labels.expect(named)
+    return {document: _document(document, fields, labels) for document, fields in described.items()}
 
 
 def _document(iri: str, fields: dict[str, list[str]], labels: Labels) -> Cited:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -351,6 +352,10 @@ class ListIndex(ReadOnlyIndex):
 
     def query(self, sql: str, parameters=()) -> list[tuple]:
         return self.connection.execute(sql, parameters).fetchall()
+
+    def each(self, sql: str, parameters=()) -> Iterator[tuple]:
+        """The rows of ``sql``, read as they are iterated (a whole list's twin is sent as it is read)."""
+        return iter(self.connection.execute(sql, parameters))
 
     def one(self, sql: str, parameters=()):
         found = self.connection.execute(sql, parameters).fetchone()

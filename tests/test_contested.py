@@ -10,6 +10,7 @@ import re
 import pytest
 
 from server import create_app
+from server.pages import listing
 from tests.test_allegation_list import lists_build  # noqa: F401  (the richer fixture build)
 
 CONTESTED = ["alice-smuggles-cheese", "bob-runs-guns", "carol-hides-cheese"]  # of the richer fixture
@@ -108,6 +109,22 @@ def test_csv_twin_has_a_row_per_attribution(rich):
     assert [(row["side"], row["claimant_name"], row["quote"]) for row in carol] == [
         ("asserting", "Fixture officials", "Carol hid the cheese"), ("denying", "Carol Witness", "I hid nothing")]
     assert carol[0]["source_date"] == "" and carol[0]["attribution"].startswith("https://w3id.org/soles/id/attribution/")
+
+
+def test_twins_are_sent_as_written_and_read_the_same_in_chunks_of_any_size(rich, lists_build,  # noqa: F811
+                                                                           monkeypatch):
+    twins = ["/contested.json", "/contested.csv?sort=label", "/allegations.json", "/allegations.csv?sort=latest",
+             "/allegations.json?stance=denies"]
+    whole = {path: rich.get(path).get_data() for path in twins}
+    # A chunk of one allegation, and labels read again for every chunk: every boundary and every reset crossed.
+    monkeypatch.setattr(listing, "CHUNK", 1)
+    monkeypatch.setattr(listing, "LABELS_KEPT", 0)
+    chunked = create_app({"BUILD_DIR": lists_build, "TESTING": True}).test_client()
+    for path in twins:
+        response = chunked.get(path)
+        assert response.is_streamed, path
+        assert response.get_data() == whole[path], path
+    assert b"I never sold a single rifle" in whole["/contested.json"]  # the comparison is of something
 
 
 @pytest.mark.parametrize("query", [{"sort": "loudest"}, {"page": "-1"}, {"as_of": "2020-01-01"}])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 
@@ -334,9 +335,9 @@ def shown_facets(chosen: Selection, sort: str) -> tuple[list[dict], Markup]:
     return per_process(f"allegation facets {sort}", made)
 
 
-def found_rows(chosen: Selection, sort: str, pager: Pager | None = None) -> list[dict]:
+def found_rows(chosen: Selection, sort: str, pager: Pager | None = None) -> Iterator[dict]:
     """The allegations the view keeps, in ``sort`` order, as the list shows them: those of the page
-    ``pager`` shows, or all of them."""
+    ``pager`` shows, or all of them, read as they are iterated."""
     within = kept(chosen)
     sql, parameters = "SELECT iri, row FROM allegations", []
     if within is not None:
@@ -344,7 +345,7 @@ def found_rows(chosen: Selection, sort: str, pager: Pager | None = None) -> list
     sql += f" ORDER BY {order_column(sort)}"
     if pager is not None:
         sql += f" LIMIT {pager.size} OFFSET {pager.start}"
-    return [row(iri, text) for iri, text in listing.list_index().query(sql, parameters)]
+    return (row(iri, text) for iri, text in listing.list_index().each(sql, parameters))
 
 
 def found_total(chosen: Selection) -> int:
@@ -402,25 +403,23 @@ def allegations(extension: str | None = None):
             clear_dates=listing.view_href(replace={"from": None, "to": None}),
             clear_all=listing.view_href(replace={name: None for name in ("from", "to", *(f.name for f in FACETS))}))
 
-    def data() -> dict:
+    def data() -> tuple[dict, str, Iterator[dict]]:
         named = terms(term for values in chosen.chosen.values() for term in values)
-        return {"total": total, "sort": sort,
+        head = {"total": total, "sort": sort,
                 "filters": {name: sorted(named[term][2] for term in values) for name, values in chosen.chosen.items()},
                 "from": request.args.get("from") or None, "to": request.args.get("to") or None,
                 "facets": {facet["name"]: [{"value": value["key"], "label": value["label"], "count": value["count"],
                                             "selected": value["selected"]} for value in facet["values"]]
-                           for facet in facet_values(chosen)},
-                "allegations": [_plain(item) for item in found_rows(chosen, sort)]}
+                           for facet in facet_values(chosen)}}
+        return head, "allegations", map(_plain, found_rows(chosen, sort))
 
-    def table() -> tuple[list[str], list[list]]:
+    def table() -> tuple[list[str], Iterator[list]]:
         columns = ["allegation", "label", "status", "types", "accused", "asserting", "denying", "disputing",
                    "latest_date", "page"]
-        rows = []
-        for item in map(_plain, found_rows(chosen, sort)):
-            rows.append([item["iri"], item["label"], item["status"] or "", "; ".join(item["types"]),
-                         "; ".join(accused["label"] for accused in item["accused"]), item["asserting"],
-                         item["denying"], item["disputing"], item["latest_date"] or "", item["url"]])
-        return columns, rows
+        return columns, ([item["iri"], item["label"], item["status"] or "", "; ".join(item["types"]),
+                          "; ".join(accused["label"] for accused in item["accused"]), item["asserting"],
+                          item["denying"], item["disputing"], item["latest_date"] or "", item["url"]]
+                         for item in map(_plain, found_rows(chosen, sort)))
 
     return listing.answer(fmt, PATH, html, data, table)
 

@@ -1,10 +1,13 @@
 """Contested claims at /contested: every allegation that someone asserts and someone denies or disputes,
 both sides side by side with their quotes and sources; sorted by voices, status or latest date, a page at a time.
 
-Its JSON twin holds every contested allegation with its sides, its CSV twin one row per attribution.
+Its JSON twin holds every contested allegation with its sides, its CSV twin one row per attribution (both sent
+as they are written, server.pages.listing).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from flask import Blueprint
 from markupsafe import Markup
@@ -19,7 +22,7 @@ from server.pages.fragments import claim_badge, stance_columns, status
 from server.pages.lists import Pager
 from server.pages.record import page_index
 from server.pages.render import render_page
-from server.pages.resources import link, ontology_comments, request_labels
+from server.pages.resources import Labels, link, ontology_comments, request_labels
 from server.pages.stances import Stances, entry_stances
 from server.pages.wording import counted
 from server.release import per_process
@@ -51,47 +54,44 @@ def contested(extension: str | None = None):
     sort = listing.checked_parameters(DEFAULT_SORT, [])
     total = listing.list_index().one("SELECT COUNT(*) FROM allegations WHERE contested = 1")
 
-    def read(iris: list[str]) -> list[tuple[Stances, Entry]]:
+    def read(iris: list[str], labels: Labels) -> list[tuple[Stances, Entry]]:
         """The allegations ``iris`` with all their voices, read from the page index, as pages show them."""
-        entries = page_index().allegations(iris)
-        refer, notes = request_labels().ref, ontology_comments()
-        return [(entry_stances(entries[iri], refer, notes), entries[iri]) for iri in iris]
+        entries, notes = page_index().allegations(iris), ontology_comments()
+        return [(entry_stances(entries[iri], labels.ref, notes), entries[iri]) for iri in iris]
 
     def html() -> str:
         pager = Pager.of("page", total, BLOCKS_A_PAGE)
         rendered = per_process("contested blocks shown last", lambda: listing.Recent(BLOCKS_KEPT))
         return render_page("contested.html", twins=listing.twins(PATH),
                            blocks=rendered.get(contested_iris(sort, pager), lambda iris: {
-                               entry.iri: block(item, entry) for item, entry in read(iris)}),
+                               entry.iri: block(item, entry) for item, entry in read(iris, request_labels())}),
                            pager=pager, total=total, everything=everything(),
                            sorts=listing.sort_links(sort, DEFAULT_SORT), sort=sort)
 
-    def dates(found: list[tuple[Stances, Entry]]) -> dict[str, str | None]:
-        return {voice.source: voice.date for _, entry in found for voice in entry.voices}
+    def read_dated(iris: list[str], labels: Labels) -> list[tuple[Stances, Entry, dict[str, str | None]]]:
+        """As read, each with the dates of the sources of its chunk (by IRI)."""
+        found = read(iris, labels)
+        dated = {voice.source: voice.date for _, entry in found for voice in entry.voices}
+        return [(item, entry, dated) for item, entry in found]
 
-    def data() -> dict:
-        found = read(contested_iris(sort))
-        dated = dates(found)
-        return {"total": total, "sort": sort, "allegations": [
+    def data() -> tuple[dict, str, Iterator[dict]]:
+        return {"total": total, "sort": sort}, "allegations", (
             {"iri": item.allegation.iri, "label": item.allegation.label, "url": listing.absolute(item.allegation),
              "status": item.status.label if item.status else None, "voices": len(entry.voices),
              "latest_date": entry.latest,
              **{side: [_voice(voice, dated) for voice in getattr(item, side)] for side in SIDES}}
-            for item, entry in found]}
+            for item, entry, dated in listing.in_chunks(contested_iris(sort), read_dated))
 
-    def table() -> tuple[list[str], list[list]]:
+    def table() -> tuple[list[str], Iterator[list]]:
         columns = ["allegation", "label", "status", "side", "claimant", "claimant_name", "quote", "translation",
                    "source", "source_title", "source_date", "attribution"]
-        found = read(contested_iris(sort))
-        rows, dated = [], dates(found)
-        for item, _ in found:
-            for side in SIDES:
-                for voice in getattr(item, side):
-                    rows.append([item.allegation.iri, item.allegation.label, item.status.label if item.status else "",
-                                 side, voice["claimant"].iri, voice["claimant"].label, voice["quote"] or "",
-                                 voice["translation"] or "", voice["source"].iri, voice["source"].label,
-                                 dated.get(voice["source"].iri) or "", voice["attribution"].iri])
-        return columns, rows
+        return columns, (
+            [item.allegation.iri, item.allegation.label, item.status.label if item.status else "",
+             side, voice["claimant"].iri, voice["claimant"].label, voice["quote"] or "",
+             voice["translation"] or "", voice["source"].iri, voice["source"].label,
+             dated.get(voice["source"].iri) or "", voice["attribution"].iri]
+            for item, _, dated in listing.in_chunks(contested_iris(sort), read_dated)
+            for side in SIDES for voice in getattr(item, side))
 
     return listing.answer(fmt, PATH, html, data, table)
 

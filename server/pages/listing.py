@@ -1,6 +1,6 @@
 """What the lists (/allegations, /contested, /timeline, /network) share: the build's list index, their query
 parameters (``sort``, ``page``), the options of their forms and their twins (JSON and CSV of the whole view, in
-the order of the page).
+the order of the page, sent as they are written).
 
 The build writes what the lists read (kg.list_index: every allegation with its row, its place in each order
 and its facet values; the timeline; the network) into ``lists.sqlite``; a request reads the few rows its view
@@ -9,25 +9,32 @@ shows by key and counts its facets with indexed queries, so a process holds no t
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Callable
 from urllib.parse import urlencode
 
-from flask import Response, abort, jsonify, render_template, request
+from flask import Response, abort, render_template, request, stream_with_context
 from markupsafe import Markup
 
 from kg import formats, ids
 from kg.list_index import LIST_INDEX, ListIndex
-from server.http import HTML, choose, csv_text, with_alternates
-from server.pages.resources import Ref
+from server.http import HTML, batches, choose, csv_pieces, with_alternates
+from server.pages.resources import Labels, Ref, ontology_labels
 from server.release import current_release, per_process
 
 JSON = formats.Format("json", "JSON", "application/json", "json")  # plain JSON, not SPARQL results
 CSV = formats.by_name("csv")
 TWIN_FORMATS = (JSON, CSV)
 VIEW_ONLY = ("page", "format")  # parameters that say how to show a view, not which view it is
+# A twin holds the whole view: at a million statements tens of megabytes, which made at once held hundreds of
+# megabytes of objects per request and took seconds before the first byte. It is written and sent a chunk of
+# items at a time, each chunk read with labels of its own that go with it.
+CHUNK = 500
+LABELS_KEPT = 20_000
 
 
 def list_index() -> ListIndex:
@@ -179,16 +186,45 @@ def twins(stem: str) -> list[tuple[formats.Format, str]]:
     return [(fmt, view_href(path=f"{stem}.{fmt.extension}")) for fmt in TWIN_FORMATS]
 
 
-def answer(fmt: formats.Format, stem: str, html: Callable[[], str], data: Callable[[], dict],
-           table: Callable[[], tuple[list[str], list[list]]]) -> Response:
-    """The response in ``fmt``: the page (``html()``), ``data()`` as JSON, or ``table()`` (columns, rows)
-    as CSV; each naming the others in ``Link`` headers."""
+def answer(fmt: formats.Format, stem: str, html: Callable[[], str],
+           data: Callable[[], tuple[dict, str, Iterable[dict]]],
+           table: Callable[[], tuple[list[str], Iterable[list]]]) -> Response:
+    """The response in ``fmt``: the page (``html()``); as JSON, ``data()``: an object and the name and items of
+    the list it ends with; or as CSV, ``table()``: columns and rows. Twins are sent as they are written (the items
+    and rows iterated as they are sent: read them a chunk at a time, ``in_chunks``). Each names the others in
+    ``Link`` headers."""
     if fmt is HTML:
         response = Response(html(), mimetype=HTML.media_type)
     elif fmt is CSV:
-        response = Response(csv_text(*table()), mimetype=CSV.media_type)
+        response = Response(stream_with_context(csv_pieces(*table(), rows_a_piece=CHUNK)), mimetype=CSV.media_type)
     else:
-        response = jsonify(data())
+        response = Response(stream_with_context(json_pieces(*data())), mimetype=JSON.media_type)
     alternates = [(HTML.media_type, view_href(path=stem))] + [(twin.media_type, href) for twin, href in twins(stem)]
     return with_alternates(response, alternates)
 
+
+def json_pieces(head: dict, name: str, items: Iterable[dict]) -> Iterator[str]:
+    """The JSON object ``head`` with the list ``name`` of ``items`` last, written CHUNK items a piece."""
+    opening = _compact_json({**head, name: []})
+    yield opening[:-2]  # up to the list's "["
+    separator = ""
+    for chunk in batches(items, CHUNK):
+        yield separator + _compact_json(chunk)[1:-1]
+        separator = ","
+    yield "]}"
+
+
+def _compact_json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def in_chunks(keys: list, read: Callable[[list, Labels], Iterable]) -> Iterator:
+    """What ``read(chunk, labels)`` gives for each chunk of CHUNK ``keys`` in turn. The chunks share the labels
+    read, up to LABELS_KEPT (the same claimants and sources recur), but not the Refs made of them, let go after
+    each chunk: a request's Refs and labels would hold every one of a whole list."""
+    labels = Labels(ontology_labels())
+    for start in range(0, len(keys), CHUNK):
+        if len(labels.known) > LABELS_KEPT:
+            labels = Labels(ontology_labels())
+        yield from read(keys[start:start + CHUNK], labels)
+        labels.refs.clear()  # its Refs refer to it: unlinked, they go at once (as at the end of a request)

@@ -13,8 +13,9 @@ from kg import formats, ids
 from kg.release import VOID_DUMP
 from kg.vocab import VOID
 from server.http import HTML, choose, with_alternates
+from server.pages.render import made_once_per_release
 from server.pages.resources import Ref, compact, readable_term, reading_order
-from server.release import current_release, get_manifest
+from server.release import current_release, get_manifest, per_process
 
 bp = Blueprint("downloads", __name__)
 
@@ -84,14 +85,20 @@ def void_description():
     """The VoID description written by the build, in the RDF format the client asks for; a page for browsers."""
     fmt = choose((*formats.RDF_FORMATS, HTML), VOID_DUMP.format)
     entry = _manifest_entry(VOID_DUMP.filename)
-    data = (current_release().path / entry["name"]).read_bytes()
+
+    def data() -> bytes:
+        return (current_release().path / entry["name"]).read_bytes()
+    # The page and the other formats are the same for every request to a release, and a big one describes tens of
+    # thousands of graphs (at a million statements, parsing and writing them took 1.5 s a request): made once per
+    # process and release.
     if fmt is HTML:
-        response = with_alternates(Response(_void_page(data)), [
+        response = with_alternates(Response(made_once_per_release("void page", lambda: _void_page(data()))), [
             (twin.media_type, href) for twin, href in _void_twins()])
+    elif fmt != VOID_DUMP.format:
+        response = Response(per_process(f"void {fmt.name}", lambda: serialize(
+            parse(data(), format=VOID_DUMP.format.rdf), format=fmt.rdf, prefixes=ids.PREFIXES)), mimetype=fmt.media_type)
     else:
-        if fmt != VOID_DUMP.format:
-            data = serialize(parse(data, format=VOID_DUMP.format.rdf), format=fmt.rdf, prefixes=ids.PREFIXES)
-        response = Response(data, mimetype=fmt.media_type)
+        response = Response(data(), mimetype=fmt.media_type)
     response.set_etag(f"{entry['sha256']}-{fmt.name}")
     response.vary.add("Accept")
     return response.make_conditional(request)

@@ -17,6 +17,7 @@ from kg.layout import read_manifest
 from kg.pipeline import build
 from kg.release import DUMPS, VOID_DUMP
 from kg.store import open_store, run_query
+from server import create_app, downloads
 
 # rdflib's own TriG and JSON-LD parsers call its deprecated APIs; only warnings raised there are ignored.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rdflib")
@@ -275,6 +276,18 @@ def test_a_browser_asking_for_void_gets_a_page(client):
     # Programs that accept anything still get Turtle, and RDF/XML when they ask for it.
     assert client.get("/void", headers={"Accept": "*/*"}).mimetype == "text/turtle"
     assert client.get("/void", headers={"Accept": "application/rdf+xml"}).mimetype == "application/rdf+xml"
+
+
+def test_the_void_page_and_formats_are_made_once_per_process(fixture_build, monkeypatch):
+    # A big release describes tens of thousands of graphs: parsed and written at each request, that took seconds.
+    made = []
+    monkeypatch.setattr(downloads, "_void_page", lambda data: made.append("page") or "<p>VoID</p>")
+    monkeypatch.setattr(downloads, "serialize", lambda *args, **kwargs: made.append("rdf/xml") or b"<rdf/>")
+    client = create_app({"BUILD_DIR": fixture_build, "TESTING": True}).test_client()
+    for _ in range(3):
+        assert client.get("/void", headers={"Accept": BROWSER_ACCEPT}).get_data() == b"<p>VoID</p>"
+        assert client.get("/void", headers={"Accept": "application/rdf+xml"}).get_data() == b"<rdf/>"
+    assert made == ["page", "rdf/xml"]
 
 
 def test_the_void_page_shows_what_the_rdf_says(client):

@@ -26,28 +26,35 @@ def serialized(triples, fmt: formats.Format) -> bytes | str:
 
 def document(triples) -> str:
     """``triples`` as a JSON-LD document: ``@context`` (our prefixes) and ``@graph`` (a node per subject,
-    in IRI order), every IRI compacted with the prefixes; reads back as the same graph."""
+    in IRI order), every IRI compacted with the prefixes; reads back as the same graph. On one line: indented,
+    json.dumps writes in Python, not C (a hub's dossier took half a second to write)."""
+    compacted: dict[str, str] = {}  # a document names the same properties, classes and resources again and again
+
+    def short(iri: str) -> str:
+        found = compacted.get(iri)
+        if found is None:
+            found = compacted[iri] = compact(iri)
+        return found
+
+    def name(term: NamedNode | BlankNode) -> str:
+        return f"_:{term.value}" if isinstance(term, BlankNode) else short(term.value)
+
+    def value(term) -> dict:
+        if not isinstance(term, Literal):
+            return {"@id": name(term)}
+        if term.language:
+            return {"@value": term.value, "@language": term.language}
+        if term.datatype == XSD.string:
+            return {"@value": term.value}
+        return {"@value": term.value, "@type": short(term.datatype.value)}
+
     nodes: dict[str, dict] = {}
     for triple in triples:
-        subject = _id(triple.subject)
+        subject = name(triple.subject)
         node = nodes.setdefault(subject, {"@id": subject})
         if triple.predicate == RDF.type and isinstance(triple.object, NamedNode):
-            node.setdefault("@type", []).append(compact(triple.object.value))
+            node.setdefault("@type", []).append(short(triple.object.value))
         else:
-            node.setdefault(compact(triple.predicate.value), []).append(_value(triple.object))
+            node.setdefault(short(triple.predicate.value), []).append(value(triple.object))
     graph = [nodes[subject] for subject in sorted(nodes)]
-    return json.dumps({"@context": dict(ids.PREFIXES), "@graph": graph}, ensure_ascii=False, indent=1)
-
-
-def _id(term: NamedNode | BlankNode) -> str:
-    return f"_:{term.value}" if isinstance(term, BlankNode) else compact(term.value)
-
-
-def _value(term) -> dict:
-    if not isinstance(term, Literal):
-        return {"@id": _id(term)}
-    if term.language:
-        return {"@value": term.value, "@language": term.language}
-    if term.datatype == XSD.string:
-        return {"@value": term.value}
-    return {"@value": term.value, "@type": compact(term.datatype.value)}
+    return json.dumps({"@context": dict(ids.PREFIXES), "@graph": graph}, ensure_ascii=False)

@@ -114,7 +114,7 @@ def test_csv_twin_has_a_row_per_attribution(rich):
 def test_twins_are_sent_as_written_and_read_the_same_in_chunks_of_any_size(rich, lists_build,  # noqa: F811
                                                                            monkeypatch):
     twins = ["/contested.json", "/contested.csv?sort=label", "/allegations.json", "/allegations.csv?sort=latest",
-             "/allegations.json?stance=denies"]
+             "/allegations.json?stance=denies", "/timeline.json", "/timeline.json?as_of=2024-12-31"]
     whole = {path: rich.get(path).get_data() for path in twins}
     # A chunk of one allegation, and labels read again for every chunk: every boundary and every reset crossed.
     monkeypatch.setattr(listing, "CHUNK", 1)

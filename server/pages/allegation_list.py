@@ -403,7 +403,7 @@ def allegations(extension: str | None = None):
             clear_dates=listing.view_href(replace={"from": None, "to": None}),
             clear_all=listing.view_href(replace={name: None for name in ("from", "to", *(f.name for f in FACETS))}))
 
-    def data() -> tuple[dict, str, Iterator[dict]]:
+    def data() -> tuple[dict, dict[str, Iterator[dict]]]:
         named = terms(term for values in chosen.chosen.values() for term in values)
         head = {"total": total, "sort": sort,
                 "filters": {name: sorted(named[term][2] for term in values) for name, values in chosen.chosen.items()},
@@ -411,7 +411,7 @@ def allegations(extension: str | None = None):
                 "facets": {facet["name"]: [{"value": value["key"], "label": value["label"], "count": value["count"],
                                             "selected": value["selected"]} for value in facet["values"]]
                            for facet in facet_values(chosen)}}
-        return head, "allegations", map(_plain, found_rows(chosen, sort))
+        return head, {"allegations": map(_plain, found_rows(chosen, sort))}
 
     def table() -> tuple[list[str], Iterator[list]]:
         columns = ["allegation", "label", "status", "types", "accused", "asserting", "denying", "disputing",

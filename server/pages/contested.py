@@ -74,13 +74,13 @@ def contested(extension: str | None = None):
         dated = {voice.source: voice.date for _, entry in found for voice in entry.voices}
         return [(item, entry, dated) for item, entry in found]
 
-    def data() -> tuple[dict, str, Iterator[dict]]:
-        return {"total": total, "sort": sort}, "allegations", (
+    def data() -> tuple[dict, dict[str, Iterator[dict]]]:
+        return {"total": total, "sort": sort}, {"allegations": (
             {"iri": item.allegation.iri, "label": item.allegation.label, "url": listing.absolute(item.allegation),
              "status": item.status.label if item.status else None, "voices": len(entry.voices),
              "latest_date": entry.latest,
              **{side: [_voice(voice, dated) for voice in getattr(item, side)] for side in SIDES}}
-            for item, entry, dated in listing.in_chunks(contested_iris(sort), read_dated))
+            for item, entry, dated in listing.in_chunks(contested_iris(sort), read_dated))}
 
     def table() -> tuple[list[str], Iterator[list]]:
         columns = ["allegation", "label", "status", "side", "claimant", "claimant_name", "quote", "translation",

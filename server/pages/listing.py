@@ -187,31 +187,38 @@ def twins(stem: str) -> list[tuple[formats.Format, str]]:
 
 
 def answer(fmt: formats.Format, stem: str, html: Callable[[], str],
-           data: Callable[[], tuple[dict, str, Iterable[dict]]],
+           data: Callable[[], tuple[dict, dict[str, Iterable[dict]]]],
            table: Callable[[], tuple[list[str], Iterable[list]]]) -> Response:
-    """The response in ``fmt``: the page (``html()``); as JSON, ``data()``: an object and the name and items of
-    the list it ends with; or as CSV, ``table()``: columns and rows. Twins are sent as they are written (the items
-    and rows iterated as they are sent: read them a chunk at a time, ``in_chunks``). Each names the others in
-    ``Link`` headers."""
+    """The response in ``fmt``: the page (``html()``); as JSON, ``data()``: an object and the lists it ends with
+    (name -> items); or as CSV, ``table()``: columns and rows. Each names the others in ``Link`` headers."""
     if fmt is HTML:
         response = Response(html(), mimetype=HTML.media_type)
     elif fmt is CSV:
         response = Response(stream_with_context(csv_pieces(*table(), rows_a_piece=CHUNK)), mimetype=CSV.media_type)
     else:
-        response = Response(stream_with_context(json_pieces(*data())), mimetype=JSON.media_type)
+        response = json_response(*data())
     alternates = [(HTML.media_type, view_href(path=stem))] + [(twin.media_type, href) for twin, href in twins(stem)]
     return with_alternates(response, alternates)
 
 
-def json_pieces(head: dict, name: str, items: Iterable[dict]) -> Iterator[str]:
-    """The JSON object ``head`` with the list ``name`` of ``items`` last, written CHUNK items a piece."""
-    opening = _compact_json({**head, name: []})
-    yield opening[:-2]  # up to the list's "["
-    separator = ""
-    for chunk in batches(items, CHUNK):
-        yield separator + _compact_json(chunk)[1:-1]
-        separator = ","
-    yield "]}"
+def json_response(head: dict, lists: dict[str, Iterable[dict]]) -> Response:
+    """A twin as JSON, sent as it is written (the items iterated as they are sent: read them a chunk at a time,
+    ``in_chunks``): the object ``head``, then each of ``lists``, CHUNK items a piece."""
+    return Response(stream_with_context(json_pieces(head, lists)), mimetype=JSON.media_type)
+
+
+def json_pieces(head: dict, lists: dict[str, Iterable[dict]]) -> Iterator[str]:
+    """The JSON object ``head`` with ``lists`` after its members, written a chunk of items at a time."""
+    yield _compact_json(head)[:-1]  # all but its closing brace
+    separator = "," if head else ""
+    for name, items in lists.items():
+        yield f"{separator}{_compact_json(name)}:["
+        separator, between = ",", ""
+        for chunk in batches(items, CHUNK):
+            yield between + _compact_json(chunk)[1:-1]
+            between = ","
+        yield "]"
+    yield "}"
 
 
 def _compact_json(value) -> str:

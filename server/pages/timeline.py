@@ -13,12 +13,12 @@ With ``?as_of=`` only what sources published by that day report is shown (kg.his
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from itertools import groupby
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 from markupsafe import Markup
 
 from kg import formats, ids
@@ -26,7 +26,7 @@ from kg.list_index import TIMELINE_FACETS, last_segment
 from kg.wording import date_precision, human_date
 from server.http import HTML, with_alternates
 from server.pages.fragments import timeline_entry
-from server.pages.listing import list_index, select_options
+from server.pages.listing import CHUNK, json_response, list_index, select_options
 from server.pages.lists import Pager
 from server.pages.record import as_of_day
 from server.pages.render import render_page
@@ -94,6 +94,14 @@ def items(numbers: Sequence[int]) -> dict[int, dict]:
                 f"SELECT n, item FROM timeline WHERE n IN ({', '.join('?' * len(chunk))})", chunk):
             found[number] = shown(json.loads(text), refs)
     return found
+
+
+def plain_items(numbers: Sequence[int]) -> Iterator[dict]:
+    """The items ``numbers`` as the twin shows them (plain()), read a chunk at a time as they are sent."""
+    for start in range(0, len(numbers), CHUNK):
+        chunk = numbers[start:start + CHUNK]
+        rows = items(chunk)
+        yield from (plain(rows[number]) for number in chunk)
 
 
 def undated_reason(kind: str, reason: str | None, timeframe: str | None) -> str:
@@ -226,12 +234,10 @@ def timeline():
     dated, undated = positions[view.undated:], positions[:view.undated]
     alternates = [(HTML, view_href(PATH)), (JSON, view_href(f"{PATH}.json"))]
     if request.path.endswith(".json"):
-        rows = items(positions)
-        response = jsonify({"filters": {name: sorted(keys) for name, keys in chosen.items() if keys},
-                            "total": len(positions), "dated": len(dated), "undated": len(undated),
-                            "everything": view.everything,
-                            "items": [plain(rows[number]) for number in dated],
-                            "undated_items": [plain(rows[number]) for number in undated]})
+        response = json_response({"filters": {name: sorted(keys) for name, keys in chosen.items() if keys},
+                                  "total": len(positions), "dated": len(dated), "undated": len(undated),
+                                  "everything": view.everything},
+                                 {"items": plain_items(dated), "undated_items": plain_items(undated)})
     else:
         filters = facet_options(chosen)
         active = [(facet, option) for facet in filters for option in facet["chosen"]]

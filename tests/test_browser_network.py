@@ -69,9 +69,15 @@ def settled(page: Page, actors: int) -> dict:
 
 
 def node_point(page: Page, iri: str) -> tuple[float, float]:
-    """Where an actor is drawn, in the window's coordinates (the drawing scrolled into view, the actor centred)."""
+    """Where an actor is drawn, in the window's coordinates (the drawing scrolled into view, the actor centred).
+
+    Cytoscape learns of a scroll or a resize of its box only from events (a resize after 100 ms), and a click
+    before then lands where the box was, so the frames are let pass and the box read again before pointing."""
     page.locator(".network-canvas").first.scroll_into_view_if_needed()
-    at = page.evaluate("""iri => { const cy = document.querySelector('.network-graph').network.cy;
+    at = page.evaluate("""async iri => {
+        await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+        const cy = document.querySelector('.network-graph').network.cy;
+        cy.resize();
         const node = cy.getElementById(iri); cy.center(node); return node.renderedPosition(); }""", iri)
     box = page.locator(".network-canvas").first.bounding_box()
     return box["x"] + at["x"], box["y"] + at["y"]

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from contextlib import closing
 from itertools import combinations
 
+import numpy
 import pytest
 
 from kg import list_index
@@ -84,6 +85,28 @@ def test_each_facet_value_names_the_allegations_that_have_it_and_counts_them(rel
         release, "SELECT counts FROM totals WHERE facet = 'claimant' AND stance = ?", (denies,))[0][0])}
     assert denied_by == Counter(iri for entry in listed
                                 for iri in {voice.claimant for voice in entry.voices if voice.stance == SOL.Denies.value})
+
+
+def test_the_facet_arrays_count_the_values_of_any_allegations_as_their_entries_do(release):
+    listed = entries(release)
+    terms = {iri: number for number, iri in query(release, "SELECT id, iri FROM terms")}
+    with list_index.ListIndex(release / LIST_INDEX) as index:
+        arrays = index.facet_arrays()
+
+    def values(entry, facet: str, stance: str | None) -> set[str]:
+        if facet not in VOICE_FACETS:
+            return {"status": {entry.status} - {None}, "type": set(entry.types), "accused": set(entry.accused)}[facet]
+        return {getattr(voice, facet) for voice in entry.voices if stance is None or voice.stance == stance}
+
+    everyone = range(len(listed))
+    for numbers in ([], [0], list(everyone), list(everyone)[::2], list(everyone)[1::3], [len(listed) - 1]):
+        for facet in FACETS:
+            for stance in (None, *([SOL.Denies.value, SOL.Asserts.value] if facet in VOICE_FACETS else [])):
+                expected = Counter(terms[iri] for number in numbers for iri in values(listed[number], facet, stance))
+                found = arrays.counts(numpy.array(numbers, dtype=numpy.int64), facet,
+                                      None if stance is None else terms.get(stance, -1))
+                assert found == expected, (facet, stance, numbers)
+                assert all(type(term) is int and type(count) is int for term, count in found.items())
 
 
 def test_terms_are_in_the_order_facets_list_ties_and_every_key_names_its_value(release):

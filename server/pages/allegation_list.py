@@ -14,12 +14,13 @@ values; a view counts its facets and reads its page of rows with a few indexed q
 from __future__ import annotations
 
 import json
-from collections import Counter
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 
-from flask import Blueprint, render_template, request
+import numpy
+from flask import Blueprint, g, render_template, request
 from markupsafe import Markup
 
 from kg.history import end_of, parse_as_of
@@ -72,15 +73,27 @@ class Selection:
 Query = tuple[str, list]  # SQL and its parameters
 
 
+@dataclass(frozen=True)
+class Part:
+    """Allegations a view keeps by one of its conditions: those whose rows of ``table`` match ``where`` (in
+    ``has``, a value of one facet; in ``voices``, a voice), about ``size`` of them."""
+
+    table: str
+    where: str
+    parameters: list
+    size: float
+
+
 def _marks(values) -> str:
     return ", ".join("?" * len(values))
 
 
 def _allegation_parts(chosen: Selection, leave_out: str | None, facets: tuple[Facet, ...] = ALLEGATION_FACETS
-                      ) -> list[Query]:
+                      ) -> list[Part]:
     """For each of ``facets`` chosen, ``leave_out`` aside: the allegations with any of its values (of a facet of
-    the voices: with a voice that has one)."""
-    return [(f"SELECT n FROM has WHERE facet = ? AND term IN ({_marks(terms)})", [facet.name, *terms])
+    the voices: with a voice that has one), as many as the whole list's counts of those values add up to."""
+    return [Part("has", f"facet = ? AND term IN ({_marks(terms)})", [facet.name, *terms],
+                 sum(_totals(facet.name, NO_STANCE).counts.get(term, 0) for term in terms))
             for facet in facets if facet.name != leave_out
             for terms in [sorted(chosen.chosen.get(facet.name, ()))] if terms]
 
@@ -102,10 +115,19 @@ def _voice_conditions(chosen: Selection, leave_out: str | None) -> Query | None:
     return (" AND ".join(conditions), parameters) if conditions else None
 
 
-def _intersection(parts: list[Query]) -> Query | None:
+def _intersection(parts: list[Part]) -> Query | None:
+    """The numbers of the allegations in every part (a number may come more than once): the smallest part is
+    read, and each of its numbers looked up in the other parts (``has`` is keyed by facet, term and number,
+    ``voices`` indexed by number). Every part read whole and intersected (INTERSECT) cost a view of a status and
+    a stance at 1M 8.6 ms a query, reading the status's 2,052 allegations first 2.8 ms."""
     if not parts:
         return None
-    return " INTERSECT ".join(sql for sql, _ in parts), [value for _, values in parts for value in values]
+    first, *others = sorted(parts, key=lambda part: part.size)
+    sql, parameters = f"SELECT n FROM {first.table} AS kept WHERE {first.where}", list(first.parameters)
+    for part in others:
+        sql += f" AND EXISTS (SELECT 1 FROM {part.table} WHERE n = kept.n AND {part.where})"
+        parameters += part.parameters
+    return sql, parameters
 
 
 def kept(chosen: Selection, leave_out: str | None = None) -> Query | None:
@@ -116,7 +138,9 @@ def kept(chosen: Selection, leave_out: str | None = None) -> Query | None:
     if len(voice_facets) == 1 and not chosen.is_dated:  # one facet of the voices: as if of the allegation
         parts += _allegation_parts(chosen, leave_out, VOICE_FACETS)
     elif (voices := _voice_conditions(chosen, leave_out)) is not None:
-        parts.append(("SELECT n FROM voices WHERE " + voices[0], voices[1]))
+        # No more allegations than have a value of any one facet of the voices chosen (dates alone: unknown).
+        size = min((part.size for part in _allegation_parts(chosen, leave_out, VOICE_FACETS)), default=math.inf)
+        parts.append(Part("voices", voices[0], voices[1], size))
     return _intersection(parts)
 
 
@@ -150,39 +174,19 @@ def tallies(chosen: Selection) -> dict[str, Tally]:
             found[facet.name] = counted_by_build
         else:
             over.setdefault((within[0], tuple(within[1])), []).append((facet, stance))
-    index = listing.list_index()
+    arrays = per_process("allegation facet arrays", listing.list_index().facet_arrays)
     size = everything()
     for (sql, parameters), counted in over.items():
-        kept_size = _size((sql, parameters))
-        fewer = 2 * kept_size <= size
-        counts = _counted(index.query(f"SELECT \"values\" FROM facet_values WHERE n {'' if fewer else 'NOT '}IN ({sql})",
-                                      parameters), counted)
+        numbers = _numbers((sql, list(parameters)))
+        fewer = 2 * len(numbers) <= size
+        if not fewer:  # the allegations left out (allegations are numbered from 0)
+            numbers = numpy.setdiff1d(numpy.arange(size), numbers, assume_unique=True)
         for facet, stance in counted:
+            counts = arrays.counts(numbers, facet.name, None if stance == NO_STANCE else stance)
             if not fewer:
-                left_out = counts[facet.name]
-                counts[facet.name] = {term: total - left_out[term] for term, total in _totals(facet.name, stance).counts.items()}
-            found[facet.name] = _ranked(counts[facet.name])
+                counts = {term: total - counts[term] for term, total in _totals(facet.name, stance).counts.items()}
+            found[facet.name] = _ranked(counts)
     return found
-
-
-def _counted(rows: list[tuple[str]], counted: list[tuple[Facet, int]]) -> dict[str, Counter]:
-    """How many of the allegations ``rows`` (their facet values) have each value of each facet ``counted``: of a
-    facet of the voices, among the voices of one stance, or any (NO_STANCE)."""
-    places = {facet.name: place for place, facet in enumerate(ALLEGATION_FACETS)}
-    places.update((facet.name, place) for place, facet in enumerate(VOICE_FACETS))
-    stance_place = places["stance"]
-    found: dict[str, list[int]] = {facet.name: [] for facet, _ in counted}  # counted at once at the end: quicker
-    for text, in rows:
-        values = json.loads(text)
-        voices = values[-1]
-        for facet, stance in counted:
-            place = places[facet.name]
-            if not facet.per_voice:
-                found[facet.name] += values[place]
-            else:
-                found[facet.name] += {voice[place] for voice in voices
-                                      if stance == NO_STANCE or voice[stance_place] == stance}
-    return {name: Counter(terms) for name, terms in found.items()}
 
 
 @dataclass(frozen=True)
@@ -340,6 +344,12 @@ def found_rows(chosen: Selection, sort: str, pager: Pager | None = None) -> Iter
     ``pager`` shows, or all of them, read as they are iterated."""
     within = kept(chosen)
     sql, parameters = "SELECT iri, row FROM allegations", []
+    if within is not None and pager is not None and order_column(sort) == "n":
+        # A page in reading order is the numbers the view's query finds first, in the order it finds them:
+        # 0.1 ms, where looking each allegation up among the view's took 6 ms for 16,000 at 1M.
+        return (row(iri, text) for iri, text in listing.list_index().each(
+            f"{sql} WHERE n IN (SELECT DISTINCT n FROM ({within[0]}) ORDER BY n LIMIT {pager.size} OFFSET {pager.start})"
+            " ORDER BY n", within[1]))
     if within is not None:
         sql, parameters = sql + f" WHERE n IN ({within[0]})", within[1]
     sql += f" ORDER BY {order_column(sort)}"
@@ -356,9 +366,30 @@ def found_total(chosen: Selection) -> int:
 
 
 def _size(within: Query) -> int:
-    """How many allegations the query ``within`` names: counted from its numbers, for looking each up among the
-    allegations costs a view of thousands of allegations several milliseconds."""
+    """How many allegations the query ``within`` names: of those its facets were counted over, the count of their
+    numbers; else counted by SQLite (reading 16,000 numbers to count them took a view at 1M 10 ms more)."""
+    if _was_read(within):
+        return len(_numbers(within))
     return listing.list_index().one(f"SELECT COUNT(DISTINCT n) FROM ({within[0]})", within[1])
+
+
+def _numbers(within: Query) -> numpy.ndarray:
+    """The numbers of the allegations the query ``within`` names, in order, each once. Read once per request: a
+    view's facets are counted over them, and its size and its page in reading order taken from them, where each
+    was a query that found them again (a view of a status and a stance at 1M: four queries, 36 ms, now one)."""
+    read = g.setdefault(_NUMBERS_READ, {})
+    key = (within[0], tuple(within[1]))
+    if key not in read:
+        read[key] = numpy.unique(numpy.fromiter((number for number, in listing.list_index().each(*within)),
+                                                dtype=numpy.int64))
+    return read[key]
+
+
+def _was_read(within: Query) -> bool:
+    return (within[0], tuple(within[1])) in g.get(_NUMBERS_READ, {})
+
+
+_NUMBERS_READ = "allegation view numbers"
 
 
 def everything() -> int:
@@ -384,11 +415,12 @@ def allegations(extension: str | None = None):
     fmt = listing.chosen_format(extension)
     chosen, problems = selection()
     sort = listing.checked_parameters(DEFAULT_SORT, problems)
-    total = found_total(chosen)
 
+    # The facets are counted before the view's size: the allegations they are counted over may be the view's.
     def html() -> str:
-        pager = Pager.of("page", total)
         facets, facets_html = shown_facets(chosen, sort)
+        total = found_total(chosen)
+        pager = Pager.of("page", total)
         shown = {item["allegation"].iri: item for item in found_rows(chosen, sort, pager)}
         rendered = per_process("allegation rows shown last", lambda: listing.Recent(ROWS_KEPT))
         return render_page(
@@ -405,12 +437,13 @@ def allegations(extension: str | None = None):
 
     def data() -> tuple[dict, dict[str, Iterator[dict]]]:
         named = terms(term for values in chosen.chosen.values() for term in values)
-        head = {"total": total, "sort": sort,
+        facets = facet_values(chosen)
+        head = {"total": found_total(chosen), "sort": sort,
                 "filters": {name: sorted(named[term][2] for term in values) for name, values in chosen.chosen.items()},
                 "from": request.args.get("from") or None, "to": request.args.get("to") or None,
                 "facets": {facet["name"]: [{"value": value["key"], "label": value["label"], "count": value["count"],
                                             "selected": value["selected"]} for value in facet["values"]]
-                           for facet in facet_values(chosen)}}
+                           for facet in facets}}
         return head, {"allegations": map(_plain, found_rows(chosen, sort))}
 
     def table() -> tuple[list[str], Iterator[list]]:

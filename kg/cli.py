@@ -163,13 +163,21 @@ def cmd_load(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from kg.layout import resolve
+    from kg.layout import other_format, read_manifest
     from server.run import serve
 
     try:
-        resolve(args.build)
+        manifest = read_manifest(args.build)
     except FileNotFoundError:
-        print(f"no build in {args.build.resolve()}: building it from {args.data.resolve()} first", flush=True)
+        missing = f"no build in {args.build.resolve()}"
+    else:
+        missing = (wrong := other_format(manifest)) and f"{args.build.resolve()} holds {wrong}"
+        if missing and manifest.get("imports"):  # data/ alone would not make it again
+            print(f"kg serve: {missing}, with imported files ({', '.join(manifest['imports'])}): build it again with "
+                  f"kg build --out {args.build} --import FILE ...", file=sys.stderr)
+            return 2
+    if missing:
+        print(f"{missing}: building it from {args.data.resolve()} first", flush=True)
         # In a process of its own: the build's writable store leaves engine threads and locks behind, and
         # workers forked from a process holding them crash or hang when they exit.
         built = subprocess.run([sys.executable, "-m", "kg.cli", "build", "--data", str(args.data),

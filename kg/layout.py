@@ -17,6 +17,10 @@ MANIFEST = "manifest.json"
 STORE_DIR = "store"
 RELEASES_DIR = "releases"
 CURRENT = "current"
+# What a release holds, as this code writes and reads it, named in its manifest ("format"; none is format 1):
+# raised when the server reads what earlier builds lack (format 2: the list index's facet arrays), so that
+# kg serve builds again rather than serve a release some pages would fail on.
+BUILD_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,15 @@ def resolve(build_root: Path) -> Release:
     except (FileNotFoundError, NotADirectoryError):
         raise FileNotFoundError(f"{root} holds no build ({MANIFEST} missing): run 'kg build' first") from None
     return Release(root, f"unversioned-{digest[:12]}")
+
+
+def other_format(manifest: dict) -> str | None:
+    """What is wrong with a release of this manifest for this code: None, or that it has another format."""
+    found = manifest.get("format", 1)
+    if found == BUILD_FORMAT:
+        return None
+    return (f"a build of format {found}, made by {'an earlier' if found < BUILD_FORMAT else 'a later'} version of "
+            f"soles (this one reads format {BUILD_FORMAT})")
 
 
 def read_manifest(build_dir: Path) -> dict:

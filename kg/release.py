@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from kg import formats, ftm, ids, imports, list_index, network, overview, page_index, shacl, timeline, void
 from kg.curation import DataError, Problem
-from kg.layout import CURRENT, MANIFEST, RELEASES_DIR, STORE_DIR
+from kg.layout import BUILD_FORMAT, CURRENT, MANIFEST, RELEASES_DIR, STORE_DIR
 from kg.paths import ONTOLOGY_FILE
 from kg.quads import relabel_blank_nodes
 from kg.reconciliation import write_reconciliation_index
@@ -433,7 +433,8 @@ def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tup
             processes = min(os.cpu_count() or 1, MAX_PROCESSES) if count >= PARALLEL_FROM_QUADS else 1
         report.stage(f"writing dumps and indexes ({processes} {'process' if processes == 1 else 'processes'})")
         written = _run_tasks(tasks, store, staging / STORE_DIR, processes, report)
-        manifest = {"files": [written[dump.filename] for dump in (*DUMPS, VOID_DUMP)], "quads": count, **summary,
+        manifest = {"format": BUILD_FORMAT, "files": [written[dump.filename] for dump in (*DUMPS, VOID_DUMP)],
+                    "quads": count, **summary,
                     **{key: written[key] for key in MANIFEST_INDEXES}}
         report.stage("optimizing the store")
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",

@@ -4,14 +4,19 @@ More attacks on the query processes are in tests/test_query_pool.py."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import requests
 
 from kg.cli import parser
+from kg.layout import BUILD_FORMAT, MANIFEST, read_manifest, resolve
 from server import DEFAULT_CONFIG
 from server.engines.local import EXECUTOR_NAME, POOL_NAME
 from tests.conftest import LiveServer
@@ -87,6 +92,37 @@ def test_serve_builds_first_when_there_is_no_build(fixture_data, tmp_path):
         output = stop_and_read_output(server)
     assert f"no build in {tmp_path / 'build'}: building it" in output
     assert (tmp_path / "build" / "manifest.json").exists()
+
+
+def copy_with_format(fixture_build: Path, to: Path, **changes) -> Path:
+    """A copy of the fixture build whose manifest says ``changes`` (a format of None: none named, as before formats)."""
+    shutil.copytree(fixture_build, to, symlinks=True)
+    path = resolve(to).path / MANIFEST
+    manifest = {**json.loads(path.read_text(encoding="utf-8")), **changes}
+    path.write_text(json.dumps({key: value for key, value in manifest.items() if value is not None}), encoding="utf-8")
+    return to
+
+
+def test_serve_builds_again_a_build_of_another_format(fixture_build, fixture_data, tmp_path):
+    build = copy_with_format(fixture_build, tmp_path / "build", format=None)
+    server = LiveServer(build, extra=("--data", str(fixture_data)))
+    try:
+        assert sparql(server, ASK_ALICE).json()["boolean"] is True
+    finally:
+        output = stop_and_read_output(server)
+    assert (f"{build} holds a build of format 1, made by an earlier version of soles (this one reads format "
+            f"{BUILD_FORMAT}): building it from {fixture_data} first") in output
+    assert read_manifest(build)["format"] == BUILD_FORMAT
+
+
+def test_serve_refuses_a_build_of_another_format_made_with_imports(fixture_build, tmp_path):
+    build = copy_with_format(fixture_build, tmp_path / "build", format=BUILD_FORMAT + 1, imports=["extra.nq"])
+    served = subprocess.run([sys.executable, "-m", "kg.cli", "serve", "--build", str(build)],
+                            capture_output=True, text=True, timeout=60)
+    assert served.returncode == 2
+    assert (f"kg serve: {build} holds a build of format {BUILD_FORMAT + 1}, made by a later version of soles (this one "
+            f"reads format {BUILD_FORMAT}), with imported files (extra.nq): build it again with kg build --out {build} "
+            "--import FILE ...") in served.stderr
 
 
 def test_serve_runs_gunicorn_workers_and_says_where(fixture_build):

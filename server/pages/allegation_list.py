@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from kg.history import end_of, parse_as_of
 from kg.list_index import NO_STANCE, order_column
-from server.pages import listing
+from server.pages import fragments, listing
 from server.pages.lists import Pager
 from server.pages.render import render_page
 from server.pages.resources import Row, ontology_comments
@@ -333,7 +333,7 @@ def shown_facets(chosen: Selection, sort: str) -> tuple[list[dict], Markup]:
     each sort (its links keep the sort), as every value listed costs a page a few microseconds."""
     def made() -> tuple[list[dict], Markup]:
         facets = facet_values(chosen, LISTED_VALUES)
-        return facets, Markup(render_template("_allegation_facets.html", facets=facets))
+        return facets, fragments.facet_sections(facets)
     if chosen.chosen or chosen.is_dated:
         return made()
     return per_process(f"allegation facets {sort}", made)
@@ -362,6 +362,8 @@ def found_total(chosen: Selection) -> int:
     within = kept(chosen)
     if within is None:
         return everything()
+    if (one := _one_value(chosen, None, FACETS)) is not None:  # as many as the whole list counts with that value
+        return _totals(one[0], NO_STANCE).counts.get(one[1], 0)
     return _size(within)
 
 

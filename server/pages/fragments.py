@@ -13,7 +13,7 @@ Templates call them as globals:
   ``neighbour_list`` (its network, relation by relation), ``timeline_latest`` (its timeline section).
 
 The list views write their rows with ``network_row`` (a relation) and ``timeline_entry`` (an event or status
-change).
+change), and /allegations its facets with ``facet_sections`` (six facets of up to 24 values each).
 """
 
 from __future__ import annotations
@@ -40,6 +40,42 @@ STANCE_COLUMNS = (("asserting", "Asserting", "Asserted by", "No one on record as
 
 # The columns of a table of counterparts: the stance counted, and its heading.
 COUNTERPART_COLUMNS = (("asserts", "Asserting"), ("denies", "Denying"), ("disputes", "Disputing"))
+
+
+# What a chosen value of a facet adds: its tick, and what following its link does.
+CHOSEN_MARK = '<span aria-hidden="true">✓ </span>'
+CHOSEN_CURRENT = ' aria-current="true"'
+CHOSEN_NOTE = '<span class="visually-hidden"> (chosen; follow to remove)</span>'
+
+
+def facet_sections(facets: list[dict]) -> Markup:
+    """The facets of /allegations (server.pages.allegation_list.facet_values), each with its values, their counts and
+    the links that choose them; the values past the first few fold away ("12 more")."""
+    parts = []
+    for facet in facets:
+        name, values = escaped(facet["name"]), facet["values"]
+        parts.append(f'<section class="facet" aria-labelledby="facet-{name}">\n'
+                     f'<h2 id="facet-{name}">{escaped(facet["heading"])}</h2>\n<ul class="facet-values">\n')
+        for index, value in enumerate(values):
+            if index == facet["folded_at"]:
+                parts.append(f'</ul>\n<details class="facet-more">\n<summary>{len(values) - index} more</summary>\n'
+                             '<ul class="facet-values">\n')
+            chosen = value.selected
+            parts.append(f'<li><a class="facet-value{" selected" if chosen else ""}" href="{escaped(value.href)}" '
+                         f'rel="nofollow" data-facet="{name}" data-value="{escaped(value.key)}"'
+                         f'{CHOSEN_CURRENT if chosen else ""}>\n'
+                         f'<span class="facet-label">{CHOSEN_MARK if chosen else ""}{escaped(value.label)}</span>\n'
+                         f'<span class="facet-count">{value.count}</span>{CHOSEN_NOTE if chosen else ""}</a></li>\n')
+        if not values:
+            parts.append('<li class="none">None with the filters chosen.</li>\n')
+        parts.append("</ul>\n")
+        if len(values) > facet["folded_at"]:
+            parts.append("</details>\n")
+        if facet["more"]:
+            parts.append(f'<p class="facet-unlisted">{counted(facet["more"], "other value")}, each on fewer '
+                         'allegations: choose other filters to see them.</p>\n')
+        parts.append("</section>\n")
+    return Markup("".join(parts))
 
 
 def init_app(app: Flask) -> None:

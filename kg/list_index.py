@@ -402,7 +402,7 @@ class FacetArrays:
         if stance is not None:
             voices = voices[self.arrays["voice stance"][voices] == stance]
         # Several voices of an allegation may have the same value: it counts once.
-        pairs = numpy.unique(self.voice_allegation[voices] << 32 | self.arrays[f"voice {name}"][voices])
+        pairs = distinct(self.voice_allegation[voices] << 32 | self.arrays[f"voice {name}"][voices])
         return _tally(pairs & 0xFFFFFFFF)
 
 
@@ -414,6 +414,13 @@ def _spans(offsets: numpy.ndarray, numbers: numpy.ndarray) -> numpy.ndarray:
     return numpy.repeat(starts - ends + lengths, lengths) + numpy.arange(ends[-1] if len(ends) else 0)
 
 
+def distinct(numbers: numpy.ndarray) -> numpy.ndarray:
+    """``numbers`` in order, each once (numpy.unique hashes them first: several times slower here)."""
+    numbers = numpy.sort(numbers)
+    return numbers[numpy.concatenate(([True], numbers[1:] != numbers[:-1]))] if len(numbers) else numbers
+
+
 def _tally(terms: numpy.ndarray) -> Counter:
-    values, counts = numpy.unique(terms, return_counts=True)
-    return Counter(dict(zip(values.tolist(), counts.tolist())))
+    counts = numpy.bincount(terms)
+    found = numpy.flatnonzero(counts)
+    return Counter(dict(zip(found.tolist(), counts[found].tolist())))

@@ -24,7 +24,7 @@ from flask import Blueprint, g, render_template, request
 from markupsafe import Markup
 
 from kg.history import end_of, parse_as_of
-from kg.list_index import NO_STANCE, order_column
+from kg.list_index import NO_STANCE, distinct, order_column
 from server.pages import fragments, listing
 from server.pages.lists import Pager
 from server.pages.render import render_page
@@ -200,12 +200,10 @@ class Tally:
 
 def _ranked(counts: dict[int, int]) -> Tally:
     counts = {term: count for term, count in counts.items() if count}
-    # Each value one integer to sort by (its count above its term), so that thousands sort in a millisecond.
-    return Tally([key % TERM_SHIFT for key in sorted(term - count * TERM_SHIFT for term, count in counts.items())],
-                 counts)
-
-
-TERM_SHIFT = 1 << 40  # more than the terms of any list index
+    terms = numpy.fromiter(counts, dtype=numpy.int64, count=len(counts))
+    # The most frequent first, ties by term: sorted by numpy, as a view at 1M ranks thousands of values.
+    order = numpy.lexsort((terms, -numpy.fromiter(counts.values(), dtype=numpy.int64, count=len(counts))))
+    return Tally(terms[order].tolist(), counts)
 
 
 def _voice_by_voice(chosen: Selection, facet: Facet) -> Tally:
@@ -382,8 +380,9 @@ def _numbers(within: Query) -> numpy.ndarray:
     read = g.setdefault(_NUMBERS_READ, {})
     key = (within[0], tuple(within[1]))
     if key not in read:
-        read[key] = numpy.unique(numpy.fromiter((number for number, in listing.list_index().each(*within)),
-                                                dtype=numpy.int64))
+        # As one JSON array, which SQLite writes and json reads in C (a row at a time: 13 ms for 9,500 at 1M).
+        listed = listing.list_index().one(f"SELECT json_group_array(n) FROM ({within[0]})", within[1])
+        read[key] = distinct(numpy.array(json.loads(listed), dtype=numpy.int64))
     return read[key]
 
 

@@ -33,7 +33,7 @@ import itertools
 import json
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -67,6 +67,7 @@ ORDERS = {
     "status": (lambda entry: entry.status_rank, False),
     "latest": (lambda entry: (entry.latest is not None, entry.latest or ""), True),
 }
+DATE_TYPE = "S10"  # of the voices' dates in the facet arrays: YYYY, YYYY-MM or YYYY-MM-DD, in ASCII
 ARRAY_TYPE = "<i4"  # of the facet arrays: term and allegation numbers, offsets, in 32 bits, the same on any machine
 NO_STANCE = -1  # the totals of a facet over the voices of every stance
 # Counting a view's facets over this many allegations costs a request a few milliseconds (their values are read
@@ -152,6 +153,11 @@ def _write_allegations(index: sqlite3.Connection, pages: PageIndex) -> int:
                   for name in VOICE_FACETS)
     index.executemany("INSERT INTO facet_arrays VALUES (?, ?)",
                       (array for name, spans in sorted(arrays.items()) for array in _as_arrays(name, spans)))
+    # And each voice's source date and the last day it may mean, as text in DATE_TYPE (no date: empty).
+    index.executemany("INSERT INTO facet_arrays VALUES (?, ?)", (
+        (f"voice {name}", numpy.array([day(voice.date) or "" for entry in entries for voice in entry.voices],
+                                      dtype=DATE_TYPE).tobytes())
+        for name, day in (("date", lambda date: date), ("date_end", lambda date: date and end_of(date)))))
     having: dict[tuple[str, str], list[int]] = defaultdict(list)  # (facet, value) -> the allegations with it
     for name, found in values.items():
         for number, iris in enumerate(found):
@@ -380,8 +386,11 @@ class ListIndex(ReadOnlyIndex):
         return found[0] if found else None
 
     def facet_arrays(self) -> FacetArrays:
-        return FacetArrays({name: numpy.frombuffer(data, dtype=ARRAY_TYPE)
+        return FacetArrays({name: numpy.frombuffer(data, dtype=DATE_TYPE if name in VOICE_DATES else ARRAY_TYPE)
                             for name, data in self.query("SELECT name, data FROM facet_arrays")})
+
+
+VOICE_DATES = ("voice date", "voice date_end")
 
 
 class FacetArrays:
@@ -398,9 +407,22 @@ class FacetArrays:
         the voices, a voice with it, of stance ``stance`` if one is given."""
         if name not in VOICE_FACETS:
             return _tally(self.arrays[f"{name} values"][_spans(self.arrays[f"{name} values offsets"], numbers)])
+        return self.voice_counts(numbers, name, {} if stance is None else {"stance": (stance,)})
+
+    def voice_counts(self, numbers: numpy.ndarray, name: str, chosen: dict[str, Iterable[int]],
+                     since: str | None = None, until: str | None = None) -> Counter:
+        """How many of the allegations ``numbers`` (sorted, each once) have a voice with each value of facet ``name``
+        of the voices that has one of the values ``chosen`` of each other facet of the voices, and a source date in
+        the range: the last day it may mean on or after ``since``, its first on or before ``until`` (as the list
+        index's ``voices`` are matched)."""
         voices = _spans(self.arrays[f"voice {name} offsets"], numbers)
-        if stance is not None:
-            voices = voices[self.arrays["voice stance"][voices] == stance]
+        for other, terms in chosen.items():
+            voices = voices[numpy.isin(self.arrays[f"voice {other}"][voices], list(terms))]
+        if since is not None:  # an empty date (none) comes before any
+            voices = voices[self.arrays["voice date_end"][voices] >= since.encode()]
+        if until is not None:
+            dates = self.arrays["voice date"][voices]
+            voices = voices[(dates != b"") & (dates <= until.encode())]
         # Several voices of an allegation may have the same value: it counts once.
         pairs = distinct(self.voice_allegation[voices] << 32 | self.arrays[f"voice {name}"][voices])
         return _tally(pairs & 0xFFFFFFFF)

@@ -109,6 +109,29 @@ def test_the_facet_arrays_count_the_values_of_any_allegations_as_their_entries_d
                 assert all(type(term) is int and type(count) is int for term, count in found.items())
 
 
+def test_the_facet_arrays_match_voices_by_their_other_facets_and_dates_as_the_voices_table_does(release):
+    with list_index.ListIndex(release / LIST_INDEX) as index:
+        arrays = index.facet_arrays()
+    voices = query(release, "SELECT n, claimant, stance, source, date, date_end FROM voices")
+    everyone = sorted({voice[0] for voice in voices})
+    dates = sorted({voice[4] for voice in voices if voice[4]})
+    assert dates, "the fixture has dated voices"
+    stances = sorted({voice[2] for voice in voices})
+    for numbers in (everyone, everyone[::2]):
+        for name in VOICE_FACETS:
+            for chosen in ({}, {"stance": stances[:1]}, {"stance": stances[:2]}):
+                chosen = {other: terms for other, terms in chosen.items() if other != name}
+                for since, until in ((None, None), (dates[0], None), (None, dates[-1][:4]), (dates[len(dates) // 2], "2100")):
+                    kept = [voice for voice in voices if voice[0] in set(numbers)
+                            and all(voice[1 + list(VOICE_FACETS).index(other)] in terms for other, terms in chosen.items())
+                            and (since is None or (voice[5] is not None and voice[5] >= since))
+                            and (until is None or (voice[4] is not None and voice[4] <= until))]
+                    expected = Counter(value for _, value in {(voice[0], voice[1 + list(VOICE_FACETS).index(name)])
+                                                              for voice in kept})
+                    found = arrays.voice_counts(numpy.array(numbers, dtype=numpy.int64), name, chosen, since, until)
+                    assert found == expected, (name, chosen, since, until)
+
+
 def test_terms_are_in_the_order_facets_list_ties_and_every_key_names_its_value(release):
     found = query(release, "SELECT id, iri, label FROM terms ORDER BY id")
     assert [iri for _, iri, _ in found] == [iri for _, iri, _ in sorted(found, key=lambda row: (row[2].casefold(), row[1]))]

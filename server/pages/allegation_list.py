@@ -24,7 +24,7 @@ from flask import Blueprint, g, render_template, request
 from markupsafe import Markup
 
 from kg.history import end_of, parse_as_of
-from kg.list_index import NO_STANCE, distinct, order_column
+from kg.list_index import NO_STANCE, FacetArrays, distinct, order_column
 from server.pages import fragments, listing
 from server.pages.lists import Pager
 from server.pages.render import render_page
@@ -174,7 +174,7 @@ def tallies(chosen: Selection) -> dict[str, Tally]:
             found[facet.name] = counted_by_build
         else:
             over.setdefault((within[0], tuple(within[1])), []).append((facet, stance))
-    arrays = per_process("allegation facet arrays", listing.list_index().facet_arrays)
+    arrays = _facet_arrays()
     size = everything()
     for (sql, parameters), counted in over.items():
         numbers = _numbers((sql, list(parameters)))
@@ -209,14 +209,12 @@ def _ranked(counts: dict[int, int]) -> Tally:
 def _voice_by_voice(chosen: Selection, facet: Facet) -> Tally:
     """The counts of a facet of the voices when the view matches voices by more than one stance: of the voices
     that match the other facets of the voices and the dates, in the allegations the view keeps."""
-    within = _intersection(_allegation_parts(chosen, facet.name))
-    voices = _voice_conditions(chosen, facet.name)
-    sql = f"SELECT {facet.name}, COUNT(DISTINCT n) FROM voices WHERE {voices[0]}"
-    parameters = list(voices[1])
-    if within is not None:
-        sql += f" AND n IN ({within[0]})"
-        parameters += within[1]
-    return _ranked(dict(listing.list_index().query(sql + f" GROUP BY {facet.name}", parameters)))
+    # Only allegations with the values chosen of the other facets of the voices (on any voice) may have such a voice.
+    within = _intersection(_allegation_parts(chosen, facet.name) + _allegation_parts(chosen, facet.name, VOICE_FACETS))
+    numbers = numpy.arange(everything()) if within is None else _numbers(within)
+    others = {name: terms for name, terms in chosen.chosen.items()
+              if name in VOICE_NAMES and name != facet.name and terms}
+    return _ranked(_facet_arrays().voice_counts(numbers, facet.name, others, chosen.since, chosen.until))
 
 
 VOICE_NAMES = frozenset(facet.name for facet in VOICE_FACETS)
@@ -363,6 +361,10 @@ def found_total(chosen: Selection) -> int:
     if (one := _one_value(chosen, None, FACETS)) is not None:  # as many as the whole list counts with that value
         return _totals(one[0], NO_STANCE).counts.get(one[1], 0)
     return _size(within)
+
+
+def _facet_arrays() -> FacetArrays:
+    return per_process("allegation facet arrays", listing.list_index().facet_arrays)
 
 
 def _size(within: Query) -> int:

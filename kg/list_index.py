@@ -165,6 +165,10 @@ def _write_allegations(index: sqlite3.Connection, pages: PageIndex) -> int:
                 having[name, iri].append(number)
     index.executemany("INSERT INTO has VALUES (?, ?, ?)", sorted(
         (name, term[iri], number) for (name, iri), numbers in having.items() for number in numbers))
+    # The same, term by term, as arrays: a view finds its allegations by slicing and intersecting them.
+    index.executemany("INSERT INTO facet_arrays VALUES (?, ?)", (
+        array for name in sorted(FACETS)
+        for array in _as_arrays(f"{name} allegations", [having.get((name, iri), []) for iri in terms])))
     index.executemany("INSERT INTO voices VALUES (?, ?, ?, ?, ?, ?)", (
         (number, term[voice.claimant], term[voice.stance], term[voice.source], voice.date,
          end_of(voice.date) if voice.date else None) for number, entry in enumerate(entries) for voice in entry.voices))
@@ -394,13 +398,24 @@ VOICE_DATES = ("voice date", "voice date_end")
 
 
 class FacetArrays:
-    """Every allegation's values of each facet and its voices, as the build wrote them (``_as_arrays``), and the
-    counts of those values over some of the allegations."""
+    """Every allegation's values of each facet and its voices, and the allegations with each value, as the build
+    wrote them (``_as_arrays``): which allegations a view keeps, and the counts of values over some allegations."""
 
     def __init__(self, arrays: dict[str, numpy.ndarray]):
         self.arrays = arrays
         offsets = arrays["voice stance offsets"]  # each voice's allegation, for counting it once per allegation
         self.voice_allegation = numpy.repeat(numpy.arange(len(offsets) - 1, dtype=numpy.int64), numpy.diff(offsets))
+
+    def having(self, name: str, terms: Iterable[int]) -> numpy.ndarray:
+        """The allegations with any of ``terms`` of facet ``name`` (of a facet of the voices: on any voice), in order."""
+        offsets, numbers = self.arrays[f"{name} allegations offsets"], self.arrays[f"{name} allegations"]
+        found = [numbers[offsets[term]:offsets[term + 1]].astype(numpy.int64) for term in terms]
+        return found[0] if len(found) == 1 else _distinct(numpy.concatenate(found))
+
+    def with_voice(self, numbers: numpy.ndarray, chosen: dict[str, Iterable[int]], since: str | None = None,
+                   until: str | None = None) -> numpy.ndarray:
+        """Those of the allegations ``numbers`` with a voice that matches (see ``voice_counts``), in order."""
+        return _distinct(self.voice_allegation[self._voices(numbers, "stance", chosen, since, until)])
 
     def counts(self, numbers: numpy.ndarray, name: str, stance: int | None = None) -> Counter:
         """How many of the allegations ``numbers`` (sorted, each once) have each value of facet ``name``: of a facet of
@@ -415,6 +430,14 @@ class FacetArrays:
         of the voices that has one of the values ``chosen`` of each other facet of the voices, and a source date in
         the range: the last day it may mean on or after ``since``, its first on or before ``until`` (as the list
         index's ``voices`` are matched)."""
+        voices = self._voices(numbers, name, chosen, since, until)
+        # Several voices of an allegation may have the same value: it counts once.
+        pairs = _distinct(self.voice_allegation[voices] << 32 | self.arrays[f"voice {name}"][voices])
+        return _tally(pairs & 0xFFFFFFFF)
+
+    def _voices(self, numbers: numpy.ndarray, name: str, chosen: dict[str, Iterable[int]], since: str | None,
+                until: str | None) -> numpy.ndarray:
+        """The places in the voice arrays of the voices of the allegations ``numbers`` that match (``voice_counts``)."""
         voices = _spans(self.arrays[f"voice {name} offsets"], numbers)
         for other, terms in chosen.items():
             voices = voices[numpy.isin(self.arrays[f"voice {other}"][voices], list(terms))]
@@ -423,9 +446,7 @@ class FacetArrays:
         if until is not None:
             dates = self.arrays["voice date"][voices]
             voices = voices[(dates != b"") & (dates <= until.encode())]
-        # Several voices of an allegation may have the same value: it counts once.
-        pairs = distinct(self.voice_allegation[voices] << 32 | self.arrays[f"voice {name}"][voices])
-        return _tally(pairs & 0xFFFFFFFF)
+        return voices
 
 
 def _spans(offsets: numpy.ndarray, numbers: numpy.ndarray) -> numpy.ndarray:
@@ -436,7 +457,7 @@ def _spans(offsets: numpy.ndarray, numbers: numpy.ndarray) -> numpy.ndarray:
     return numpy.repeat(starts - ends + lengths, lengths) + numpy.arange(ends[-1] if len(ends) else 0)
 
 
-def distinct(numbers: numpy.ndarray) -> numpy.ndarray:
+def _distinct(numbers: numpy.ndarray) -> numpy.ndarray:
     """``numbers`` in order, each once (numpy.unique hashes them first: several times slower here)."""
     numbers = numpy.sort(numbers)
     return numbers[numpy.concatenate(([True], numbers[1:] != numbers[:-1]))] if len(numbers) else numbers

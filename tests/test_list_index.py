@@ -130,6 +130,22 @@ def test_the_facet_arrays_match_voices_by_their_other_facets_and_dates_as_the_vo
                                                               for voice in kept})
                     found = arrays.voice_counts(numpy.array(numbers, dtype=numpy.int64), name, chosen, since, until)
                     assert found == expected, (name, chosen, since, until)
+                    assert arrays.with_voice(numpy.array(numbers, dtype=numpy.int64), chosen, since, until).tolist() \
+                        == sorted({voice[0] for voice in kept})
+
+
+def test_the_facet_arrays_name_the_allegations_with_each_value_as_the_has_table_does(release):
+    with list_index.ListIndex(release / LIST_INDEX) as index:
+        arrays = index.facet_arrays()
+    having = defaultdict(list)
+    for facet, term, number in query(release, "SELECT facet, term, n FROM has ORDER BY facet, term, n"):
+        having[facet, term].append(number)
+    assert having
+    for (facet, term), numbers in having.items():
+        assert arrays.having(facet, [term]).tolist() == numbers
+    for facet in FACETS:
+        terms = sorted(term for name, term in having if name == facet)[:3]
+        assert arrays.having(facet, terms).tolist() == sorted({n for term in terms for n in having[facet, term]})
 
 
 def test_terms_are_in_the_order_facets_list_ties_and_every_key_names_its_value(release):

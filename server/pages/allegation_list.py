@@ -24,7 +24,7 @@ from flask import Blueprint, g, render_template, request
 from markupsafe import Markup
 
 from kg.history import end_of, parse_as_of
-from kg.list_index import NO_STANCE, FacetArrays, distinct, order_column
+from kg.list_index import NO_STANCE, FacetArrays, order_column
 from server.pages import fragments, listing
 from server.pages.lists import Pager
 from server.pages.render import render_page
@@ -75,13 +75,56 @@ Query = tuple[str, list]  # SQL and its parameters
 
 @dataclass(frozen=True)
 class Part:
-    """Allegations a view keeps by one of its conditions: those whose rows of ``table`` match ``where`` (in
-    ``has``, a value of one facet; in ``voices``, a voice), about ``size`` of them."""
+    """Allegations a view keeps by one of its conditions: those with one of ``terms`` of ``facet`` (of a facet of
+    the voices: on any voice); or, with no facet, those with a voice that has one of the values ``voice`` names of
+    each of its facets and a source date in the range (``since``, ``until``). About ``size`` of them."""
 
-    table: str
-    where: str
-    parameters: list
-    size: float
+    facet: str | None
+    terms: tuple[int, ...] = ()
+    voice: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    since: str | None = None
+    until: str | None = None
+    size: float = math.inf
+
+    @property
+    def table(self) -> str:
+        return "has" if self.facet is not None else "voices"
+
+    def condition(self) -> Query:
+        """What rows of its table say an allegation is in this part, as SQL."""
+        if self.facet is not None:
+            return f"facet = ? AND term IN ({_marks(self.terms)})", [self.facet, *self.terms]
+        conditions, parameters = [], []
+        for name, terms in self.voice:
+            conditions.append(f"{name} IN ({_marks(terms)})")
+            parameters += terms
+        if self.since is not None:  # the last day the source's date may mean is in the range
+            conditions.append("date_end >= ?")
+            parameters.append(self.since)
+        if self.until is not None:  # and its first day
+            conditions.append("date <= ?")
+            parameters.append(self.until)
+        return " AND ".join(conditions), parameters
+
+
+@dataclass(frozen=True)
+class Kept:
+    """The allegations a view keeps: those in every part."""
+
+    parts: tuple[Part, ...]
+
+    def query(self) -> Query:
+        """Their numbers, as SQL (a number may come more than once): the smallest part is read, and each of its
+        numbers looked up in the other parts (``has`` is keyed by facet, term and number, ``voices`` indexed by
+        number)."""
+        first, *others = sorted(self.parts, key=lambda part: part.size)
+        where, parameters = first.condition()
+        sql = f"SELECT n FROM {first.table} AS kept WHERE {where}"
+        for part in others:
+            where, more = part.condition()
+            sql += f" AND EXISTS (SELECT 1 FROM {part.table} WHERE n = kept.n AND {where})"
+            parameters += more
+        return sql, parameters
 
 
 def _marks(values) -> str:
@@ -92,55 +135,29 @@ def _allegation_parts(chosen: Selection, leave_out: str | None, facets: tuple[Fa
                       ) -> list[Part]:
     """For each of ``facets`` chosen, ``leave_out`` aside: the allegations with any of its values (of a facet of
     the voices: with a voice that has one), as many as the whole list's counts of those values add up to."""
-    return [Part("has", f"facet = ? AND term IN ({_marks(terms)})", [facet.name, *terms],
-                 sum(_totals(facet.name, NO_STANCE).counts.get(term, 0) for term in terms))
+    return [Part(facet.name, terms, size=sum(_totals(facet.name, NO_STANCE).counts.get(term, 0) for term in terms))
             for facet in facets if facet.name != leave_out
-            for terms in [sorted(chosen.chosen.get(facet.name, ()))] if terms]
+            for terms in [tuple(sorted(chosen.chosen.get(facet.name, ())))] if terms]
 
 
-def _voice_conditions(chosen: Selection, leave_out: str | None) -> Query | None:
-    """What a voice must match: a value of each facet of the voices chosen, ``leave_out`` aside, and the dates."""
-    conditions, parameters = [], []
-    for facet in VOICE_FACETS:
-        terms = sorted(chosen.chosen.get(facet.name, ()))
-        if facet.name != leave_out and terms:
-            conditions.append(f"{facet.name} IN ({_marks(terms)})")
-            parameters += terms
-    if chosen.since is not None:  # the last day the source's date may mean is in the range
-        conditions.append("date_end >= ?")
-        parameters.append(chosen.since)
-    if chosen.until is not None:  # and its first day
-        conditions.append("date <= ?")
-        parameters.append(chosen.until)
-    return (" AND ".join(conditions), parameters) if conditions else None
+def _intersection(parts: list[Part]) -> Kept | None:
+    return Kept(tuple(parts)) if parts else None
 
 
-def _intersection(parts: list[Part]) -> Query | None:
-    """The numbers of the allegations in every part (a number may come more than once): the smallest part is
-    read, and each of its numbers looked up in the other parts (``has`` is keyed by facet, term and number,
-    ``voices`` indexed by number). Every part read whole and intersected (INTERSECT) cost a view of a status and
-    a stance at 1M 8.6 ms a query, reading the status's 2,052 allegations first 2.8 ms."""
-    if not parts:
-        return None
-    first, *others = sorted(parts, key=lambda part: part.size)
-    sql, parameters = f"SELECT n FROM {first.table} AS kept WHERE {first.where}", list(first.parameters)
-    for part in others:
-        sql += f" AND EXISTS (SELECT 1 FROM {part.table} WHERE n = kept.n AND {part.where})"
-        parameters += part.parameters
-    return sql, parameters
-
-
-def kept(chosen: Selection, leave_out: str | None = None) -> Query | None:
-    """The allegations ``chosen`` keeps, facet ``leave_out`` aside (a query of their numbers); None for all:
-    those with a value of each facet of the allegation chosen, and a voice that matches the voices' facets."""
+def kept(chosen: Selection, leave_out: str | None = None) -> Kept | None:
+    """The allegations ``chosen`` keeps, facet ``leave_out`` aside; None for all: those with a value of each facet
+    of the allegation chosen, and a voice that matches the voices' facets."""
     parts = _allegation_parts(chosen, leave_out)
     voice_facets = [facet for facet in VOICE_FACETS if facet.name != leave_out and facet.name in chosen.chosen]
     if len(voice_facets) == 1 and not chosen.is_dated:  # one facet of the voices: as if of the allegation
         parts += _allegation_parts(chosen, leave_out, VOICE_FACETS)
-    elif (voices := _voice_conditions(chosen, leave_out)) is not None:
-        # No more allegations than have a value of any one facet of the voices chosen (dates alone: unknown).
-        size = min((part.size for part in _allegation_parts(chosen, leave_out, VOICE_FACETS)), default=math.inf)
-        parts.append(Part("voices", voices[0], voices[1], size))
+    else:
+        voice = tuple((facet.name, terms) for facet in VOICE_FACETS if facet.name != leave_out
+                      for terms in [tuple(sorted(chosen.chosen.get(facet.name, ())))] if terms)
+        if voice or chosen.is_dated:
+            # No more allegations than have a value of any one facet of the voices chosen (dates alone: unknown).
+            size = min((part.size for part in _allegation_parts(chosen, leave_out, VOICE_FACETS)), default=math.inf)
+            parts.append(Part(None, voice=voice, since=chosen.since, until=chosen.until, size=size))
     return _intersection(parts)
 
 
@@ -153,7 +170,7 @@ def tallies(chosen: Selection) -> dict[str, Tally]:
     it keeps most of them, over those it leaves out, taken from the whole list's counts: a view costs what the
     smaller of the two costs. Facets counted over the same allegations read them once."""
     found: dict[str, Tally] = {}
-    over: dict[Query, list[tuple[Facet, int]]] = {}  # the allegations counted over -> (facet, stance) to count
+    over: dict[Kept, list[tuple[Facet, int]]] = {}  # the allegations counted over -> (facet, stance) to count
     for facet in FACETS:
         stance = NO_STANCE
         if not facet.per_voice:
@@ -173,11 +190,11 @@ def tallies(chosen: Selection) -> dict[str, Tally]:
         elif one is not None and (counted_by_build := _totals_within(one, facet.name, stance)) is not None:
             found[facet.name] = counted_by_build
         else:
-            over.setdefault((within[0], tuple(within[1])), []).append((facet, stance))
+            over.setdefault(within, []).append((facet, stance))
     arrays = _facet_arrays()
     size = everything()
-    for (sql, parameters), counted in over.items():
-        numbers = _numbers((sql, list(parameters)))
+    for within, counted in over.items():
+        numbers = _numbers(within)
         fewer = 2 * len(numbers) <= size
         if not fewer:  # the allegations left out (allegations are numbered from 0)
             numbers = numpy.setdiff1d(numpy.arange(size), numbers, assume_unique=True)
@@ -340,14 +357,13 @@ def found_rows(chosen: Selection, sort: str, pager: Pager | None = None) -> Iter
     ``pager`` shows, or all of them, read as they are iterated."""
     within = kept(chosen)
     sql, parameters = "SELECT iri, row FROM allegations", []
-    if within is not None and pager is not None and order_column(sort) == "n":
-        # A page in reading order is the numbers the view's query finds first, in the order it finds them:
-        # 0.1 ms, where looking each allegation up among the view's took 6 ms for 16,000 at 1M.
+    if within is not None and pager is not None and order_column(sort) == "n":  # the page's numbers are known
+        shown = _numbers(within)[pager.start:pager.start + pager.size].tolist()
         return (row(iri, text) for iri, text in listing.list_index().each(
-            f"{sql} WHERE n IN (SELECT DISTINCT n FROM ({within[0]}) ORDER BY n LIMIT {pager.size} OFFSET {pager.start})"
-            " ORDER BY n", within[1]))
+            f"{sql} WHERE n IN ({_marks(shown)}) ORDER BY n", shown))
     if within is not None:
-        sql, parameters = sql + f" WHERE n IN ({within[0]})", within[1]
+        sql, parameters = within.query()
+        sql, parameters = f"SELECT iri, row FROM allegations WHERE n IN ({sql})", parameters
     sql += f" ORDER BY {order_column(sort)}"
     if pager is not None:
         sql += f" LIMIT {pager.size} OFFSET {pager.start}"
@@ -358,8 +374,6 @@ def found_total(chosen: Selection) -> int:
     within = kept(chosen)
     if within is None:
         return everything()
-    if (one := _one_value(chosen, None, FACETS)) is not None:  # as many as the whole list counts with that value
-        return _totals(one[0], NO_STANCE).counts.get(one[1], 0)
     return _size(within)
 
 
@@ -367,32 +381,27 @@ def _facet_arrays() -> FacetArrays:
     return per_process("allegation facet arrays", listing.list_index().facet_arrays)
 
 
-def _size(within: Query) -> int:
-    """How many allegations the query ``within`` names: of those its facets were counted over, the count of their
-    numbers; else counted by SQLite (reading 16,000 numbers to count them took a view at 1M 10 ms more)."""
-    if _was_read(within):
-        return len(_numbers(within))
-    return listing.list_index().one(f"SELECT COUNT(DISTINCT n) FROM ({within[0]})", within[1])
+def _size(within: Kept) -> int:
+    return len(_numbers(within))
 
 
-def _numbers(within: Query) -> numpy.ndarray:
-    """The numbers of the allegations the query ``within`` names, in order, each once. Read once per request: a
-    view's facets are counted over them, and its size and its page in reading order taken from them, where each
-    was a query that found them again (a view of a status and a stance at 1M: four queries, 36 ms, now one)."""
-    read = g.setdefault(_NUMBERS_READ, {})
-    key = (within[0], tuple(within[1]))
-    if key not in read:
-        # As one JSON array, which SQLite writes and json reads in C (a row at a time: 13 ms for 9,500 at 1M).
-        listed = listing.list_index().one(f"SELECT json_group_array(n) FROM ({within[0]})", within[1])
-        read[key] = distinct(numpy.array(json.loads(listed), dtype=numpy.int64))
-    return read[key]
-
-
-def _was_read(within: Query) -> bool:
-    return (within[0], tuple(within[1])) in g.get(_NUMBERS_READ, {})
-
-
-_NUMBERS_READ = "allegation view numbers"
+def _numbers(within: Kept) -> numpy.ndarray:
+    """The numbers of the allegations ``within`` keeps, in order, each once, from the build's facet arrays: the
+    allegations with each value chosen, intersected, then those with a voice that matches. Once per request: a
+    view's size, its facets' counts and its page in reading order are taken from them. A query of the list
+    index found them in 8 ms for a type and a stance at 1M, intersecting arrays takes well under one."""
+    read = g.setdefault("allegation view numbers", {})
+    if within not in read:
+        arrays, numbers = _facet_arrays(), None
+        for part in sorted(within.parts, key=lambda part: (part.facet is None, part.size)):  # the voices last
+            if part.facet is not None:
+                found = arrays.having(part.facet, part.terms)
+                numbers = found if numbers is None else numpy.intersect1d(numbers, found, assume_unique=True)
+            else:
+                numbers = arrays.with_voice(numpy.arange(everything()) if numbers is None else numbers,
+                                            dict(part.voice), part.since, part.until)
+        read[within] = numbers
+    return read[within]
 
 
 def everything() -> int:

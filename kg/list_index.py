@@ -11,8 +11,9 @@ counts of its view, a page of rows in its order, the options of its form.
   other order (ORDERS), whether it is contested, and its row as the lists show it (labels included). Every
   facet value and vocabulary concept is a ``term``, numbered in the order facets list values whose counts tie
   (label without case, then IRI); ``has`` says which allegations have each value of each facet (for a facet
-  of the voices: any of its voices), ``facet_arrays`` every allegation's values of each facet and its voices'
-  (claimant, stance, source) as arrays of term numbers (for counting over a view), ``voices`` each attribution's claimant, stance, source and source date (for the facets matched
+  of the voices: any of its voices), ``facet_arrays`` the same and more as arrays (the allegations with each
+  value, every allegation's values, each voice's claimant, stance, source and dates: a view finds its allegations
+  and counts its facets over them), ``voices`` each attribution's claimant, stance, source and source date (for the facets matched
   voice by voice), ``totals`` the counts of the whole list, for each stance too, and ``totals_within`` the same
   counts among the allegations with each value that at least COUNTED_WITHIN_FROM of them have (a status, a kind,
   a hub): a view narrowed to such a value, the most common link to the list, reads its counts rather than

@@ -70,14 +70,12 @@ class Selection:
         return self.since is not None or self.until is not None
 
 
-Query = tuple[str, list]  # SQL and its parameters
-
-
 @dataclass(frozen=True)
 class Part:
     """Allegations a view keeps by one of its conditions: those with one of ``terms`` of ``facet`` (of a facet of
     the voices: on any voice); or, with no facet, those with a voice that has one of the values ``voice`` names of
-    each of its facets and a source date in the range (``since``, ``until``). About ``size`` of them."""
+    each of its facets and a source date in the range (``since``, ``until``). About ``size`` of them (the voices':
+    unknown)."""
 
     facet: str | None
     terms: tuple[int, ...] = ()
@@ -86,45 +84,12 @@ class Part:
     until: str | None = None
     size: float = math.inf
 
-    @property
-    def table(self) -> str:
-        return "has" if self.facet is not None else "voices"
-
-    def condition(self) -> Query:
-        """What rows of its table say an allegation is in this part, as SQL."""
-        if self.facet is not None:
-            return f"facet = ? AND term IN ({_marks(self.terms)})", [self.facet, *self.terms]
-        conditions, parameters = [], []
-        for name, terms in self.voice:
-            conditions.append(f"{name} IN ({_marks(terms)})")
-            parameters += terms
-        if self.since is not None:  # the last day the source's date may mean is in the range
-            conditions.append("date_end >= ?")
-            parameters.append(self.since)
-        if self.until is not None:  # and its first day
-            conditions.append("date <= ?")
-            parameters.append(self.until)
-        return " AND ".join(conditions), parameters
-
 
 @dataclass(frozen=True)
 class Kept:
     """The allegations a view keeps: those in every part."""
 
     parts: tuple[Part, ...]
-
-    def query(self) -> Query:
-        """Their numbers, as SQL (a number may come more than once): the smallest part is read, and each of its
-        numbers looked up in the other parts (``has`` is keyed by facet, term and number, ``voices`` indexed by
-        number)."""
-        first, *others = sorted(self.parts, key=lambda part: part.size)
-        where, parameters = first.condition()
-        sql = f"SELECT n FROM {first.table} AS kept WHERE {where}"
-        for part in others:
-            where, more = part.condition()
-            sql += f" AND EXISTS (SELECT 1 FROM {part.table} WHERE n = kept.n AND {where})"
-            parameters += more
-        return sql, parameters
 
 
 def _marks(values) -> str:
@@ -155,9 +120,7 @@ def kept(chosen: Selection, leave_out: str | None = None) -> Kept | None:
         voice = tuple((facet.name, terms) for facet in VOICE_FACETS if facet.name != leave_out
                       for terms in [tuple(sorted(chosen.chosen.get(facet.name, ())))] if terms)
         if voice or chosen.is_dated:
-            # No more allegations than have a value of any one facet of the voices chosen (dates alone: unknown).
-            size = min((part.size for part in _allegation_parts(chosen, leave_out, VOICE_FACETS)), default=math.inf)
-            parts.append(Part(None, voice=voice, since=chosen.since, until=chosen.until, size=size))
+            parts.append(Part(None, voice=voice, since=chosen.since, until=chosen.until))
     return _intersection(parts)
 
 
@@ -362,8 +325,7 @@ def found_rows(chosen: Selection, sort: str, pager: Pager | None = None) -> Iter
         return (row(iri, text) for iri, text in listing.list_index().each(
             f"{sql} WHERE n IN ({_marks(shown)}) ORDER BY n", shown))
     if within is not None:
-        sql, parameters = within.query()
-        sql, parameters = f"SELECT iri, row FROM allegations WHERE n IN ({sql})", parameters
+        sql, parameters = sql + " WHERE n IN (SELECT value FROM json_each(?))", [json.dumps(_numbers(within).tolist())]
     sql += f" ORDER BY {order_column(sort)}"
     if pager is not None:
         sql += f" LIMIT {pager.size} OFFSET {pager.start}"
@@ -393,7 +355,7 @@ def _numbers(within: Kept) -> numpy.ndarray:
     read = g.setdefault("allegation view numbers", {})
     if within not in read:
         arrays, numbers = _facet_arrays(), None
-        for part in sorted(within.parts, key=lambda part: (part.facet is None, part.size)):  # the voices last
+        for part in sorted(within.parts, key=lambda part: part.size):  # the voices' part (size unknown) last
             if part.facet is not None:
                 found = arrays.having(part.facet, part.terms)
                 numbers = found if numbers is None else numpy.intersect1d(numbers, found, assume_unique=True)
@@ -427,12 +389,11 @@ def allegations(extension: str | None = None):
     fmt = listing.chosen_format(extension)
     chosen, problems = selection()
     sort = listing.checked_parameters(DEFAULT_SORT, problems)
+    total = found_total(chosen)
 
-    # The facets are counted before the view's size: the allegations they are counted over may be the view's.
     def html() -> str:
-        facets, facets_html = shown_facets(chosen, sort)
-        total = found_total(chosen)
         pager = Pager.of("page", total)
+        facets, facets_html = shown_facets(chosen, sort)
         shown = {item["allegation"].iri: item for item in found_rows(chosen, sort, pager)}
         rendered = per_process("allegation rows shown last", lambda: listing.Recent(ROWS_KEPT))
         return render_page(
@@ -449,13 +410,12 @@ def allegations(extension: str | None = None):
 
     def data() -> tuple[dict, dict[str, Iterator[dict]]]:
         named = terms(term for values in chosen.chosen.values() for term in values)
-        facets = facet_values(chosen)
-        head = {"total": found_total(chosen), "sort": sort,
+        head = {"total": total, "sort": sort,
                 "filters": {name: sorted(named[term][2] for term in values) for name, values in chosen.chosen.items()},
                 "from": request.args.get("from") or None, "to": request.args.get("to") or None,
                 "facets": {facet["name"]: [{"value": value["key"], "label": value["label"], "count": value["count"],
                                             "selected": value["selected"]} for value in facet["values"]]
-                           for facet in facets}}
+                           for facet in facet_values(chosen)}}
         return head, {"allegations": map(_plain, found_rows(chosen, sort))}
 
     def table() -> tuple[list[str], Iterator[list]]:

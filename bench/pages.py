@@ -20,7 +20,8 @@ ANCHOR = "/static/favicon.svg"
 INSTRUCTION_REPEAT = 10  # requests per counted process: a count does not vary, so few are enough
 # The pages of the real data worth timing: each page kind, the hub (Nicolás Maduro) and a typical actor, the
 # allegation with the most sources, the one with the longest course, the source most taken from, the event
-# with the most statements, the graph of reference data, and the hub's dossier.
+# with the most statements, the graph of reference data, and the hub's dossier; the facet views with one value,
+# two of one facet, values of several facets, and a date range.
 PAGES = (
     "/",
     "/id/person/nicolas-maduro",
@@ -38,6 +39,11 @@ PAGES = (
     "/network",
     "/contested",
     "/allegations",
+    "/allegations?stance=denies",
+    "/allegations?type=drug-trafficking&type=corruption",
+    "/allegations?status=charged&stance=denies",
+    "/allegations?stance=asserts&stance=denies",
+    "/allegations?type=corruption&from=2010",
     "/search?q=maduro",
     "/search?q=fake+news",
     "/sparql",

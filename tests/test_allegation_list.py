@@ -11,9 +11,11 @@ import csv
 import io
 import re
 
+import numpy
 import pytest
 
 from server import create_app
+from server.pages.allegation_list import Tally
 from tests.conftest import build_fixture_with
 from tests.fixtures import ACTORS
 
@@ -381,3 +383,16 @@ def test_the_values_listed_are_the_first_of_all_the_values(fresh, monkeypatch, q
     for facet, values in shown.items():
         assert list(values.items()) == list(everything[facet].items())[:len(values)]
         assert len(values) == min(len(everything[facet]), 3)  # none of these views chooses more than 3 values
+
+
+def test_a_tally_lists_its_most_frequent_values_first_ties_by_term_and_the_chosen_aside():
+    counts = numpy.random.default_rng(7).integers(0, 5, size=400)  # many ties, some values with none
+    tally = Tally(counts)
+    everyone = sorted(numpy.flatnonzero(counts).tolist(), key=lambda term: (-counts[term], term))
+    assert len(tally) == len(everyone)
+    assert tally.first(None) == everyone
+    chosen = frozenset(everyone[:3] + everyone[50:52])
+    for listed in (0, 1, 24, len(everyone) - 4, len(everyone) + 10):
+        assert tally.first(listed) == everyone[:listed]
+        assert tally.first(listed, chosen) == [term for term in everyone if term not in chosen][:listed]
+    assert Tally(numpy.zeros(5, dtype=numpy.int64)).first(24) == []

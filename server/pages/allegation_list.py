@@ -17,14 +17,13 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
 
 import numpy
 from flask import Blueprint, g, render_template, request
 from markupsafe import Markup
 
 from kg.history import end_of, parse_as_of
-from kg.list_index import NO_STANCE, FacetArrays, order_column
+from kg.list_index import NO_STANCE, FacetArrays, order_column, read_counted_pairs
 from server.pages import fragments, listing
 from server.pages.lists import Pager
 from server.pages.render import render_page
@@ -100,7 +99,7 @@ def _allegation_parts(chosen: Selection, leave_out: str | None, facets: tuple[Fa
                       ) -> list[Part]:
     """For each of ``facets`` chosen, ``leave_out`` aside: the allegations with any of its values (of a facet of
     the voices: with a voice that has one), as many as the whole list's counts of those values add up to."""
-    return [Part(facet.name, terms, size=sum(_totals(facet.name, NO_STANCE).counts.get(term, 0) for term in terms))
+    return [Part(facet.name, terms, size=sum(_totals(facet.name, NO_STANCE).count(term) for term in terms))
             for facet in facets if facet.name != leave_out
             for terms in [tuple(sorted(chosen.chosen.get(facet.name, ())))] if terms]
 
@@ -163,27 +162,35 @@ def tallies(chosen: Selection) -> dict[str, Tally]:
             numbers = numpy.setdiff1d(numpy.arange(size), numbers, assume_unique=True)
         for facet, stance in counted:
             counts = arrays.counts(numbers, facet.name, None if stance == NO_STANCE else stance)
-            if not fewer:
-                counts = {term: total - counts[term] for term, total in _totals(facet.name, stance).counts.items()}
-            found[facet.name] = _ranked(counts)
+            found[facet.name] = Tally(counts if fewer else _totals(facet.name, stance).counts - counts)
     return found
 
 
-@dataclass(frozen=True)
 class Tally:
-    """The counts of a facet's values in a view: the values that leave any allegation, the most frequent first
-    (ties in the order of the terms, by label), and the count of each."""
+    """The counts of a facet's values in a view: ``counts[term]`` allegations are left with each term (a numpy array,
+    one count for every term of the list index); the values that leave any, the most frequent first (ties in the
+    order of the terms, by label)."""
 
-    ranked: list[int]
-    counts: dict[int, int]
+    def __init__(self, counts: numpy.ndarray):
+        self.counts = counts
+        self.found = numpy.flatnonzero(counts)
 
+    def count(self, term: int) -> int:
+        return int(self.counts[term])
 
-def _ranked(counts: dict[int, int]) -> Tally:
-    counts = {term: count for term, count in counts.items() if count}
-    terms = numpy.fromiter(counts, dtype=numpy.int64, count=len(counts))
-    # The most frequent first, ties by term: sorted by numpy, as a view at 1M ranks thousands of values.
-    order = numpy.lexsort((terms, -numpy.fromiter(counts.values(), dtype=numpy.int64, count=len(counts))))
-    return Tally(terms[order].tolist(), counts)
+    def __len__(self) -> int:
+        return len(self.found)
+
+    def first(self, listed: int | None, leaving_out: frozenset[int] = frozenset()) -> list[int]:
+        """The ``listed`` most frequent values (None: all), ``leaving_out`` aside. A view at 1M counts thousands of
+        values and lists 24: only those are sorted."""
+        wanted = len(self.found) if listed is None else min(listed + len(leaving_out), len(self.found))
+        found = self.found.astype(numpy.int64)
+        key = -self.counts[found].astype(numpy.int64) * len(self.counts) + found  # the order, as one number
+        if wanted < len(found):
+            key = key[numpy.argpartition(key, wanted)[:wanted]]
+        terms = (numpy.sort(key) % len(self.counts)).tolist()
+        return [term for term in terms if term not in leaving_out][:listed]
 
 
 def _voice_by_voice(chosen: Selection, facet: Facet) -> Tally:
@@ -194,7 +201,7 @@ def _voice_by_voice(chosen: Selection, facet: Facet) -> Tally:
     numbers = numpy.arange(everything()) if within is None else _numbers(within)
     others = {name: terms for name, terms in chosen.chosen.items()
               if name in VOICE_NAMES and name != facet.name and terms}
-    return _ranked(_facet_arrays().voice_counts(numbers, facet.name, others, chosen.since, chosen.until))
+    return Tally(_facet_arrays().voice_counts(numbers, facet.name, others, chosen.since, chosen.until))
 
 
 VOICE_NAMES = frozenset(facet.name for facet in VOICE_FACETS)
@@ -206,14 +213,16 @@ def _totals(name: str, stance: int) -> Tally:
     most views count some facets over the whole list."""
     def read() -> Tally:
         return _read_tally(listing.list_index().one("SELECT counts FROM totals WHERE facet = ? AND stance = ?",
-                                                    (name, stance)) or "[]")
+                                                    (name, stance)) or b"")
     return per_process(f"allegation totals {name} {stance}", read)
 
 
-def _read_tally(counts: str) -> Tally:
+def _read_tally(counts: bytes) -> Tally:
     """A facet's counts as the build wrote them: [term, count] pairs, the most frequent first."""
-    found = json.loads(counts)
-    return Tally([term for term, _ in found], dict(found))
+    found = read_counted_pairs(counts)
+    dense = numpy.zeros(_facet_arrays().terms, dtype=numpy.int64)
+    dense[found[:, 0]] = found[:, 1]
+    return Tally(dense)
 
 
 def _one_value(chosen: Selection, leave_out: str, facets: tuple[Facet, ...]) -> tuple[str, int] | None:
@@ -277,27 +286,24 @@ def facet_values(chosen: Selection, listed: int | None = None) -> list[dict]:
     the link that adds it to the view or takes it out. The chosen values first, then the most frequent;
     ``listed``: at most that many (the chosen ones always), else all of them."""
     counted = tallies(chosen)
-    shown = {}
-    for facet in FACETS:
-        selected = chosen.chosen.get(facet.name, frozenset())
-        first = (term for term in counted[facet.name].ranked if term not in selected)
-        shown[facet.name] = list(first if listed is None else islice(first, listed))
+    shown = {facet.name: counted[facet.name].first(listed, chosen.chosen.get(facet.name, frozenset()))
+             for facet in FACETS}
     named = terms(term for facet in FACETS for term in (*shown[facet.name], *chosen.chosen.get(facet.name, ())))
     found = []
     for facet in FACETS:
-        counts = counted[facet.name].counts
+        counts = counted[facet.name]
         selected = chosen.chosen.get(facet.name, frozenset())
         keys = [named[term][2] for term in sorted(selected, key=lambda term: named[term][0])]
         view_with = listing.views_by(facet.name)
-        total = len(counts) + sum(1 for term in selected if not counts.get(term))
-        ordered = sorted(selected, key=lambda term: (-counts.get(term, 0), term)) + shown[facet.name]
+        total = len(counts) + sum(1 for term in selected if not counts.count(term))
+        ordered = sorted(selected, key=lambda term: (-counts.count(term), term)) + shown[facet.name]
         if listed is not None:
             ordered = ordered[:max(listed, len(selected))]
         values = []
         for term in ordered:
             _, label, key = named[term]
             others = [other for other in keys if other != key] if term in selected else keys + [key]
-            values.append(Row(label=label, key=key, count=counts.get(term, 0), selected=term in selected,
+            values.append(Row(label=label, key=key, count=counts.count(term), selected=term in selected,
                               href=view_with(others)))
         found.append({"name": facet.name, "heading": facet.heading, "values": values,
                       "folded_at": max(SHOWN_VALUES, len(selected)), "more": total - len(values)})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -27,8 +28,9 @@ from pathlib import Path
 import requests
 from pyoxigraph import RdfFormat, serialize
 
-from bench.generate import HUB_ACTOR, TYPICAL_ACTOR, Rotation, generate, rotation
+from bench.generate import HUB_ACTOR, ROTATION_SEED, TYPICAL_ACTOR, Rotation, generate, rotation
 from kg import ids
+from kg import schema as sc
 from kg.layout import STORE_DIR
 from kg.paths import DEFAULT_DATA_DIR, PROJECT_ROOT
 from kg.quads import sort_quads
@@ -670,6 +672,26 @@ class PageSeries:
         return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
 
 
+FACET_VIEW_YEARS = (2005, 2010, 2015, 2020)
+FACET_VIEW_CLAIMANTS = 50  # of the rotated actors, whose denials a view lists
+
+
+def facet_views(actors: tuple[tuple[str, str], ...]) -> list[str]:
+    """Views of /allegations narrowed as a reader narrows them, in a seeded shuffled order: a kind and a stance,
+    two kinds, a kind since a year, a status and a stance, two stances, and what an actor denies."""
+    types, statuses, stances = ([slug for slug, _ in vocabulary]
+                                for vocabulary in (sc.ALLEGATION_TYPES, sc.ALLEGATION_STATUSES, sc.STANCES))
+    views = [f"type={kind}&stance={stance}" for kind in types for stance in stances]
+    views += [f"type={one}&type={other}" for number, one in enumerate(types) for other in types[number + 1:]]
+    views += [f"type={kind}&from={year}" for kind in types for year in FACET_VIEW_YEARS]
+    views += [f"status={status}&stance={stance}" for status in statuses for stance in stances]
+    views += [f"stance={one}&stance={other}" for number, one in enumerate(stances) for other in stances[number + 1:]]
+    views += [f"claimant={urllib.parse.quote(path.split('/')[1])}&stance=denies"
+              for path, _ in actors[:FACET_VIEW_CLAIMANTS]]
+    random.Random(ROTATION_SEED).shuffle(views)
+    return [f"/allegations?{view}" for view in views]
+
+
 def page_series(ctx: Context) -> list[PageSeries]:
     """Actor pages and every list view, rotating over the actors (and their names, and the contested pages)
     as users would; the hub and the typical actor as repeat series; the dump download."""
@@ -684,6 +706,7 @@ def page_series(ctx: Context) -> list[PageSeries]:
                    html, one),
         PageSeries("/allegations?accused= (rotating)", [f"/allegations?accused={quote(path.split('/')[1])}"
                                                          for path, _ in actors], html, one),
+        PageSeries("/allegations, several facet values (rotating)", facet_views(actors), html, one),
         PageSeries("/contested?page= (rotating)",
                    [f"/contested?page={number}" for number in range(1, ctx.rotation.contested_pages + 1)], html, one),
         PageSeries("/timeline?actor= (rotating)", [f"/timeline?actor={quote(path)}" for path, _ in actors], html, one),

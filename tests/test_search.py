@@ -422,3 +422,12 @@ def test_suggestions_are_the_first_names_of_the_ranking_read_without_ranking_eve
     monkeypatch.setattr(SearchIndex, "matched", ranked_when_asked)
     assert client.get("/suggest", query_string={"q": "madu"}).get_json()["suggestions"][0]["url"].endswith(
         "/id/person/nicolas-maduro")
+
+
+def test_accents_are_dropped_from_any_script_and_the_marks_remembered_stay_few():
+    assert search.without_accents("Nicolás Maduro, Ñañez, Ωμέγα") == "Nicolas Maduro, Nanez, Ωμεγα"
+    assert search.without_accents("ﬁ ½") == "fi 1⁄2"  # compatibility forms decompose too
+    assert search.without_accents("a\U0001D167b") == "ab"  # a combining mark past those remembered
+    assert search.without_accents("漢字 Ελλάδα") == "漢字 Ελλαδα"
+    search.without_accents("".join(map(chr, range(0x10000, 0x10400))))  # characters a visitor may send
+    assert all(code < search.MARKS_KEPT for code in search._MARKS)

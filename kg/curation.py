@@ -58,6 +58,10 @@ class DataError(Exception):
         count = f"{len(problems)} problems" if len(problems) > 1 else "1 problem"
         super().__init__(f"{count} in the data:\n" + "\n".join(f"  {p}" for p in problems))
 
+    def __reduce__(self):
+        # Made again from its problems (not its message) when a build's process sends it to another.
+        return type(self), (self.problems,)
+
 
 class _Unreadable(Exception):
     """A file that cannot be read or parsed at all: ``problem`` says why, and nothing in it is checked."""

@@ -12,11 +12,11 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, parse
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, parse
 
 from kg import formats, ids
 from kg.curation import DataError, Problem
-from kg.quads import relabel_blank_nodes
+from kg.quads import blank_node_namer
 
 
 def graph_for(path: Path) -> NamedNode:
@@ -36,15 +36,23 @@ def read(path: Path, index: int, reserved_graphs: set[str]) -> Iterator[Quad]:
         raise DataError([Problem(str(path), None, "(file)", "file is missing")])
     default_graph = graph_for(path)
     opener = gzip.open if path.suffix == ".gz" else open
+    rename = blank_node_namer(prefix=f"import{index}b")
+    checked = None  # the last graph found not reserved: a file's statements come graph by graph
     with opener(path, "rb") as file:
         try:
-            for quad in relabel_blank_nodes(parse(file, format=fmt.rdf), prefix=f"import{index}b"):
-                graph = default_graph if isinstance(quad.graph_name, DefaultGraph) else quad.graph_name
-                if graph.value in reserved_graphs:
-                    raise DataError([Problem(str(path), None, "(graph)",
-                                             f"graph {graph.value} is already built from data/; "
-                                             "imports must use graphs of their own")])
-                yield Quad(quad.subject, quad.predicate, quad.object, graph)
+            for quad in parse(file, format=fmt.rdf):
+                subject, value, graph = quad.subject, quad.object, quad.graph_name
+                if type(subject) is BlankNode or type(value) is BlankNode or type(graph) is not NamedNode:
+                    subject, value = rename(subject), rename(value)  # named in this order: ids as ever
+                    graph = default_graph if type(graph) is DefaultGraph else rename(graph)
+                    quad = Quad(subject, quad.predicate, value, graph)
+                if graph != checked:
+                    if graph.value in reserved_graphs:
+                        raise DataError([Problem(str(path), None, "(graph)",
+                                                 f"graph {graph.value} is already built from data/; "
+                                                 "imports must use graphs of their own")])
+                    checked = graph
+                yield quad
         except SyntaxError as error:
             line = getattr(error, "lineno", None)
             raise DataError([Problem(str(path), line, "(syntax)", f"{fmt.label} syntax error: {error.msg}")]) from None

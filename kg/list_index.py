@@ -436,6 +436,12 @@ class FacetArrays:
         pairs = _distinct(self.voice_allegation[voices] << 32 | self.arrays[f"voice {name}"][voices])
         return self._tally(pairs & 0xFFFFFFFF)
 
+    def _marked(self, terms: list[int]) -> numpy.ndarray:
+        """True at each of ``terms``, by term: which values are among them, read in one gather (numpy.isin sorts)."""
+        marked = numpy.zeros(self.terms, dtype=bool)
+        marked[terms] = True
+        return marked
+
     def _tally(self, terms: numpy.ndarray) -> numpy.ndarray:
         return numpy.bincount(terms, minlength=self.terms)
 
@@ -445,7 +451,7 @@ class FacetArrays:
         voices = _spans(self.voice_offsets, numbers)
         for other, terms in chosen.items():
             values, terms = self.arrays[f"voice {other}"][voices], list(terms)
-            voices = voices[values == terms[0] if len(terms) == 1 else numpy.isin(values, terms)]
+            voices = voices[values == terms[0] if len(terms) == 1 else self._marked(terms)[values]]
         if since is not None:  # no date (0) comes before any
             voices = voices[self.arrays["voice date_end"][voices] >= day_number(since)]
         if until is not None:

@@ -219,8 +219,9 @@ def sort_quads(quads) -> list[Quad]:
     return [keyed[key] for key in sorted(keyed)]
 
 
-def relabel_blank_nodes(quads_or_triples, prefix: str = "b"):
-    """Give blank nodes ids by order of first appearance, so re-parsing a file gives the same ids."""
+def blank_node_namer(prefix: str = "b"):
+    """A function that gives each blank node it is given an id by order of first appearance (``<prefix><n>``), so
+    re-parsing a file gives the same ids, and returns any other term as it is."""
     names: dict[str, BlankNode] = {}
 
     def name(term):
@@ -229,7 +230,12 @@ def relabel_blank_nodes(quads_or_triples, prefix: str = "b"):
                 names[term.value] = BlankNode(f"{prefix}{len(names)}")
             return names[term.value]
         return term
+    return name
 
+
+def relabel_blank_nodes(quads_or_triples, prefix: str = "b"):
+    """The statements with their blank nodes named by ``blank_node_namer``."""
+    name = blank_node_namer(prefix)
     for statement in quads_or_triples:
         if isinstance(statement, Quad):
             yield Quad(name(statement.subject), statement.predicate, name(statement.object), name(statement.graph_name))

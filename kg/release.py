@@ -87,14 +87,18 @@ def ontology_quads() -> list[Quad]:
 
 
 def _sorted_statements(lines: Iterator[str], work: Path, name: str) -> Path:
-    """Write ``lines`` to a file sorted and without repeats, by the C locale: the same data, the same bytes.
-
-    GNU sort merges on disk, so builds of millions of statements need no more memory than a few lines.
-    """
-    unsorted, result = work / f"{name}.unsorted", work / name
+    """Write ``lines`` to a file sorted and without repeats (``_sorted``)."""
+    unsorted = work / f"{name}.unsorted"
     with unsorted.open("w", encoding="utf-8") as file:
         file.writelines(lines)
-    subprocess.run(["sort", "--unique", "--buffer-size=25%", f"--temporary-directory={work}",
+    return _sorted(unsorted, work / name)
+
+
+def _sorted(unsorted: Path, result: Path) -> Path:
+    """Sort the lines of ``unsorted`` into ``result`` without repeats, by the C locale (the same data, the same
+    bytes), and delete it. GNU sort merges on disk, so builds of millions of statements need no more memory than a
+    few lines."""
+    subprocess.run(["sort", "--unique", "--buffer-size=25%", f"--temporary-directory={result.parent}",
                     f"--output={result}", str(unsorted)], check=True, env={**os.environ, "LC_ALL": "C"})
     unsorted.unlink()
     return result
@@ -106,17 +110,25 @@ def _graph_keyed(quads: Iterable[Quad]) -> Iterator[str]:
         yield f"{quad.graph_name}\t{quad} .\n"  # str(quad) is the N-Quads line without its final dot
 
 
-def _strip_keys(keyed: Path, nquads: Path) -> int:
+def _strip_keys(keyed: Path, nquads: Path, triples: Path) -> int:
+    """Write the keyed lines as N-Quads, in their order, and as N-Triples, unsorted and with repeats (a statement
+    may be in several graphs); return how many statements there are. A triple is its quad's line less the graph,
+    which ends it and is the line's key: no statement is parsed again."""
     count = 0
-    with keyed.open(encoding="utf-8") as source, nquads.open("w", encoding="utf-8") as target:
+    with (keyed.open(encoding="utf-8") as source, nquads.open("w", encoding="utf-8") as quads,
+          triples.open("w", encoding="utf-8") as plain):
         for line in source:
-            target.write(line.split("\t", 1)[1])
+            graph, quad = line.split("\t", 1)
+            quads.write(quad)
+            ending = f" {graph} .\n"  # a statement of the default graph names none
+            plain.write(quad[:-len(ending)] + " .\n" if quad.endswith(ending) else quad)
             count += 1
     return count
 
 
 def _write_dump(dump: Dump, nquads: Path, triples: Path, path: Path) -> int:
-    """Write one dump from the sorted statements; return how many statements it holds."""
+    """Write one dump from the sorted statements (``triples``: unsorted, sorted here if the dump needs them);
+    return how many statements it holds."""
     if dump.is_ontology:
         statements = [q.triple for q in ontology_quads()]
         if dump.filename == "ontology.ttl":
@@ -124,7 +136,7 @@ def _write_dump(dump: Dump, nquads: Path, triples: Path, path: Path) -> int:
         else:
             serialize(statements, str(path), format=dump.format.rdf, prefixes=ids.PREFIXES)
         return len(statements)
-    source = nquads if dump.quads else triples
+    source = nquads if dump.quads else _sorted(triples, triples.with_suffix(".nt"))
     source_format = RdfFormat.N_QUADS if dump.quads else RdfFormat.N_TRIPLES
     if dump.gzipped:  # the sorted N-Quads themselves
         with source.open("rb") as raw, gzip.GzipFile(path, "wb", mtime=0) as packed:
@@ -289,19 +301,25 @@ MANIFEST_INDEXES = ("overview", "network", "timeline", "ftm", "reconcile", "page
 @dataclass(frozen=True)
 class Task:
     """One thing a release holds besides its store, written by ``write(store)``: ``key`` names its result,
-    ``what`` is what the progress line says, ``after`` the tasks whose files it reads."""
+    ``what`` is what the progress line says, ``after`` the tasks whose files it reads; ``reads_store`` false for
+    those written from the sorted statements alone (given None), which run while the store is written."""
 
     key: str
     what: str
     write: Callable
     after: tuple[str, ...] = ()
+    reads_store: bool = True
 
 
-def _release_tasks(staging: Path, nquads: Path, triples: Path, dataset: dict) -> list[Task]:
-    """Everything a release holds besides its store, in the order tasks start when they can: the longest first
-    (as measured at a million statements), those that others read before them, so that the processes running
-    them end at about the same time."""
+def _release_tasks(staging: Path, nquads: Path, triples: Path, dataset: dict,
+                   import_paths: tuple[Path, ...]) -> list[Task]:
+    """Everything a release holds besides its store, and the check of the imports against the shapes, in the order
+    tasks start when they can: the check first (a build it fails ends sooner), then the longest first (as measured
+    at a million statements), those that others read before them, so that the processes running them end at about
+    the same time."""
+    checks = [Task("checks", "checking imports against the shapes", partial(_check_imports, paths=list(import_paths)))]
     return [
+        *(checks if import_paths else []),
         Task("network", "the network", partial(network.write, release_dir=staging)),
         Task("pages", "the page index", partial(page_index.write, path=staging / page_index.PAGE_INDEX)),
         Task("timeline", "the timeline", partial(timeline.write, release_dir=staging)),
@@ -311,11 +329,24 @@ def _release_tasks(staging: Path, nquads: Path, triples: Path, dataset: dict) ->
         Task("search", "the search index", partial(write_index, path=staging / SEARCH_INDEX)),
         Task("reconcile", "the reconciliation index", partial(write_reconciliation_index, release_dir=staging)),
         *(Task(dump.filename, f"the dump {dump.filename}", partial(_dump_task, filename=dump.filename, nquads=nquads,
-                                                                     triples=triples, release_dir=staging))
+                                                                     triples=triples, release_dir=staging),
+               reads_store=False)
           for dump in DUMPS),
         Task(VOID_DUMP.filename, "the VoID description", partial(_void_task, dataset=dataset, release_dir=staging)),
         Task("overview", "counting for the overview", overview.overview),
     ]
+
+
+def _written_store(_: None, path: Path, nquads: Path) -> Store:
+    """The store, bulk-loaded with the sorted statements and the ontology and optimized, for other processes to
+    read: a read-only store of another process reads the files it found on opening, which a compaction still
+    running here would delete."""
+    store = Store(str(path))
+    store.bulk_load(path=str(nquads), format=RdfFormat.N_QUADS)
+    store.bulk_extend(ontology_quads())
+    store.optimize()
+    store.flush()
+    return store
 
 
 def _list_index_task(store: Store, release_dir: Path) -> dict:
@@ -334,29 +365,48 @@ def _void_task(store: Store, dataset: dict, release_dir: Path) -> dict:
     return _file_entry(VOID_DUMP, path, _write_void(store, dataset, path))
 
 
-def _run_tasks(tasks: list[Task], store: Store, store_dir: Path, processes: int, report: Progress) -> dict[str, object]:
-    """Each task's result by its key: run here on ``store`` in their order, or by ``processes`` processes that
-    each open the store at ``store_dir`` read-only (started afresh: the engine's threads do not survive a fork),
-    each process given the first task whose ``after`` have ended when it is free."""
+def _run_tasks(tasks: list[Task], store: Task, store_dir: Path, processes: int, report: Progress) -> dict[str, object]:
+    """Each task's result by its key, once ``store.write(None)`` has written the store at ``store_dir`` and
+    returned it: the tasks that read no store run meanwhile (a bulk load keeps one core busy), the others after.
+
+    They run here in their order, or by ``processes`` processes that each open the store read-only (started
+    afresh: the engine's threads do not survive a fork), each process given the first task whose ``after`` have
+    ended when it is free. The first task that fails ends the run: those not begun never are."""
+    early = [task for task in tasks if not task.reads_store]
     if processes <= 1:
-        results = {task.key: _timed(task.write, store) for task in tasks}
+        results = {task.key: _timed(task.write, None) for task in early}
+        results[store.key] = _timed(store.write, None)
+        results |= {task.key: _timed(task.write, results[store.key][0]) for task in tasks if task.reads_store}
     else:
-        results = {}
         with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-            waiting, running = list(tasks), {}
-            while waiting or running:
-                while len(running) < processes and (ready := next(
-                        (task for task in waiting if all(key in results for key in task.after)), None)):
-                    waiting.remove(ready)
-                    running[pool.submit(_timed_on_store, ready.write, str(store_dir))] = ready.key
-                if not running:
-                    raise ValueError(f"release tasks wait for tasks that never run: {[task.key for task in waiting]}")
-                ended, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in ended:
-                    results[running.pop(future)] = future.result()
-    for task in tasks:
+            try:
+                results = _scheduled(pool, tasks, store, str(store_dir), processes)
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
+    for task in (*early, store, *(task for task in tasks if task.reads_store)):
         report.took(task.what, *results[task.key][1:])
-    return {task.key: results[task.key][0] for task in tasks}
+    return {task.key: results[task.key][0] for task in (store, *tasks)}
+
+
+def _scheduled(pool: ProcessPoolExecutor, tasks: list[Task], store: Task, store_dir: str,
+               processes: int) -> dict[str, tuple[object, float, float]]:
+    """_run_tasks by the ``processes`` processes of ``pool``: what each task returned, and its times."""
+    results = {}
+    running = {pool.submit(_timed, task.write, None): task.key for task in tasks if not task.reads_store}
+    results[store.key] = _timed(store.write, None)
+    waiting = [task for task in tasks if task.reads_store]
+    while waiting or running:
+        while len(running) < processes and (ready := next(
+                (task for task in waiting if all(key in results for key in task.after)), None)):
+            waiting.remove(ready)
+            running[pool.submit(_timed_on_store, ready.write, store_dir)] = ready.key
+        if not running:
+            raise ValueError(f"release tasks wait for tasks that never run: {[task.key for task in waiting]}")
+        ended, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in ended:
+            results[running.pop(future)] = future.result()
+    return results
 
 
 def _timed_on_store(task: Callable, store_dir: str) -> tuple[object, float, float]:
@@ -376,6 +426,7 @@ def _imported_quads(paths: list[Path], curated_graphs: set[str], progress: Progr
 
 
 def _check_imports(store: Store, paths: list[Path]) -> None:
+    """DataError naming the file and line of each import that violates a shape, if any does."""
     found = shacl.violations(store)
     if not found:
         return
@@ -413,36 +464,26 @@ def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tup
         curated_graphs = {q.graph_name.value for q in curated} | {ids.ONTOLOGY_GRAPH.value}
         quads = itertools.chain(curated, _imported_quads(list(import_paths), curated_graphs, report))
         report.stage("sorting")
-        nquads = work / "all.nq"
+        nquads, triples = work / "all.nq", work / "triples.unsorted"
         keyed = _sorted_statements(_graph_keyed(quads), work, "keyed")
-        count = _strip_keys(keyed, nquads)
+        count = _strip_keys(keyed, nquads, triples)
         keyed.unlink()  # the largest file of a big build: free its disk before the store is written
-        with nquads.open("rb") as raw:
-            triples = _sorted_statements((f"{q.triple} .\n" for q in parse(raw, format=RdfFormat.N_QUADS)),
-                                         work, "all.nt")
-        report.stage(f"loading {count} quads into the store")
-        store = Store(str(staging / STORE_DIR))
-        store.bulk_load(path=str(nquads), format=RdfFormat.N_QUADS)
-        store.bulk_extend(ontology_quads())
-        if import_paths:
-            report.stage("checking imports against the shapes")
-            _check_imports(store, list(import_paths))
-        store.flush()  # the tasks below may read it from processes of their own
-        tasks = _release_tasks(staging, nquads, triples, summary["dataset"])
+        writing = Task("store", f"loading {count} quads into the store",
+                       partial(_written_store, path=staging / STORE_DIR, nquads=nquads))
+        tasks = _release_tasks(staging, nquads, triples, summary["dataset"], tuple(import_paths))
         if processes is None:
             processes = min(os.cpu_count() or 1, MAX_PROCESSES) if count >= PARALLEL_FROM_QUADS else 1
-        report.stage(f"writing dumps and indexes ({processes} {'process' if processes == 1 else 'processes'})")
-        written = _run_tasks(tasks, store, staging / STORE_DIR, processes, report)
+        report.stage(f"writing the store, dumps and indexes ({processes} "
+                     f"{'process' if processes == 1 else 'processes'})")
+        written = _run_tasks(tasks, writing, staging / STORE_DIR, processes, report)
+        store = written.pop(writing.key)  # closed (del) before the release is renamed
         manifest = {"format": BUILD_FORMAT, "files": [written[dump.filename] for dump in (*DUMPS, VOID_DUMP)],
                     "quads": count, **summary,
                     **{key: written[key] for key in MANIFEST_INDEXES}}
-        report.stage("optimizing the store")
+        report.done()
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
-        store.optimize()
-        store.flush()
         del store
-        report.done()
         shutil.rmtree(work)
         build_id = _build_id(staging / MANIFEST)
         os.rename(staging, out_dir / RELEASES_DIR / build_id)  # complete: it may now be published

@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
+from kg import imports
 from kg.curation import DataError
 from kg.pipeline import build
 from kg.store import open_store, run_query
@@ -66,13 +68,15 @@ def test_builds_with_imports_are_byte_identical(fixture_data, newsroom_file, tmp
         assert (tmp_path / "a" / entry["name"]).read_bytes() == (tmp_path / "b" / entry["name"]).read_bytes()
 
 
-def test_an_import_that_breaks_a_shape_is_refused_with_its_line(fixture_data, tmp_path):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_an_import_that_breaks_a_shape_is_refused_with_its_line(fixture_data, tmp_path, processes):
+    """By one process, or by the build's processes (as at a million statements), where another process checks."""
     path = tmp_path / "broken.ttl"
     path.write_text(NEWSROOM_GRAPH.replace('    sol:status sol:Alleged .\n', '    sol:status sol:Alleged , sol:Convicted .\n'),
                     encoding="utf-8")
     out = tmp_path / "build"
     with pytest.raises(DataError) as caught:
-        build(fixture_data, out, reason=False, import_paths=(path,))
+        build(fixture_data, out, reason=False, import_paths=(path,), processes=processes)
     error = caught.value
     assert error.file == str(path)
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -110,3 +114,19 @@ def test_cli_build_accepts_repeated_imports(fixture_data, newsroom_file, tmp_pat
     assert result.returncode == 0, result.stderr
     graphs = {g.value for g in open_store(tmp_path / "out").named_graphs()}
     assert {"https://w3id.org/soles/graph/import-newsroom", "https://w3id.org/soles/graph/import-gazetteer"} <= graphs
+
+
+def test_an_import_names_its_blank_nodes_in_order_and_its_default_graph_after_the_file(tmp_path):
+    """Blank nodes (as subjects, values and graphs) get ids by first appearance, so the same file gives the same
+    build; statements in no graph go to the file's own; the others are kept as they are."""
+    path = tmp_path / "Field Notes.nq"
+    path.write_text('<http://e/a> <http://e/p> _:first <http://e/g> .\n'
+                    '<http://e/a> <http://e/p> "plain" <http://e/g> .\n'
+                    '_:second <http://e/p> _:first _:graph .\n'
+                    '<http://e/b> <http://e/p> "no graph" .\n', encoding="utf-8")
+    found = list(imports.read(path, 4, reserved_graphs=set()))
+    own = NamedNode("https://w3id.org/soles/graph/import-field-notes")
+    a, b, p, g = (NamedNode(f"http://e/{name}") for name in ("a", "b", "p", "g"))
+    assert found == [Quad(a, p, BlankNode("import4b0"), g), Quad(a, p, Literal("plain"), g),
+                     Quad(BlankNode("import4b1"), p, BlankNode("import4b0"), BlankNode("import4b2")),
+                     Quad(b, p, Literal("no graph"), own)]

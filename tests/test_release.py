@@ -396,6 +396,23 @@ def _read(store, path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def _opened_store(_, build: Path):
+    return open_store(build)
+
+
+def _store_once_written(_, build: Path, written: Path):
+    """The store of ``build``, once another task has written ``written`` (within a minute)."""
+    deadline = time.monotonic() + 60
+    while not written.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert written.exists(), "the task that reads no store did not run while the store was written"
+    return open_store(build)
+
+
+def _failing(store, problems: list) -> None:
+    raise curation.DataError(problems)
+
+
 @pytest.mark.parametrize("processes", [1, 2])
 def test_a_release_task_starts_once_the_tasks_whose_files_it_reads_have_ended(fixture_build, tmp_path, processes):
     """As the list index reads the page index, the timeline and the network, by one process or by several."""
@@ -404,5 +421,46 @@ def test_a_release_task_starts_once_the_tasks_whose_files_it_reads_have_ended(fi
              release.Task("reader", "a task that reads both", partial(_read, path=slow), after=("slow", "quick")),
              release.Task("quick", "a quick task", partial(_written_after, path=quick, seconds=0.0))]
     store_dir = layout.resolve(fixture_build).path / layout.STORE_DIR
-    found = release._run_tasks(tasks, open_store(fixture_build), store_dir, processes, release.Progress(False))
+    store = release.Task("store", "the store", partial(_opened_store, build=fixture_build))
+    found = release._run_tasks(tasks, store, store_dir, processes, release.Progress(False))
+    assert len(found.pop("store")) > 0
     assert found == {"slow": "slow", "reader": "written", "quick": "quick"}
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_release_tasks_that_read_no_store_run_while_the_store_is_written(fixture_build, tmp_path, processes):
+    """The dumps are written from the sorted statements while the store is loaded (which keeps one core busy): the
+    store here is written only once such a task has run, and the task that reads it after."""
+    dumped = tmp_path / "dumped"
+    tasks = [release.Task("reader", "a task that reads the store", _read_store_size),
+             release.Task("dump", "a task that reads no store", partial(_written_after, path=dumped, seconds=0.0),
+                          reads_store=False)]
+    store = release.Task("store", "the store", partial(_store_once_written, build=fixture_build, written=dumped))
+    store_dir = layout.resolve(fixture_build).path / layout.STORE_DIR
+    found = release._run_tasks(tasks, store, store_dir, processes, release.Progress(False))
+    assert found["dump"] == "dumped" and found["reader"] > 0
+
+
+def _read_store_size(store) -> int:
+    return len(store)
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_failing_release_task_ends_the_run_with_its_error_and_later_tasks_never_start(fixture_build, tmp_path,
+                                                                                         processes):
+    """As an import that breaks a shape fails a build: its error comes back whole (file, line and field) from the
+    process that found it, and the tasks still waiting are not begun."""
+    never = tmp_path / "never"
+    problems = [curation.Problem("import.nq", 3, "<x> sol:status", "exactly one status")]
+    tasks = [release.Task("checks", "a check that fails", partial(_failing, problems=problems)),
+             release.Task("other", "a task that runs beside it", partial(_written_after, path=tmp_path / "o",
+                                                                        seconds=0.5)),
+             release.Task("later", "a task after both", partial(_written_after, path=never, seconds=0.0),
+                          after=("checks", "other"))]
+    store = release.Task("store", "the store", partial(_opened_store, build=fixture_build))
+    store_dir = layout.resolve(fixture_build).path / layout.STORE_DIR
+    with pytest.raises(curation.DataError) as caught:
+        release._run_tasks(tasks, store, store_dir, processes, release.Progress(False))
+    assert caught.value.problems == problems
+    assert (caught.value.file, caught.value.line, caught.value.field) == ("import.nq", 3, "<x> sol:status")
+    assert not never.exists()

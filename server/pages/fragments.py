@@ -9,7 +9,7 @@ Templates call them as globals:
 - any value: ``value`` and ``values``, ``quote``, ``claim_badge``, ``status``, ``pager_nav`` (a page has a dozen lists);
 - allegations: ``allegation_blocks`` (with ``stance_columns`` and ``attribution_items``), ``allegation_list``,
   ``claim_blocks`` (an actor's own), ``blanket_statements`` and ``dossier_allegations``;
-- an actor's page: ``counterpart_table`` (a hub's counts 150 counterparts), ``event_list`` (and lists 50 events),
+- an actor's page: ``co_accused_list`` and ``counterpart_table`` (a hub's counts 150 counterparts), ``event_list`` (and lists 50 events),
   ``neighbour_list`` (its network, relation by relation), ``timeline_latest`` (its timeline section).
 
 The list views write their rows with ``network_row`` (a relation) and ``timeline_entry`` (an event or status
@@ -87,6 +87,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(stance_columns)
     app.add_template_global(attribution_items)
     app.add_template_global(dossier_allegations)
+    app.add_template_global(co_accused_list)
     app.add_template_global(counterpart_table)
     app.add_template_global(event_list)
     app.add_template_global(neighbour_list)
@@ -267,6 +268,14 @@ def dossier_voice_items(rows, empty: str, source_by_iri: dict, source_number: di
         parts.append(f'</p>\n  <p class="record-iri">Record: <a href="{escaped(row.attribution.href)}">'
                      f"{escaped(row.attribution.iri)}</a></p>\n</li>")
     return "".join(parts)
+
+
+def co_accused_list(items) -> Markup:
+    """Those accused with an actor (server.pages.counterparts.Counterpart), each with how many allegations they
+    share."""
+    rows = "".join(f'      <li>{link(item.actor)} <span class="muted">{escaped(counted(item.allegations["shared"], "allegation"))}'
+                   " in common</span></li>\n" for item in items)
+    return Markup(f'<ul class="co-accused">\n{rows}    </ul>')
 
 
 def counterpart_table(items, caption: str, who: str) -> Markup:

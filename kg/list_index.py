@@ -402,21 +402,36 @@ class FacetArrays:
     def __init__(self, arrays: dict[str, numpy.ndarray]):
         self.arrays = arrays
         self.voice_offsets = arrays["voice stance offsets"]  # the same for every facet of the voices
+        self.allegations = len(self.voice_offsets) - 1
         # Each voice's allegation, for counting it once per allegation.
-        self.voice_allegation = numpy.repeat(numpy.arange(len(self.voice_offsets) - 1, dtype=numpy.int64),
+        self.voice_allegation = numpy.repeat(numpy.arange(self.allegations, dtype=numpy.int64),
                                              numpy.diff(self.voice_offsets))
         self.terms = len(arrays["status allegations offsets"]) - 1  # every facet's arrays number every term
+        self.pairs = {name: _pairs(self.voice_allegation, arrays[f"voice {name}"]) for name in VOICE_FACETS}
 
     def having(self, name: str, terms: Iterable[int]) -> numpy.ndarray:
         """The allegations with any of ``terms`` of facet ``name`` (of a facet of the voices: on any voice), in order."""
         offsets, numbers = self.arrays[f"{name} allegations offsets"], self.arrays[f"{name} allegations"]
         found = [numbers[offsets[term]:offsets[term + 1]].astype(numpy.int64) for term in terms]
-        return found[0] if len(found) == 1 else _distinct(numpy.concatenate(found))
+        return found[0] if len(found) == 1 else self.each_once(numpy.concatenate(found))
+
+    def each_once(self, numbers: numpy.ndarray) -> numpy.ndarray:
+        """The allegations ``numbers`` (with repeats, in any order) in order, each once: marked in an array of every
+        allegation, in time linear in both (sorting them took most of the time a view of two values took)."""
+        marked = numpy.zeros(self.allegations, dtype=bool)
+        marked[numbers] = True
+        return numpy.flatnonzero(marked)
+
+    def among(self, numbers: numpy.ndarray, others: numpy.ndarray) -> numpy.ndarray:
+        """Those of the allegations ``numbers`` (in order, each once) that are among ``others``, in order."""
+        marked = numpy.zeros(self.allegations, dtype=bool)
+        marked[others] = True
+        return numbers[marked[numbers]]
 
     def with_voice(self, numbers: numpy.ndarray, chosen: dict[str, Iterable[int]], since: str | None = None,
                    until: str | None = None) -> numpy.ndarray:
         """Those of the allegations ``numbers`` with a voice that matches (see ``voice_counts``), in order."""
-        return _distinct(self.voice_allegation[self._voices(numbers, chosen, since, until)])
+        return self.each_once(self.voice_allegation[self.matching_voices(numbers, chosen, since, until)])
 
     def counts(self, numbers: numpy.ndarray, name: str, stance: int | None = None) -> numpy.ndarray:
         """How many of the allegations ``numbers`` (sorted, each once) have each value of facet ``name``: of a facet of
@@ -431,10 +446,16 @@ class FacetArrays:
         of the voices that has one of the values ``chosen`` of each other facet of the voices, and a source date in
         the range: the last day it may mean on or after ``since``, its first on or before ``until`` (as the list
         index's ``voices`` are matched)."""
-        voices = self._voices(numbers, chosen, since, until)
-        # Several voices of an allegation may have the same value: it counts once.
-        pairs = _distinct(self.voice_allegation[voices] << 32 | self.arrays[f"voice {name}"][voices])
-        return self._tally(pairs & 0xFFFFFFFF)
+        return self.counts_of_voices(self.matching_voices(numbers, chosen, since, until), name)
+
+    def counts_of_voices(self, voices: numpy.ndarray, name: str) -> numpy.ndarray:
+        """How many allegations have one of the ``voices`` (places in the voice arrays) with each value of facet
+        ``name`` of the voices."""
+        # Several voices of an allegation may have the same value: it counts once, as the pair they share.
+        pair_of_voice, value_of_pair = self.pairs[name]
+        marked = numpy.zeros(len(value_of_pair), dtype=bool)
+        marked[pair_of_voice[voices]] = True
+        return self._tally(value_of_pair[marked])
 
     def _marked(self, terms: list[int]) -> numpy.ndarray:
         """True at each of ``terms``, by term: which values are among them, read in one gather (numpy.isin sorts)."""
@@ -445,8 +466,8 @@ class FacetArrays:
     def _tally(self, terms: numpy.ndarray) -> numpy.ndarray:
         return numpy.bincount(terms, minlength=self.terms)
 
-    def _voices(self, numbers: numpy.ndarray, chosen: dict[str, Iterable[int]], since: str | None,
-                until: str | None) -> numpy.ndarray:
+    def matching_voices(self, numbers: numpy.ndarray, chosen: dict[str, Iterable[int]], since: str | None,
+                        until: str | None) -> numpy.ndarray:
         """The places in the voice arrays of the voices of the allegations ``numbers`` that match (``voice_counts``)."""
         voices = _spans(self.voice_offsets, numbers)
         for other, terms in chosen.items():
@@ -470,10 +491,14 @@ def _spans(offsets: numpy.ndarray, numbers: numpy.ndarray) -> numpy.ndarray:
     return numpy.repeat(starts - ends + lengths, lengths) + numpy.arange(ends[-1] if len(ends) else 0)
 
 
-def _distinct(numbers: numpy.ndarray) -> numpy.ndarray:
-    """``numbers`` in order, each once (numpy.unique hashes them first: several times slower here). Sorted stably:
-    numbers met here come in sorted runs (allegation by allegation, posting list by posting list), which numpy's
-    stable sort merges in a fifth of the time its default sort takes."""
-    numbers = numpy.sort(numbers, kind="stable")
-    return numbers[numpy.concatenate(([True], numbers[1:] != numbers[:-1]))] if len(numbers) else numbers
+def _pairs(voice_allegation: numpy.ndarray, values: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """Each voice's (allegation, value) pair, numbered, and each pair's value: voices of an allegation with the same
+    value share their pair, so that a request counts pairs by marking them, with no sort."""
+    keys = voice_allegation << 32 | values
+    order = numpy.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = numpy.concatenate(([True], ordered[1:] != ordered[:-1])) if len(ordered) else numpy.zeros(0, dtype=bool)
+    pair_of_voice = numpy.empty(len(keys), dtype=numpy.int64)
+    pair_of_voice[order] = numpy.cumsum(starts) - 1
+    return pair_of_voice, ordered[starts] & 0xFFFFFFFF
 

@@ -198,10 +198,15 @@ def _voice_by_voice(chosen: Selection, facet: Facet) -> Tally:
     that match the other facets of the voices and the dates, in the allegations the view keeps."""
     # Only allegations with the values chosen of the other facets of the voices (on any voice) may have such a voice.
     within = _intersection(_allegation_parts(chosen, facet.name) + _allegation_parts(chosen, facet.name, VOICE_FACETS))
-    numbers = numpy.arange(everything()) if within is None else _numbers(within)
     others = {name: terms for name, terms in chosen.chosen.items()
               if name in VOICE_NAMES and name != facet.name and terms}
-    return Tally(_facet_arrays().voice_counts(numbers, facet.name, others, chosen.since, chosen.until))
+    # The facets of the voices of a view of dates alone match the same voices: found once per request.
+    found = g.setdefault("allegation view voices", {})
+    key = (within, tuple(sorted((name, tuple(sorted(terms))) for name, terms in others.items())))
+    if key not in found:
+        numbers = numpy.arange(everything()) if within is None else _numbers(within)
+        found[key] = _facet_arrays().matching_voices(numbers, others, chosen.since, chosen.until)
+    return Tally(_facet_arrays().counts_of_voices(found[key], facet.name))
 
 
 VOICE_NAMES = frozenset(facet.name for facet in VOICE_FACETS)
@@ -364,7 +369,7 @@ def _numbers(within: Kept) -> numpy.ndarray:
         for part in sorted(within.parts, key=lambda part: part.size):  # the voices' part (size unknown) last
             if part.facet is not None:
                 found = arrays.having(part.facet, part.terms)
-                numbers = found if numbers is None else numpy.intersect1d(numbers, found, assume_unique=True)
+                numbers = found if numbers is None else arrays.among(numbers, found)
             else:
                 numbers = arrays.with_voice(numpy.arange(everything()) if numbers is None else numbers,
                                             dict(part.voice), part.since, part.until)

@@ -408,6 +408,12 @@ class FacetArrays:
                                              numpy.diff(self.voice_offsets))
         self.terms = len(arrays["status allegations offsets"]) - 1  # every facet's arrays number every term
         self.pairs = {name: _pairs(self.voice_allegation, arrays[f"voice {name}"]) for name in VOICE_FACETS}
+        # Each allegation's latest last day of a voice's source, and earliest first day (no date: 0 for the one, never
+        # for the other): the allegations with a voice since or until a day, with no other facet of the voices chosen.
+        dates = arrays["voice date"]
+        self.latest_end = _by_allegation(numpy.maximum, arrays["voice date_end"], self.voice_offsets, 0)
+        self.earliest_start = _by_allegation(numpy.minimum, numpy.where(dates == 0, NEVER, dates), self.voice_offsets,
+                                             NEVER)
 
     def having(self, name: str, terms: Iterable[int]) -> numpy.ndarray:
         """The allegations with any of ``terms`` of facet ``name`` (of a facet of the voices: on any voice), in order."""
@@ -422,6 +428,12 @@ class FacetArrays:
         marked[numbers] = True
         return numpy.flatnonzero(marked)
 
+    def left_out(self, numbers: numpy.ndarray) -> numpy.ndarray:
+        """Every allegation but ``numbers``, in order."""
+        marked = numpy.ones(self.allegations, dtype=bool)
+        marked[numbers] = False
+        return numpy.flatnonzero(marked)
+
     def among(self, numbers: numpy.ndarray, others: numpy.ndarray) -> numpy.ndarray:
         """Those of the allegations ``numbers`` (in order, each once) that are among ``others``, in order."""
         marked = numpy.zeros(self.allegations, dtype=bool)
@@ -431,6 +443,10 @@ class FacetArrays:
     def with_voice(self, numbers: numpy.ndarray, chosen: dict[str, Iterable[int]], since: str | None = None,
                    until: str | None = None) -> numpy.ndarray:
         """Those of the allegations ``numbers`` with a voice that matches (see ``voice_counts``), in order."""
+        if not chosen and since is not None and until is None:
+            return numbers[self.latest_end[numbers] >= day_number(since)]
+        if not chosen and until is not None and since is None:
+            return numbers[self.earliest_start[numbers] <= day_number(until)]
         return self.each_once(self.voice_allegation[self.matching_voices(numbers, chosen, since, until)])
 
     def counts(self, numbers: numpy.ndarray, name: str, stance: int | None = None) -> numpy.ndarray:
@@ -489,6 +505,19 @@ def _spans(offsets: numpy.ndarray, numbers: numpy.ndarray) -> numpy.ndarray:
     lengths = offsets[numbers + 1] - starts
     ends = numpy.cumsum(lengths)
     return numpy.repeat(starts - ends + lengths, lengths) + numpy.arange(ends[-1] if len(ends) else 0)
+
+
+NEVER = 99999999  # after any day_number
+
+
+def _by_allegation(reduce: numpy.ufunc, values: numpy.ndarray, offsets: numpy.ndarray, none: int) -> numpy.ndarray:
+    """``reduce`` (numpy.maximum, numpy.minimum) of the values of each allegation, whose values begin at ``offsets``;
+    ``none`` for an allegation with none."""
+    found = numpy.full(len(offsets) - 1, none, dtype=numpy.int64)
+    has = numpy.flatnonzero(numpy.diff(offsets) > 0)
+    if len(has):
+        found[has] = reduce.reduceat(values.astype(numpy.int64), offsets[has].astype(numpy.int64))
+    return found
 
 
 def _pairs(voice_allegation: numpy.ndarray, values: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:

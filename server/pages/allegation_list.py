@@ -159,7 +159,7 @@ def tallies(chosen: Selection) -> dict[str, Tally]:
         numbers = _numbers(within)
         fewer = 2 * len(numbers) <= size
         if not fewer:  # the allegations left out (allegations are numbered from 0)
-            numbers = numpy.setdiff1d(numpy.arange(size), numbers, assume_unique=True)
+            numbers = arrays.left_out(numbers)
         for facet, stance in counted:
             counts = arrays.counts(numbers, facet.name, None if stance == NO_STANCE else stance)
             found[facet.name] = Tally(counts if fewer else _totals(facet.name, stance).counts - counts)

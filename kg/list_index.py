@@ -513,7 +513,7 @@ NEVER = 99999999  # after any day_number
 def _by_allegation(reduce: numpy.ufunc, values: numpy.ndarray, offsets: numpy.ndarray, none: int) -> numpy.ndarray:
     """``reduce`` (numpy.maximum, numpy.minimum) of the values of each allegation, whose values begin at ``offsets``;
     ``none`` for an allegation with none."""
-    found = numpy.full(len(offsets) - 1, none, dtype=numpy.int64)
+    found = numpy.full(len(offsets) - 1, none, dtype=numpy.int32)
     has = numpy.flatnonzero(numpy.diff(offsets) > 0)
     if len(has):
         found[has] = reduce.reduceat(values.astype(numpy.int64), offsets[has].astype(numpy.int64))
@@ -527,7 +527,7 @@ def _pairs(voice_allegation: numpy.ndarray, values: numpy.ndarray) -> tuple[nump
     order = numpy.argsort(keys, kind="stable")
     ordered = keys[order]
     starts = numpy.concatenate(([True], ordered[1:] != ordered[:-1])) if len(ordered) else numpy.zeros(0, dtype=bool)
-    pair_of_voice = numpy.empty(len(keys), dtype=numpy.int64)
+    pair_of_voice = numpy.empty(len(keys), dtype=numpy.int32)  # every worker holds these: half the bytes of int64
     pair_of_voice[order] = numpy.cumsum(starts) - 1
-    return pair_of_voice, ordered[starts] & 0xFFFFFFFF
+    return pair_of_voice, (ordered[starts] & 0xFFFFFFFF).astype(numpy.int32)
 

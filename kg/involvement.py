@@ -151,21 +151,24 @@ def counterparts(this: str, entries: Iterable) -> tuple[dict[str, dict[str, int]
 ALLEGATION_LISTS = {"accused": "accused", "involved": "involves", "at": "places"}
 
 
-def involvement_lists(entries: list, names: dict[str, str], positions: dict[str, int]) -> dict[str, dict[str, list]]:
+def involvement_lists(entries: list, names: dict[str, str], positions: dict[str, int],
+                      labels: dict[str, str]) -> dict[str, dict[str, list]]:
     """The lists of every actor or place that allegations name (``entries``: every allegation, in IRI order;
-    ``names``: each actor's name; ``positions``: reading_positions of ``entries``), by its IRI then the list's
-    name, each in page order; only lists with items, only IRIs with lists:
+    ``names``: each actor's name; ``positions``: reading_positions of ``entries``; ``labels``: each IRI's label as
+    pages show it, if it has one), by its IRI then the list's name, each in page order; only lists with items,
+    only IRIs with lists:
 
     - "accused", "involved", "at": the allegations that accuse it, involve it, are about it as a place (IRIs);
     - "claims": the allegations it speaks to in words of its own (own_claims);
     - "statements": its page's blanket statements, each [claimant, stance, quote, translation, source, how
       many allegations it covers], and "statement-<n>" the [allegation, attribution]s the n-th covers;
-    - "co-accused", "voices", "concerned": counterparts, each [actor, {its counts}] (see counterparts, voices);
+    - "co-accused", "voices", "concerned": counterparts, each [actor, {its counts}, its label] (see counterparts,
+      voices): a hub's page shows 150, whose labels it would otherwise look up one by one;
     - "speaks-to": the allegations it speaks to without being accused in them, and "sources": the sources of
       the attributions its page shows (IRI order), which its dossier (server.pages.dossier) counts and pages.
     """
     with _collector_paused():
-        return _involvement_lists(entries, names, positions)
+        return _involvement_lists(entries, names, positions, labels)
 
 
 @contextmanager
@@ -181,7 +184,8 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _involvement_lists(entries: list, names: dict[str, str], position: dict[str, int]) -> dict[str, dict[str, list]]:
+def _involvement_lists(entries: list, names: dict[str, str], position: dict[str, int],
+                       labels: dict[str, str]) -> dict[str, dict[str, list]]:
     def order(said: Said) -> int:  # as said_order
         return position[said.allegation]
 
@@ -218,6 +222,7 @@ def _involvement_lists(entries: list, names: dict[str, str], position: dict[str,
         for actor in {*co_accused, *spoken, *concerned}.difference(keys):
             keys[actor] = name_key(actor, names.get(actor))
         for name, counted in (("co-accused", co_accused), ("voices", spoken), ("concerned", concerned)):
-            lists[name] = [list(item) for item in ranked(counted.items(), keys)]
+            lists[name] = [[actor, counts, labels.get(actor) or ids.last_segment(actor)]
+                           for actor, counts in ranked(counted.items(), keys)]
     with_items = {this: {name: items for name, items in lists.items() if items} for this, lists in found.items()}
     return {this: lists for this, lists in with_items.items() if lists}

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from pyoxigraph import Literal, NamedNode, Store
 
+from kg import ids
 from kg.history import STATUS_NAMES, STATUS_ORDER
 from kg.involvement import involvement_lists, reading_positions
 from kg.search import folded
@@ -39,7 +40,9 @@ ATTRIBUTION_PROPERTIES = {"allegation": SOL.allegation, "claimant": SOL.claimant
 ALLEGATION_FACETS = {"status": SOL.status, "type": SOL.allegationType, "accused": SOL.accused, "involves": SOL.involves,
                      "places": SOL.place}
 _CHUNK = 500  # keys per lookup: SQLite bounds the parameters of one statement
-LIST_CHUNK = 100  # the items of a list kept with the resource's other lists; the rest in chunks of as many
+# The items of a list kept with the resource's other lists, the rest in chunks of as many: a page's worth (the
+# server's PAGE_SIZE), since a hub's page reads every list's head to show ten or fifty of each.
+LIST_CHUNK = 50
 # The lists of resources linked to a resource by a property of theirs (?item property ?this), as pages
 # show them: the list's name -> its properties, and the class its items must have (None: any).
 LINKED_LISTS = {
@@ -218,7 +221,7 @@ def write(store: Store, path: Path) -> dict:
             CREATE TABLE lists(iri TEXT PRIMARY KEY, lists TEXT) WITHOUT ROWID;
             CREATE TABLE list_chunks(iri TEXT, list TEXT, chunk INTEGER, items TEXT,
                                      PRIMARY KEY (iri, list, chunk)) WITHOUT ROWID;
-            CREATE TABLE events(iri TEXT PRIMARY KEY, date TEXT, type TEXT) WITHOUT ROWID;
+            CREATE TABLE events(iri TEXT PRIMARY KEY, date TEXT, type TEXT, label TEXT) WITHOUT ROWID;
             CREATE TABLE courses(allegation TEXT PRIMARY KEY, course TEXT) WITHOUT ROWID;
             CREATE TABLE graphs(iri TEXT PRIMARY KEY, triples INTEGER) WITHOUT ROWID;
             CREATE TABLE documents(iri TEXT PRIMARY KEY, fields TEXT) WITHOUT ROWID;
@@ -226,7 +229,9 @@ def write(store: Store, path: Path) -> dict:
         index.executemany("INSERT INTO labels VALUES (?, ?, ?)", [(iri, *labels[iri]) for iri in sorted(labels)])
         index.executemany("INSERT INTO allegations VALUES (?, ?)", [(entry.iri, _dumped(entry)) for entry in entries])
         _insert_lists(index, "lists", "list_chunks", lists)
-        index.executemany("INSERT INTO events VALUES (?, ?, ?)", sorted((iri, *found) for iri, found in events.items()))
+        # With its label: a list of events links each, and its page would otherwise look them up one by one.
+        index.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", sorted(
+            (iri, *found, labels[iri][0] if iri in labels else ids.last_segment(iri)) for iri, found in events.items()))
         index.executemany("INSERT INTO courses VALUES (?, ?)",
                           sorted((allegation, _json(course)) for allegation, course in courses(read_property).items()))
         index.executemany("INSERT INTO graphs VALUES (?, ?)", sorted(graph_sizes.items()))
@@ -290,7 +295,7 @@ def write_involvement(index: sqlite3.Connection, entries: list[Entry], labels: d
                                         PRIMARY KEY (iri, list, chunk)) WITHOUT ROWID;
     """)
     names = {iri: name for iri, (_, name) in labels.items() if name is not None}
-    found = involvement_lists(entries, names, positions)
+    found = involvement_lists(entries, names, positions, {iri: label for iri, (label, _) in labels.items()})
     _insert_lists(index, "involvement", "involvement_chunks", found)
     return len(found)
 
@@ -488,9 +493,10 @@ class PageIndex(ReadOnlyIndex):
         about = (Lists(self, iri, {name: json.loads(head)}) for iri, head in found if head is not None)
         return {lists.iri: lists.whole(name) for lists in about}
 
-    def events(self, iris: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
-        """The date and type of each of the events ``iris``."""
-        return {iri: (date, kind) for iri, date, kind in self._by_key("SELECT iri, date, type FROM events", list(iris))}
+    def events(self, iris: Iterable[str]) -> dict[str, tuple[str | None, str | None, str]]:
+        """The date, type and label of each of the events ``iris``."""
+        return {iri: (date, kind, label)
+                for iri, date, kind, label in self._by_key("SELECT iri, date, type, label FROM events", list(iris))}
 
     def course(self, allegation: str) -> list[dict]:
         """The status statements about ``allegation`` (see courses)."""

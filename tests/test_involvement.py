@@ -55,9 +55,13 @@ def test_the_allegations_naming_each_actor_or_place_are_those_of_the_store_in_re
 def test_counterparts_are_counted_and_ranked_as_the_page_shows_them(actor_build):
     with index_of(actor_build) as index:
         about = index.involvement_of(HUB)
-        names = index.names([actor for name in ("co-accused", "concerned") for actor, _ in about.whole(name)])
-        co_accused = [(names[actor], counts) for actor, counts in about.whole("co-accused")]
-        concerned = {names[actor]: counts for actor, counts in about.whole("concerned")}
+        listed = [item for name in ("co-accused", "voices", "concerned") for item in about.whole(name)]
+        names = index.names([actor for actor, _, _ in listed])
+        labels = index.labels([actor for actor, _, _ in listed])
+        co_accused = [(names[actor], counts) for actor, counts, _ in about.whole("co-accused")]
+        concerned = {names[actor]: counts for actor, counts, _ in about.whole("concerned")}
+    assert listed and all(label == labels.get(actor, actor.rsplit("/", 1)[-1]) for actor, _, label in listed), \
+        "each counterpart with the label its link shows"
     assert co_accused == [(name, {"shared": count}) for name, count in CO_ACCUSED.items()]
     assert concerned == {name: {stance: count for stance, count in zip(("asserts", "denies", "disputes"), counts)
                                 if count} for name, counts in CONCERNED.items()}

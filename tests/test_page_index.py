@@ -129,7 +129,9 @@ def test_events_courses_and_primary_documents_are_those_of_the_store(any_build):
     for row in run_query(store, "SELECT ?s ?o WHERE { ?s sol:reproduces|sol:reportsOn ?o }"):
         originals.setdefault(row["s"].value, set()).add(row["o"].value)
     with index_of(any_build) as index:
-        assert index.events(events) == events
+        labels = index.labels(events)
+        assert index.events(events) == {iri: (*found, labels.get(iri, iri.rsplit("/", 1)[-1]))
+                                        for iri, found in events.items()}
         assert {allegation: {row["statement"] for row in index.course(allegation)} for allegation in statements} \
             == statements
         assert {iri: set(found) for iri, found in index.lists_of(originals, "originals").items()} == originals

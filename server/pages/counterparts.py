@@ -32,12 +32,13 @@ def indexed_counterparts(about: Lists) -> dict:
     """A page each of ``co_accused``, ``voices`` (those who take a stance on the allegations against the actor)
     and ``concerned`` (those accused in the allegations the actor takes a stance on), the most allegations
     first, with their pagers, from the actor's lists in the build's page index (``about``)."""
-    refer = request_labels().ref
+    labels = request_labels()
     context = {}
     for name, indexed in LISTS.items():
         pager = Pager.of(name, about.size(indexed))
-        context[name] = [Counterpart(refer(actor), counts)
-                         for actor, counts in about.window(indexed, pager.start, pager.size)]
+        window = about.window(indexed, pager.start, pager.size)
+        labels.remember({actor: label for actor, _, label in window})  # the build wrote them with the list
+        context[name] = [Counterpart(labels.ref(actor), counts) for actor, counts, _ in window]
         context[f"{name}_pager"] = pager
     return context
 

@@ -130,7 +130,9 @@ def paged_events(lists: dict[str, str], this: str | None, indexed: dict[str, str
             pager = Pager.of(name, about.size(indexed[name]))
             windows[name] = (about.window(indexed[name], pager.start, pager.size), pager)
         found = about.index.events({iri for shown, _ in windows.values() for iri in shown})
-        refer = request_labels().ref
+        labels = request_labels()
+        labels.remember({iri: label for iri, (_, _, label) in found.items()})
+        refer = labels.ref
         return {name: ([Row(event=refer(iri), date=found[iri][0], type=found[iri][1] and refer(found[iri][1]))
                         for iri in shown], pager) for name, (shown, pager) in windows.items()}
 

@@ -42,6 +42,11 @@ class Labels:
         if iri not in self.known:
             self.waiting.add(iri)
 
+    def remember(self, found: dict[str, str]) -> None:
+        """Labels read with what a page shows (the build wrote them beside it): not looked up again."""
+        self.known.update(found)
+        self.waiting.difference_update(found)
+
     def of(self, iri: str) -> str:
         if iri not in self.known:
             self.waiting.add(iri)

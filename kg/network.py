@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,11 +94,20 @@ NODE_ATTRIBUTES = ("label", "kind")
 # the network's build time.
 
 
+# The exports escape millions of values, few of which hold anything to escape: one search each finds those.
+_TEXT_SPECIALS = re.compile("[&<>]")
+_ATTRIBUTE_SPECIALS = re.compile('[&<>"\r\n\t]')
+
+
 def _escaped_text(text: str) -> str:
+    if _TEXT_SPECIALS.search(text) is None:
+        return text
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _escaped_attribute(value: str) -> str:
+    if _ATTRIBUTE_SPECIALS.search(value) is None:
+        return value
     return (_escaped_text(value).replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;")
             .replace("\t", "&#09;"))
 

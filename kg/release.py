@@ -377,29 +377,31 @@ def _run_tasks(tasks: list[Task], store: Task, store_dir: Path, processes: int, 
     afresh: the engine's threads do not survive a fork), each process given the first task whose ``after`` have
     ended when it is free. The first task that fails ends the run: those not begun never are."""
     early = [task for task in tasks if not task.reads_store]
+    later = [task for task in tasks if task.reads_store]
     if processes <= 1:
         results = {task.key: _timed(task.write, None) for task in early}
         results[store.key] = _timed(store.write, None)
-        results |= {task.key: _timed(task.write, results[store.key][0]) for task in tasks if task.reads_store}
+        results |= {task.key: _timed(task.write, results[store.key][0]) for task in later}
     else:
         with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
             try:
-                results = _scheduled(pool, tasks, store, str(store_dir), processes)
+                results = _scheduled(pool, early, store, later, str(store_dir), processes)
             except BaseException:
                 pool.shutdown(cancel_futures=True)
                 raise
-    for task in (*early, store, *(task for task in tasks if task.reads_store)):
+    for task in (*early, store, *later):
         report.took(task.what, *results[task.key][1:])
     return {task.key: results[task.key][0] for task in (store, *tasks)}
 
 
-def _scheduled(pool: ProcessPoolExecutor, tasks: list[Task], store: Task, store_dir: str,
+def _scheduled(pool: ProcessPoolExecutor, early: list[Task], store: Task, later: list[Task], store_dir: str,
                processes: int) -> dict[str, tuple[object, float, float]]:
-    """_run_tasks by the ``processes`` processes of ``pool``: what each task returned, and its times."""
+    """_run_tasks by the ``processes`` processes of ``pool``: ``early`` (reading no store) while ``store`` is written
+    here, then ``later``; what each task returned, and its times."""
     results = {}
-    running = {pool.submit(_timed, task.write, None): task.key for task in tasks if not task.reads_store}
+    running = {pool.submit(_timed, task.write, None): task.key for task in early}
     results[store.key] = _timed(store.write, None)
-    waiting = [task for task in tasks if task.reads_store]
+    waiting = list(later)
     while waiting or running:
         while len(running) < processes and (ready := next(
                 (task for task in waiting if all(key in results for key in task.after)), None)):

@@ -66,8 +66,10 @@ SCHEMATA = {
     "Sanction": {"entity"},
     "Membership": {"member", "organization"},
 }
-KIND_SCHEMATA = {SOL.Person.value: "Person", SOL.Organization.value: "Organization", SOL.Group.value: "LegalEntity"}
-STANCE_ROLES = {SOL.Asserts.value: "accused by", SOL.Denies.value: "denies allegation by",
+# Read once: the loops below compare with them by the thousand, and each SOL attribute costs microseconds.
+ASSERTS, CHARGED, PERSON = SOL.Asserts.value, SOL.Charged.value, SOL.Person.value
+KIND_SCHEMATA = {PERSON: "Person", SOL.Organization.value: "Organization", SOL.Group.value: "LegalEntity"}
+STANCE_ROLES = {ASSERTS: "accused by", SOL.Denies.value: "denies allegation by",
                 SOL.Disputes.value: "disputes allegation by"}
 # The steps of a criminal case (a CourtCaseParty each) and of a sanction (a Sanction each).
 COURT_STEPS = tuple(SOL[name] for name in ("Charged", "Arrested", "Extradited", "PleadedNotGuilty", "PleadedGuilty",
@@ -97,9 +99,12 @@ def _hashed_id(kind: str, *parts: str) -> str:
 
 def _entity(entity_id: str, schema: str, properties: dict[str, Iterable[str | None]]) -> Entity:
     """An entity with each property's values deduplicated and sorted, empty ones left out; checked."""
-    cleaned = {name: sorted({value for value in values if value}) for name, values in properties.items()}
-    entity = {"id": entity_id, "schema": schema,
-              "properties": {name: values for name, values in sorted(cleaned.items()) if values}}
+    kept = {}
+    for name in sorted(properties):
+        values = {value for value in properties[name] if value}
+        if values:
+            kept[name] = sorted(values)
+    entity = {"id": entity_id, "schema": schema, "properties": kept}
     check(entity)
     return entity
 
@@ -109,8 +114,8 @@ def check(entity: Entity) -> None:
     required = SCHEMATA.get(entity["schema"])
     if required is None:
         raise InvalidEntity(f"{entity['id']}: schema {entity['schema']!r} is not one the export uses")
-    missing = sorted(required - entity["properties"].keys())
-    if missing:
+    if not entity["properties"].keys() >= required:
+        missing = sorted(required - entity["properties"].keys())
         raise InvalidEntity(f"{entity['id']}: a {entity['schema']} needs {', '.join(missing)}")
 
 
@@ -127,19 +132,27 @@ def _quoted(quote: str | None, translation: str | None) -> str | None:
 def _accusations(store: Store) -> list[Entity]:
     """An UnknownLink for each asserting attribution and accused, and for each denying or disputing
     attribution and actor asserting the same allegation."""
+    allegations: dict[str, tuple[str, set[str]]] = {}  # allegation -> its label and accused
+    for row in named_query_values(store, "ftm-allegations"):
+        allegations.setdefault(row["allegation"], (row["label"], set()))[1].add(row["accused"])
     records: dict[str, dict] = {}
     asserters: dict[str, set[str]] = defaultdict(set)
     for row in named_query_values(store, "ftm-attributions"):
-        record = records.setdefault(row["attribution"], {
-            "allegation": row["allegation"], "claimant": row["claimant"], "stance": row["stance"], "accused": set(),
-            "provenance": _provenance(row, "attribution", [_quoted(row.get("quote"), row.get("translation"))])})
-        record["accused"].add(row["accused"])
+        if row["allegation"] not in allegations:  # an allegation without a label or accused gives no link
+            continue
+        record = records.get(row["attribution"])
+        if record is None:
+            label, accused = allegations[row["allegation"]]
+            record = records[row["attribution"]] = {
+                "allegation": row["allegation"], "claimant": row["claimant"], "stance": row["stance"],
+                "accused": accused, "provenance": _provenance(row, "attribution", label, [
+                    _quoted(row.get("quote"), row.get("translation"))])}
         record["provenance"]["publisher"].add(row.get("publisher"))
-        if row["stance"] == SOL.Asserts.value:
+        if row["stance"] == ASSERTS:
             asserters[row["allegation"]].add(row["claimant"])
     links = []
     for iri, record in records.items():
-        if record["stance"] == SOL.Asserts.value:
+        if record["stance"] == ASSERTS:
             pairs = [(accused, record["claimant"]) for accused in record["accused"]]
         else:
             pairs = [(record["claimant"], asserter) for asserter in asserters[record["allegation"]]
@@ -157,16 +170,17 @@ def _statements(store: Store, steps: tuple) -> dict[tuple[str, str], dict]:
     for row in named_query_values(store, "ftm-statuses", status=list(steps)):
         statement = found.setdefault((row["statement"], row["concerns"]), {
             "allegation": row["allegation"], "case": row.get("case"), "step": row["step"], "status": row["status"],
-            "provenance": _provenance(row, "statement", [row.get("detail"), _quoted(row.get("quote"), None)])})
+            "provenance": _provenance(row, "statement", row["label"],
+                                      [row.get("detail"), _quoted(row.get("quote"), None)])})
         statement["provenance"]["publisher"].add(row.get("publisher"))
     return found
 
 
-def _provenance(row: dict[str, str], record: str, description: list[str | None]) -> dict:
-    """What a relationship says of where it comes from: our record ``row[record]``, its allegation's label, the
+def _provenance(row: dict[str, str], record: str, label: str, description: list[str | None]) -> dict:
+    """What a relationship says of where it comes from: our record ``row[record]``, its allegation's ``label``, the
     ``description``, the date, address (or the copy read) and publishers of its source, and when we read it.
     Publishers come one per row: the caller adds each to the set."""
-    return {"recordId": [row[record]], "summary": [row["label"]], "description": description,
+    return {"recordId": [row[record]], "summary": [label], "description": description,
             "date": [row.get("date")], "sourceUrl": [row.get("url") or row.get("seenAt")],
             "retrievedAt": [row.get("readOn")], "publisher": set()}
 
@@ -188,7 +202,7 @@ def _court_cases(store: Store) -> list[Entity]:
 def _court_case(key: tuple[str, str], steps: list[dict]) -> Entity:
     """The CourtCase of an allegation and case name: filed on the earliest charge among its ``steps``."""
     allegation_label = steps[0]["provenance"]["summary"][0]
-    charged = [date for step in steps if step["status"] == SOL.Charged.value for date in step["provenance"]["date"]]
+    charged = [date for step in steps if step["status"] == CHARGED for date in step["provenance"]["date"]]
     return _entity(_hashed_id("case", *key), "CourtCase", {
         "name": [key[1] or f"Case on the allegation: {allegation_label}"], "summary": [allegation_label],
         "fileDate": [min(charged)] if charged else [],
@@ -231,7 +245,7 @@ def _actors(store: Store, sanctions: list[Entity]) -> list[Entity]:
             "wikidataId": qids, "sourceUrl": [iri],
             "country": [COUNTRY_CODES.get(value.removeprefix(WIKIDATA_ENTITY)) for value in found["country"]],
             "topics": ["sanction"] if actor_id(iri) in sanctioned else []}
-        if kind == SOL.Person.value:
+        if kind == PERSON:
             properties["position"] = found["role"]
         schema = "PublicBody" if iri in public_bodies else KIND_SCHEMATA[kind]
         entities.append(_entity(actor_id(iri), schema, properties))

@@ -17,9 +17,7 @@ the allegations against the actor). The graph keeps one attribution per allegati
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from kg import ids
@@ -167,27 +165,8 @@ def involvement_lists(entries: list, names: dict[str, str], positions: dict[str,
     - "speaks-to": the allegations it speaks to without being accused in them, and "sources": the sources of
       the attributions its page shows (IRI order), which its dossier (server.pages.dossier) counts and pages.
     """
-    with _collector_paused():
-        return _involvement_lists(entries, names, positions, labels)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cycle collector paused: the lists are hundreds of thousands of small containers, none in a cycle,
-    and each collection would scan the millions of objects the build holds (2 of 5 s at a million statements)."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
-
-
-def _involvement_lists(entries: list, names: dict[str, str], position: dict[str, int],
-                       labels: dict[str, str]) -> dict[str, dict[str, list]]:
     def order(said: Said) -> int:  # as said_order
-        return position[said.allegation]
+        return positions[said.allegation]
 
     naming: dict[str, list] = {}
     concerning: dict[str, list] = {}  # accused in it, or speaking to it: whose page shows its voices
@@ -202,7 +181,7 @@ def _involvement_lists(entries: list, names: dict[str, str], position: dict[str,
     found: dict[str, dict[str, list]] = {}
     for this, named in naming.items():
         lists = found[this] = {}
-        in_order = sorted(named, key=lambda entry: position[entry.iri])
+        in_order = sorted(named, key=lambda entry: positions[entry.iri])
         for name, column in ALLEGATION_LISTS.items():
             lists[name] = [entry.iri for entry in in_order if this in getattr(entry, column)]
         if this not in concerning:  # a place, or an actor only involved
@@ -211,7 +190,7 @@ def _involvement_lists(entries: list, names: dict[str, str], position: dict[str,
         blanket = blanket_statements(this, shown, order)
         lists["claims"] = own_claims(this, shown, blanket, order)
         lists["speaks-to"] = sorted((entry.iri for entry in concerning[this] if this not in entry.accused),
-                                    key=position.__getitem__)
+                                    key=positions.__getitem__)
         lists["sources"] = sorted({said.source for said in shown})
         lists["statements"] = [[first.claimant, first.stance, first.quote, first.translation, first.source,
                                 len(covered)] for covered in blanket for first in covered[:1]]

@@ -25,6 +25,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from contextlib import closing
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from pyoxigraph import Store
@@ -32,7 +33,7 @@ from pyoxigraph import Store
 from kg import ids
 from kg.search import folded, words_of
 from kg.sqlite_index import ReadOnlyIndex
-from kg.store import run_named_query
+from kg.store import named_query_values
 from kg.vocab import SOL
 
 RECONCILIATION_INDEX = "reconcile.sqlite"
@@ -136,28 +137,29 @@ def prefix_matches(prefix: str, texts) -> bool:
 def _records(store: Store) -> dict[str, dict]:
     """Every actor and place of ``store``: IRI -> its type, name and record, as the index holds them."""
     found: dict[str, dict] = {}
-    for row in run_named_query(store, "reconcile-entities"):
-        entity = found.setdefault(row["entity"].value, {"classes": set(), "fields": defaultdict(set)})
-        entity["classes"].add(row["class"].value)
-        entity["fields"][row["field"].value].add(row["value"].value)
+    for row in named_query_values(store, "reconcile-entities"):
+        entity = found.setdefault(row["entity"], {"classes": set(), "fields": defaultdict(set)})
+        entity["classes"].add(row["class"])
+        entity["fields"][row["field"]].add(row["value"])
     names = {iri: min(entity["fields"]["name"]) if entity["fields"]["name"] else iri.rsplit("/", 1)[-1]
              for iri, entity in found.items()}
-    accused: dict[str, dict[str, str]] = defaultdict(dict)
-    accusers: dict[str, set[str]] = defaultdict(set)
+    accused: dict[str, dict[str, str]] = defaultdict(dict)  # actor -> its allegations -> their status
+    asserters: dict[str, set[str]] = defaultdict(set)  # allegation -> the claimants asserting it
     denied: dict[str, set[str]] = defaultdict(set)
-    for row in run_named_query(store, "reconcile-allegations"):
-        actor, relation, allegation = row["actor"].value, row["relation"].value, row["allegation"].value
+    for row in named_query_values(store, "reconcile-allegations"):
+        relation = row["relation"]
         if relation == "accused":
-            accused[actor][allegation] = row["status"].value if row["status"] is not None else "unknown"
-        elif relation == "accused by":
-            accusers[actor].add(row["other"].value)
+            accused[row["actor"]][row["allegation"]] = row.get("status", "unknown")
+        elif relation == "asserted by":
+            asserters[row["allegation"]].add(row["other"])
         else:
-            denied[actor].add(row["label"].value)
+            denied[row["actor"]].add(row["label"])
     records = {}
     for iri, entity in found.items():
         fields = entity["fields"]
         entity_type = next(_TYPE_OF_CLASS[cls] for cls in sorted(entity["classes"]))
         statuses = Counter(accused[iri].values())
+        accusers = set().union(*(asserters[allegation] for allegation in accused[iri]))
         records[iri] = {
             "id": ids.curie(iri), "type": entity_type.id, "name": names[iri], "iri": iri,
             "description": min(fields["description"], default=None),
@@ -167,15 +169,16 @@ def _records(store: Store) -> dict[str, dict]:
             "countries": sorted(fields["country"]),
             "accused_in": len(accused[iri]),
             "statuses": sorted(statuses, key=lambda status: (-statuses[status], status)),
-            "accused_by": sorted(accusers[iri], key=lambda other: (folded(names.get(other, other)), other)),
+            "accused_by": sorted(accusers, key=lambda other: (folded(names.get(other, other)), other)),
             "denies": sorted(denied[iri], key=folded),
         }
+    curie = cache(ids.curie)  # the same countries and claimants come up in thousands of records
     for record in records.values():  # each country with what a query may name it by
-        record["countries"] = [{"id": ids.curie(country), "name": names.get(country, country),
+        record["countries"] = [{"id": country_id, "name": names.get(country, country),
                                 "wikidata": records[country]["wikidata"] if country in records else []}
-                               for country in record["countries"] if ids.curie(country)]
-        record["accused_by"] = [{"id": ids.curie(other), "name": names.get(other, other)}
-                                for other in record["accused_by"] if ids.curie(other)]
+                               for country in record["countries"] if (country_id := curie(country))]
+        record["accused_by"] = [{"id": other_id, "name": names.get(other, other)}
+                                for other in record["accused_by"] if (other_id := curie(other))]
     return {iri: record for iri, record in records.items() if record["id"]}
 
 

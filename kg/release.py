@@ -19,6 +19,7 @@ returns; ``read_manifest`` and ``kg.store.open_store`` do.
 from __future__ import annotations
 
 import contextlib
+import gc
 import gzip
 import hashlib
 import itertools
@@ -420,9 +421,18 @@ def _timed_on_store(task: Callable, store_dir: str) -> tuple[object, float, floa
 
 
 def _timed(task: Callable, store: Store) -> tuple[object, float, float]:
-    """What ``task(store)`` returns, and the wall and CPU seconds it took."""
+    """What ``task(store)`` returns, and the wall and CPU seconds it took, with the cycle collector paused: a task
+    makes millions of small containers and almost no cycles, and each collection scans everything the process
+    holds (at a million statements the page index took 4.4 s of CPU less without it, the list index 7.8 s, for the
+    same peak memory). It collects again once the task has ended."""
     started, cpu_started = time.monotonic(), time.process_time()
-    result = task(store)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        result = task(store)
+    finally:
+        if collecting:
+            gc.enable()
     return result, time.monotonic() - started, time.process_time() - cpu_started
 
 

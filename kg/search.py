@@ -28,9 +28,10 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 
+import numpy
 from pyoxigraph import Store
 
 from kg.sqlite_index import ReadOnlyIndex
@@ -73,6 +74,8 @@ LABELS = (SKOS.prefLabel.value, RDFS.label.value, DCTERMS.title.value)  # a reso
 FIELDS = {SKOS.altLabel.value: "alias", DCTERMS.description.value: "description", SOL.role.value: "role",
           SOL.quote.value: "quote", SOL.translation.value: "translation"}
 SUMMARY_FIELDS = ("description", "role")
+# The classes and properties above by their local names, as the query search-texts gives them.
+_BY_LOCAL_NAME = {re.split("[#/]", iri)[-1]: iri for iri in (*_KIND_RANK, *LABELS, *FIELDS)}
 
 NAME, TITLE = 0, 1  # the role of a label: tiers 1 + 2 * role (starts with it) and 2 + 2 * role (words of it)
 SUMMARY, QUOTE = 0, 1  # the role of another text: tier 5 + role
@@ -135,17 +138,17 @@ def words_of(text: str) -> list[str]:
 
 def write_index(store: Store, path: Path) -> int:
     """Write the search index of ``store`` to ``path``; return how many texts it holds."""
-    rows = sorted({(item.value, cls.value, prop.value, text.value, text.language or "")
-                   for item, cls, prop, text in run_named_query(store, "search-texts")})
+    rows = sorted({(item.value, _BY_LOCAL_NAME[cls.value], _BY_LOCAL_NAME[prop.value], text.value,
+                    text.language or "") for item, cls, prop, text in run_named_query(store, "search-texts")})
     items = _items(rows)
-    order = sorted(items, key=lambda iri: (items[iri][0], folded(items[iri][2]), iri))
-    numbers = {iri: number for number, iri in enumerate(order, start=1)}
-    labels, texts, vocabulary, counted = [], [], Counter(), Counter()
+    folding = _Folding()
+    order = sorted((rank, folding.folded(label), iri) for iri, (rank, _, label) in items.items())
+    numbers = {iri: number for number, (_, _, iri) in enumerate(order, start=1)}
+    labels, texts, counted = [], [], Counter()
     for iri, cls, prop, text, _ in rows:
-        words = " ".join(words_of(text))
+        words = folding.words(text)
         if not words or items[iri][1] != cls:
             continue  # a resource of two kinds is indexed as its first
-        vocabulary.update(words.split())
         named = KINDS[items[iri][0]].named
         field = ("name" if named else "title") if prop in LABELS else FIELDS[prop]
         if field in ("name", "title", "alias"):
@@ -158,6 +161,7 @@ def write_index(store: Store, path: Path) -> int:
         code = (items[iri][0] << _KIND_SHIFT | min(length, _MAX_LENGTH) << _LENGTH_SHIFT
                 | numbers[iri] << _ITEM_SHIFT | role << _ROLE_SHIFT | counted[iri] - 1)
         table.append((code, words, field, text))
+    vocabulary, starts, held = _held_words(labels, texts)
     with closing(sqlite3.connect(path)) as index:
         index.executescript("""
             CREATE TABLE items(number INTEGER PRIMARY KEY, iri TEXT, kind TEXT, class TEXT, label TEXT);
@@ -167,37 +171,81 @@ def write_index(store: Store, path: Path) -> int:
             CREATE VIRTUAL TABLE vocabulary USING fts5(word, frequency UNINDEXED, tokenize='trigram');
         """)
         index.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?)",
-                          [(numbers[iri], iri, KINDS[items[iri][0]].name, items[iri][1], items[iri][2]) for iri in order])
+                          [(number, iri, KINDS[rank].name, items[iri][1], items[iri][2])
+                           for number, (rank, _, iri) in enumerate(order, start=1)])
         # Rows in the order of their keys: FTS5 writes rows of rising rowids straight into its index, and flushes
         # it to a segment of its own before any other (at a million statements, five times as slow in all).
         index.executemany("INSERT INTO label_words VALUES (?, ?)", sorted((words, code) for code, words, _, _ in labels))
         index.executemany("INSERT INTO labels(rowid, words, field, text) VALUES (?, ?, ?, ?)", sorted(labels))
         index.executemany("INSERT INTO texts(rowid, words, field, text) VALUES (?, ?, ?, ?)", sorted(texts))
-        index.executemany("INSERT INTO vocabulary VALUES (?, ?)", sorted(vocabulary.items()))
+        frequencies = numpy.diff(starts).tolist()  # how many times the texts hold each word
+        index.executemany("INSERT INTO vocabulary VALUES (?, ?)", zip(vocabulary, frequencies))
         index.execute("CREATE TABLE rankings(word TEXT PRIMARY KEY, labelled INTEGER, runs BLOB, matched BLOB)")
-        index.executemany("INSERT INTO rankings VALUES (?, ?, ?, ?)", _common_rankings(labels, texts))
+        index.executemany("INSERT INTO rankings VALUES (?, ?, ?, ?)", _common_rankings(labels, vocabulary, starts, held))
         index.commit()
     return len(labels) + len(texts)
 
 
-def _common_rankings(labels: list[tuple], texts: list[tuple]) -> Iterator[tuple]:
+class _Memo(dict):
+    """``function`` of each key, worked out when first asked."""
+
+    def __init__(self, function: Callable[[str], str]):
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, key: str) -> str:
+        value = self[key] = self.function(key)
+        return value
+
+
+class _Folding:
+    """``folded`` and ``words_of`` for every text of a record, each piece of text between spaces worked out once:
+    the texts repeat the same few thousand pieces, and folding a text costs three times as much as looking up its
+    pieces. Folding changes each character on its own and keeps a space a space, so a text folded is its pieces
+    folded, and its words are theirs."""
+
+    def __init__(self):
+        self.folded_pieces = _Memo(folded)
+        self.words_of_pieces = _Memo(lambda piece: " ".join(WORD.findall(self.folded_pieces[piece])))
+
+    def folded(self, text: str) -> str:
+        return " ".join(map(self.folded_pieces.__getitem__, text.split(" ")))
+
+    def words(self, text: str) -> str:
+        """The words of ``text`` (``words_of``), joined by spaces."""
+        return " ".join(filter(None, map(self.words_of_pieces.__getitem__, text.split(" "))))
+
+
+def _held_words(labels: list[tuple], texts: list[tuple]) -> tuple[list[str], numpy.ndarray, numpy.ndarray]:
+    """(words, starts, held): every word the texts hold, sorted, and the texts holding them, grouped by word: those
+    holding ``words[i]`` are ``held[starts[i]:starts[i + 1]]``, a text once for each time it holds the word, as a
+    query of the word alone ranks it (tier << _TIER_SHIFT | code): tier 1 + 2 * role a label starting with the
+    word, 2 + 2 * role a label holding it further on, 5 + role another text."""
+    indexed = labels + texts
+    indexed_words = [words for _, words, _, _ in indexed]
+    held_words = " ".join(indexed_words).split()
+    counts = numpy.fromiter(map(str.count, indexed_words, repeat(" ")), numpy.int64, len(indexed)) + 1
+    codes = numpy.fromiter((code for code, _, _, _ in indexed), numpy.int64, len(indexed))
+    roles = (codes >> _ROLE_SHIFT) & 3
+    tiers = numpy.concatenate((2 + 2 * roles[:len(labels)], 5 + roles[len(labels):]))
+    values = numpy.repeat(tiers << _TIER_SHIFT | codes, counts)  # each word of each text, in the order of the texts
+    values[(numpy.cumsum(counts) - counts)[:len(labels)]] -= 1 << _TIER_SHIFT  # each label's first word
+    words = sorted(set(held_words))
+    ranks = {word: rank for rank, word in enumerate(words)}
+    word_ranks = numpy.fromiter(map(ranks.__getitem__, held_words), numpy.int64, len(held_words))
+    starts = numpy.concatenate(([0], numpy.cumsum(numpy.bincount(word_ranks, minlength=len(words)))))
+    return words, starts, values[numpy.argsort(word_ranks, kind="stable")]
+
+
+def _common_rankings(labels: list[tuple], words: list[str], starts: numpy.ndarray,
+                     held: numpy.ndarray) -> Iterator[tuple]:
     """(word, labelled, runs, matched) of each indexed word that more than COMMON resources match, in order of words:
-    its ranking as ``SearchIndex.ranking`` ranks a query of that word alone, packed (``Ranking.packed``)."""
-    holding: dict[str, list[int]] = defaultdict(list)  # word -> the texts holding it, each as ranking reads it
-    alone: dict[str, list[int]] = defaultdict(list)  # word -> the labels that are that word alone
-    for code, words, _, _ in labels:
-        role = (code >> _ROLE_SHIFT) & 3
-        first, *others = words.split()
-        holding[first].append((1 + 2 * role) << _TIER_SHIFT | code)  # the label starts with the query
-        for word in set(others) - {first}:
-            holding[word].append((2 + 2 * role) << _TIER_SHIFT | code)
-        if not others:
-            alone[first].append(code)  # tier 0: the label is the query
-    for code, words, _, _ in texts:
-        tier = 5 + ((code >> _ROLE_SHIFT) & 3)
-        for word in set(words.split()):
-            holding[word].append(tier << _TIER_SHIFT | code)
-    words = sorted(holding)
+    its ranking as ``SearchIndex.ranking`` ranks a query of that word alone, packed (``Ranking.packed``). The words
+    and the texts holding them are those of ``_held_words``."""
+    alone: dict[str, list[int]] = defaultdict(list)  # word -> the labels that are that word alone (tier 0)
+    for code, label_words, _, _ in labels:
+        if " " not in label_words:
+            alone[label_words].append(code)
     for start, word in enumerate(words):
         # A word of one or two letters starts half the words: ranking each would double the time the index takes to
         # write. FTS5 matches an ASCII word as words_of reads it; another is ranked when asked, to be sure.
@@ -206,14 +254,14 @@ def _common_rankings(labels: list[tuple], texts: list[tuple]) -> Iterator[tuple]
         stop = start + 1
         while stop < len(words) and words[stop].startswith(word):  # a query word matches the words it starts
             stop += 1
-        if sum(len(holding[other]) for other in words[start:stop]) <= COMMON:
-            continue  # fewer texts, so fewer resources
-        matched = sorted(chain(alone[word], *(holding[other] for other in words[start:stop])), reverse=True)
-        # Each resource's least (set last): its best text. Keyed by the bits of its number, all in C: this is most
-        # of the time the index takes to write.
-        best = dict(zip(map(_ITEM_BITS.__and__, matched), matched))
-        if len(best) > COMMON:
-            yield word, *Ranking.of(sorted(best.values())).packed
+        if starts[stop] - starts[start] <= COMMON:
+            continue  # fewer words held, so fewer texts and resources
+        matched = numpy.concatenate((held[starts[start]:starts[stop]], numpy.array(alone[word], numpy.int64)))
+        matched.sort()
+        # Each resource's first text matched, the least: its best.
+        _, firsts = numpy.unique(matched & _ITEM_BITS, return_index=True)
+        if len(firsts) > COMMON:
+            yield word, *Ranking.of(numpy.sort(matched[firsts]).tolist()).packed
 
 
 def _items(rows) -> dict[str, tuple[int, str, str]]:
@@ -404,7 +452,6 @@ class SearchIndex(ReadOnlyIndex):
                 best.setdefault(code & _ITEM_BITS, code)
                 if len(best) == limit:
                     return list(best.values())
-        return list(best.values())
         return list(best.values())
 
     def closest_word(self, word: str) -> str | None:

@@ -23,15 +23,14 @@ import sqlite3
 import struct
 import unicodedata
 from bisect import bisect_left
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
-from itertools import chain, repeat
+from itertools import chain
 from pathlib import Path
 
-import numpy
 from pyoxigraph import Store
 
 from kg.sqlite_index import ReadOnlyIndex
@@ -138,6 +137,7 @@ def words_of(text: str) -> list[str]:
 
 def write_index(store: Store, path: Path) -> int:
     """Write the search index of ``store`` to ``path``; return how many texts it holds."""
+    from kg import common_words  # here: it imports numpy (see its docstring)
     rows = sorted({(item.value, _BY_LOCAL_NAME[cls.value], _BY_LOCAL_NAME[prop.value], text.value,
                     text.language or "") for item, cls, prop, text in run_named_query(store, "search-texts")})
     items = _items(rows)
@@ -161,7 +161,7 @@ def write_index(store: Store, path: Path) -> int:
         code = (items[iri][0] << _KIND_SHIFT | min(length, _MAX_LENGTH) << _LENGTH_SHIFT
                 | numbers[iri] << _ITEM_SHIFT | role << _ROLE_SHIFT | counted[iri] - 1)
         table.append((code, words, field, text))
-    vocabulary, starts, held = _held_words(labels, texts)
+    vocabulary, starts, held = common_words.held_words(labels, texts)
     with closing(sqlite3.connect(path)) as index:
         index.executescript("""
             CREATE TABLE items(number INTEGER PRIMARY KEY, iri TEXT, kind TEXT, class TEXT, label TEXT);
@@ -178,10 +178,9 @@ def write_index(store: Store, path: Path) -> int:
         index.executemany("INSERT INTO label_words VALUES (?, ?)", sorted((words, code) for code, words, _, _ in labels))
         index.executemany("INSERT INTO labels(rowid, words, field, text) VALUES (?, ?, ?, ?)", sorted(labels))
         index.executemany("INSERT INTO texts(rowid, words, field, text) VALUES (?, ?, ?, ?)", sorted(texts))
-        frequencies = numpy.diff(starts).tolist()  # how many times the texts hold each word
-        index.executemany("INSERT INTO vocabulary VALUES (?, ?)", zip(vocabulary, frequencies))
+        index.executemany("INSERT INTO vocabulary VALUES (?, ?)", zip(vocabulary, common_words.frequencies(starts)))
         index.execute("CREATE TABLE rankings(word TEXT PRIMARY KEY, labelled INTEGER, runs BLOB, matched BLOB)")
-        index.executemany("INSERT INTO rankings VALUES (?, ?, ?, ?)", _common_rankings(labels, vocabulary, starts, held))
+        index.executemany("INSERT INTO rankings VALUES (?, ?, ?, ?)", common_words.rankings(labels, vocabulary, starts, held))
         index.commit()
     return len(labels) + len(texts)
 
@@ -214,54 +213,6 @@ class _Folding:
     def words(self, text: str) -> str:
         """The words of ``text`` (``words_of``), joined by spaces."""
         return " ".join(filter(None, map(self.words_of_pieces.__getitem__, text.split(" "))))
-
-
-def _held_words(labels: list[tuple], texts: list[tuple]) -> tuple[list[str], numpy.ndarray, numpy.ndarray]:
-    """(words, starts, held): every word the texts hold, sorted, and the texts holding them, grouped by word: those
-    holding ``words[i]`` are ``held[starts[i]:starts[i + 1]]``, a text once for each time it holds the word, as a
-    query of the word alone ranks it (tier << _TIER_SHIFT | code): tier 1 + 2 * role a label starting with the
-    word, 2 + 2 * role a label holding it further on, 5 + role another text."""
-    indexed = labels + texts
-    indexed_words = [words for _, words, _, _ in indexed]
-    held_words = " ".join(indexed_words).split()
-    counts = numpy.fromiter(map(str.count, indexed_words, repeat(" ")), numpy.int64, len(indexed)) + 1
-    codes = numpy.fromiter((code for code, _, _, _ in indexed), numpy.int64, len(indexed))
-    roles = (codes >> _ROLE_SHIFT) & 3
-    tiers = numpy.concatenate((2 + 2 * roles[:len(labels)], 5 + roles[len(labels):]))
-    values = numpy.repeat(tiers << _TIER_SHIFT | codes, counts)  # each word of each text, in the order of the texts
-    values[(numpy.cumsum(counts) - counts)[:len(labels)]] -= 1 << _TIER_SHIFT  # each label's first word
-    words = sorted(set(held_words))
-    ranks = {word: rank for rank, word in enumerate(words)}
-    word_ranks = numpy.fromiter(map(ranks.__getitem__, held_words), numpy.int64, len(held_words))
-    starts = numpy.concatenate(([0], numpy.cumsum(numpy.bincount(word_ranks, minlength=len(words)))))
-    return words, starts, values[numpy.argsort(word_ranks, kind="stable")]
-
-
-def _common_rankings(labels: list[tuple], words: list[str], starts: numpy.ndarray,
-                     held: numpy.ndarray) -> Iterator[tuple]:
-    """(word, labelled, runs, matched) of each indexed word that more than COMMON resources match, in order of words:
-    its ranking as ``SearchIndex.ranking`` ranks a query of that word alone, packed (``Ranking.packed``). The words
-    and the texts holding them are those of ``_held_words``."""
-    alone: dict[str, list[int]] = defaultdict(list)  # word -> the labels that are that word alone (tier 0)
-    for code, label_words, _, _ in labels:
-        if " " not in label_words:
-            alone[label_words].append(code)
-    for start, word in enumerate(words):
-        # A word of one or two letters starts half the words: ranking each would double the time the index takes to
-        # write. FTS5 matches an ASCII word as words_of reads it; another is ranked when asked, to be sure.
-        if len(word) < COMMON_FROM_LETTERS or not word.isascii():
-            continue
-        stop = start + 1
-        while stop < len(words) and words[stop].startswith(word):  # a query word matches the words it starts
-            stop += 1
-        if starts[stop] - starts[start] <= COMMON:
-            continue  # fewer words held, so fewer texts and resources
-        matched = numpy.concatenate((held[starts[start]:starts[stop]], numpy.array(alone[word], numpy.int64)))
-        matched.sort()
-        # Each resource's first text matched, the least: its best.
-        _, firsts = numpy.unique(matched & _ITEM_BITS, return_index=True)
-        if len(firsts) > COMMON:
-            yield word, *Ranking.of(numpy.sort(matched[firsts]).tolist()).packed
 
 
 def _items(rows) -> dict[str, tuple[int, str, str]]:

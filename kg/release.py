@@ -45,7 +45,8 @@ from kg.layout import BUILD_FORMAT, CURRENT, MANIFEST, RELEASES_DIR, STORE_DIR
 from kg.paths import ONTOLOGY_FILE
 from kg.quads import relabel_blank_nodes
 from kg.reconciliation import write_reconciliation_index
-from kg.search import SEARCH_INDEX, write_index
+from kg.search import SEARCH_INDEX
+from kg.search_build import write_index
 from kg.validate import ontology_triples
 
 DEFAULT_KEEP = 3  # releases kept in a build root, the current one and the one before it always among them

@@ -2,7 +2,7 @@
 reader looks for, folded (no case, no accents), ranked so that the closest names come first.
 
 Reading every text of the graph on each search takes seconds at a million statements; the build writes this
-index once (``write_index``, called by kg.release) and the server only looks things up in it (``SearchIndex``).
+index once (kg.search_build, called by kg.release) and the server only looks things up in it (``SearchIndex``).
 
 A query is a list of words, each matching the start of a word of a text, in any order ("mad nic" finds
 "Nicolás Maduro"). Matches are ranked by tier, then by kind (``KINDS``, actors first), then by the length of
@@ -19,22 +19,16 @@ writes the ranking (``rankings``); a query of that one word reads it. Any other 
 from __future__ import annotations
 
 import re
-import sqlite3
 import struct
 import unicodedata
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
 from itertools import chain
-from pathlib import Path
-
-from pyoxigraph import Store
 
 from kg.sqlite_index import ReadOnlyIndex
-from kg.store import run_named_query
 from kg.vocab import DCTERMS, RDFS, SKOS, SOL
 
 SEARCH_INDEX = "search.sqlite"
@@ -73,8 +67,6 @@ LABELS = (SKOS.prefLabel.value, RDFS.label.value, DCTERMS.title.value)  # a reso
 FIELDS = {SKOS.altLabel.value: "alias", DCTERMS.description.value: "description", SOL.role.value: "role",
           SOL.quote.value: "quote", SOL.translation.value: "translation"}
 SUMMARY_FIELDS = ("description", "role")
-# The classes and properties above by their local names, as the query search-texts gives them.
-_BY_LOCAL_NAME = {re.split("[#/]", iri)[-1]: iri for iri in (*_KIND_RANK, *LABELS, *FIELDS)}
 
 NAME, TITLE = 0, 1  # the role of a label: tiers 1 + 2 * role (starts with it) and 2 + 2 * role (words of it)
 SUMMARY, QUOTE = 0, 1  # the role of another text: tier 5 + role
@@ -133,100 +125,6 @@ def words_of(text: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- writing the index (at build time)
-
-
-def write_index(store: Store, path: Path) -> int:
-    """Write the search index of ``store`` to ``path``; return how many texts it holds."""
-    from kg import common_words  # here: it imports numpy (see its docstring)
-    rows = sorted({(item.value, _BY_LOCAL_NAME[cls.value], _BY_LOCAL_NAME[prop.value], text.value,
-                    text.language or "") for item, cls, prop, text in run_named_query(store, "search-texts")})
-    items = _items(rows)
-    folding = _Folding()
-    order = sorted((rank, folding.folded(label), iri) for iri, (rank, _, label) in items.items())
-    numbers = {iri: number for number, (_, _, iri) in enumerate(order, start=1)}
-    labels, texts, counted = [], [], Counter()
-    for iri, cls, prop, text, _ in rows:
-        words = folding.words(text)
-        if not words or items[iri][1] != cls:
-            continue  # a resource of two kinds is indexed as its first
-        named = KINDS[items[iri][0]].named
-        field = ("name" if named else "title") if prop in LABELS else FIELDS[prop]
-        if field in ("name", "title", "alias"):
-            role, length, table = NAME if field != "title" else TITLE, len(words), labels
-        else:
-            role, length, table = SUMMARY if field in SUMMARY_FIELDS else QUOTE, 0, texts
-        counted[iri] += 1
-        if counted[iri] > _MAX_TEXTS:
-            raise ValueError(f"{iri} has more than {_MAX_TEXTS} texts to index")
-        code = (items[iri][0] << _KIND_SHIFT | min(length, _MAX_LENGTH) << _LENGTH_SHIFT
-                | numbers[iri] << _ITEM_SHIFT | role << _ROLE_SHIFT | counted[iri] - 1)
-        table.append((code, words, field, text))
-    vocabulary, starts, held = common_words.held_words(labels, texts)
-    with closing(sqlite3.connect(path)) as index:
-        index.executescript("""
-            CREATE TABLE items(number INTEGER PRIMARY KEY, iri TEXT, kind TEXT, class TEXT, label TEXT);
-            CREATE TABLE label_words(words TEXT, code INTEGER, PRIMARY KEY (words, code)) WITHOUT ROWID;
-            CREATE VIRTUAL TABLE labels USING fts5(words, field UNINDEXED, text UNINDEXED, prefix='1 2 3');
-            CREATE VIRTUAL TABLE texts USING fts5(words, field UNINDEXED, text UNINDEXED, prefix='1 2 3');
-            CREATE VIRTUAL TABLE vocabulary USING fts5(word, frequency UNINDEXED, tokenize='trigram');
-        """)
-        index.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?)",
-                          [(number, iri, KINDS[rank].name, items[iri][1], items[iri][2])
-                           for number, (rank, _, iri) in enumerate(order, start=1)])
-        # Rows in the order of their keys: FTS5 writes rows of rising rowids straight into its index, and flushes
-        # it to a segment of its own before any other (at a million statements, five times as slow in all).
-        index.executemany("INSERT INTO label_words VALUES (?, ?)", sorted((words, code) for code, words, _, _ in labels))
-        index.executemany("INSERT INTO labels(rowid, words, field, text) VALUES (?, ?, ?, ?)", sorted(labels))
-        index.executemany("INSERT INTO texts(rowid, words, field, text) VALUES (?, ?, ?, ?)", sorted(texts))
-        index.executemany("INSERT INTO vocabulary VALUES (?, ?)", zip(vocabulary, common_words.frequencies(starts)))
-        index.execute("CREATE TABLE rankings(word TEXT PRIMARY KEY, labelled INTEGER, runs BLOB, matched BLOB)")
-        index.executemany("INSERT INTO rankings VALUES (?, ?, ?, ?)", common_words.rankings(labels, vocabulary, starts, held))
-        index.commit()
-    return len(labels) + len(texts)
-
-
-class _Memo(dict):
-    """``function`` of each key, worked out when first asked."""
-
-    def __init__(self, function: Callable[[str], str]):
-        super().__init__()
-        self.function = function
-
-    def __missing__(self, key: str) -> str:
-        value = self[key] = self.function(key)
-        return value
-
-
-class _Folding:
-    """``folded`` and ``words_of`` for every text of a record, each piece of text between spaces worked out once:
-    the texts repeat the same few thousand pieces, and folding a text costs three times as much as looking up its
-    pieces. Folding changes each character on its own and keeps a space a space, so a text folded is its pieces
-    folded, and its words are theirs."""
-
-    def __init__(self):
-        self.folded_pieces = _Memo(folded)
-        self.words_of_pieces = _Memo(lambda piece: " ".join(WORD.findall(self.folded_pieces[piece])))
-
-    def folded(self, text: str) -> str:
-        return " ".join(map(self.folded_pieces.__getitem__, text.split(" ")))
-
-    def words(self, text: str) -> str:
-        """The words of ``text`` (``words_of``), joined by spaces."""
-        return " ".join(filter(None, map(self.words_of_pieces.__getitem__, text.split(" "))))
-
-
-def _items(rows) -> dict[str, tuple[int, str, str]]:
-    """Each resource: (rank of its kind, its class, its label), the label chosen as the pages choose it:
-    preferred label before label before title, English or untagged before other languages."""
-    kinds: dict[str, tuple[int, str]] = {}
-    labels: dict[str, tuple] = {}
-    for iri, cls, prop, text, language in rows:
-        kinds[iri] = min(kinds.get(iri, (len(KINDS), cls)), (_KIND_RANK[cls], cls))
-        if prop in LABELS:
-            rank = (LABELS.index(prop), language not in ("", "en"), text)
-            labels[iri] = min(labels.get(iri, rank), rank)
-    return {iri: (rank, cls, labels[iri][2] if iri in labels else iri.rsplit("/", 1)[-1])
-            for iri, (rank, cls) in kinds.items()}
 
 
 @dataclass(frozen=True)

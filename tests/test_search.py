@@ -20,8 +20,8 @@ from kg.search import (
     SearchIndex,
     edit_distance,
     words_of,
-    write_index,
 )
+from kg.search_build import write_index
 from kg.store import open_store
 from server import create_app
 from server.pages.search import Result

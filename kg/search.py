@@ -124,7 +124,7 @@ def words_of(text: str) -> list[str]:
     return WORD.findall(folded(text))
 
 
-# ---------------------------------------------------------------- writing the index (at build time)
+# ---------------------------------------------------------------- rankings (kg.search_build's, or made when asked)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import closing
+from functools import cache
 from itertools import repeat
 from pathlib import Path
 
@@ -37,9 +38,9 @@ from kg.search import (
     SUMMARY,
     SUMMARY_FIELDS,
     TITLE,
-    WORD,
     Ranking,
     folded,
+    words_of,
 )
 from kg.store import run_named_query
 
@@ -72,7 +73,7 @@ def write_index(store: Store, path: Path) -> int:
         code = (items[iri][0] << _KIND_SHIFT | min(length, _MAX_LENGTH) << _LENGTH_SHIFT
                 | numbers[iri] << _ITEM_SHIFT | role << _ROLE_SHIFT | counted[iri] - 1)
         table.append((code, words, field, text))
-    vocabulary, starts, held = held_words(labels, texts)
+    vocabulary, starts, held = _held_words(labels, texts)
     with closing(sqlite3.connect(path)) as index:
         index.executescript("""
             CREATE TABLE items(number INTEGER PRIMARY KEY, iri TEXT, kind TEXT, class TEXT, label TEXT);
@@ -89,23 +90,13 @@ def write_index(store: Store, path: Path) -> int:
         index.executemany("INSERT INTO label_words VALUES (?, ?)", sorted((words, code) for code, words, _, _ in labels))
         index.executemany("INSERT INTO labels(rowid, words, field, text) VALUES (?, ?, ?, ?)", sorted(labels))
         index.executemany("INSERT INTO texts(rowid, words, field, text) VALUES (?, ?, ?, ?)", sorted(texts))
-        index.executemany("INSERT INTO vocabulary VALUES (?, ?)", zip(vocabulary, frequencies(starts)))
+        frequencies = numpy.diff(starts).tolist()  # how many times the texts hold each word
+        index.executemany("INSERT INTO vocabulary VALUES (?, ?)", zip(vocabulary, frequencies))
         index.execute("CREATE TABLE rankings(word TEXT PRIMARY KEY, labelled INTEGER, runs BLOB, matched BLOB)")
-        index.executemany("INSERT INTO rankings VALUES (?, ?, ?, ?)", rankings(labels, vocabulary, starts, held))
+        index.executemany("INSERT INTO rankings VALUES (?, ?, ?, ?)",
+                          _common_rankings(labels, vocabulary, starts, held))
         index.commit()
     return len(labels) + len(texts)
-
-
-class _Memo(dict):
-    """``function`` of each key, worked out when first asked."""
-
-    def __init__(self, function: Callable[[str], str]):
-        super().__init__()
-        self.function = function
-
-    def __missing__(self, key: str) -> str:
-        value = self[key] = self.function(key)
-        return value
 
 
 class _Folding:
@@ -115,15 +106,15 @@ class _Folding:
     folded, and its words are theirs."""
 
     def __init__(self):
-        self.folded_pieces = _Memo(folded)
-        self.words_of_pieces = _Memo(lambda piece: " ".join(WORD.findall(self.folded_pieces[piece])))
+        self.folded_piece = cache(folded)
+        self.words_of_piece = cache(lambda piece: " ".join(words_of(piece)))
 
     def folded(self, text: str) -> str:
-        return " ".join(map(self.folded_pieces.__getitem__, text.split(" ")))
+        return " ".join(map(self.folded_piece, text.split(" ")))
 
     def words(self, text: str) -> str:
         """The words of ``text`` (``words_of``), joined by spaces."""
-        return " ".join(filter(None, map(self.words_of_pieces.__getitem__, text.split(" "))))
+        return " ".join(filter(None, map(self.words_of_piece, text.split(" "))))
 
 
 def _items(rows) -> dict[str, tuple[int, str, str]]:
@@ -140,7 +131,7 @@ def _items(rows) -> dict[str, tuple[int, str, str]]:
             for iri, (rank, cls) in kinds.items()}
 
 
-def held_words(labels: list[tuple], texts: list[tuple]) -> tuple[list[str], numpy.ndarray, numpy.ndarray]:
+def _held_words(labels: list[tuple], texts: list[tuple]) -> tuple[list[str], numpy.ndarray, numpy.ndarray]:
     """(words, starts, held): every word the texts hold, sorted, and the texts holding them, grouped by word: those
     holding ``words[i]`` are ``held[starts[i]:starts[i + 1]]``, a text once for each time it holds the word, as a
     query of the word alone ranks it (tier << _TIER_SHIFT | code): tier 1 + 2 * role a label starting with the
@@ -161,11 +152,11 @@ def held_words(labels: list[tuple], texts: list[tuple]) -> tuple[list[str], nump
     return words, starts, values[numpy.argsort(word_ranks, kind="stable")]
 
 
-def rankings(labels: list[tuple], words: list[str], starts: numpy.ndarray,
+def _common_rankings(labels: list[tuple], words: list[str], starts: numpy.ndarray,
                      held: numpy.ndarray) -> Iterator[tuple]:
     """(word, labelled, runs, matched) of each indexed word that more than COMMON resources match, in order of words:
     its ranking as ``SearchIndex.ranking`` ranks a query of that word alone, packed (``Ranking.packed``). The words
-    and the texts holding them are those of ``held_words``."""
+    and the texts holding them are those of ``_held_words``."""
     alone: dict[str, list[int]] = defaultdict(list)  # word -> the labels that are that word alone (tier 0)
     for code, label_words, _, _ in labels:
         if " " not in label_words:
@@ -186,8 +177,3 @@ def rankings(labels: list[tuple], words: list[str], starts: numpy.ndarray,
         _, firsts = numpy.unique(matched & _ITEM_BITS, return_index=True)
         if len(firsts) > search.COMMON:
             yield word, *Ranking.of(numpy.sort(matched[firsts]).tolist()).packed
-
-
-def frequencies(starts: numpy.ndarray) -> list[int]:
-    """How many times the texts hold each word of ``held_words``, from its ``starts``."""
-    return numpy.diff(starts).tolist()

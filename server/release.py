@@ -22,6 +22,7 @@ import threading
 from flask import Flask, Response, current_app, g
 from pyoxigraph import Store
 
+from kg.cycles import collection_paused
 from kg.layout import Release, read_manifest, resolve
 from kg.remote import RemoteStore
 from kg.store import open_store
@@ -143,15 +144,7 @@ def per_process(name: str, compute):
             making = opened.making.setdefault(name, threading.Lock())
         with making:
             if name not in opened.cache:
-                opened.cache[name] = _without_cycle_collection(compute)
+                with collection_paused():
+                    opened.cache[name] = compute()
     return opened.cache[name]
 
-
-def _without_cycle_collection(compute):
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return compute()
-    finally:
-        if collecting:
-            gc.enable()

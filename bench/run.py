@@ -507,7 +507,8 @@ class Wrapper(System):
     def start_command(self, ctx, port):
         # The settings server/run.py gives gunicorn for `kg serve`.
         return [sys.executable, "-m", "gunicorn", "--workers", str(ctx.args.workers), "--bind", f"127.0.0.1:{port}",
-                "--worker-class", "gthread", "--threads", str(DEFAULT_CONFIG["WORKER_THREADS"]),
+                "--worker-class", "server.worker.KeptAliveThreadWorker",
+                "--threads", str(DEFAULT_CONFIG["WORKER_THREADS"]),
                 "--limit-request-line", "0", "--no-control-socket", "bench.wrapper:app"]
 
     def start_env(self, ctx):

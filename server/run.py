@@ -17,6 +17,7 @@ from kg.layout import resolve
 from kg.sandbox import check_available
 from server import DEFAULT_CONFIG, create_app
 from server.engines.local import Limits, QueryPool
+from server.worker import KeptAliveThreadWorker
 
 
 class _Gunicorn(BaseApplication):
@@ -47,7 +48,7 @@ def serve(app_config: dict, host: str, port: int, workers: int) -> int:
         "workers": workers,
         # Threads wait on query processes without holding the GIL; enough of them that pages never wait
         # behind queries (server.admission caps how many may wait for a query slot).
-        "worker_class": "gthread",
+        "worker_class": KeptAliveThreadWorker,
         "threads": DEFAULT_CONFIG["WORKER_THREADS"],
         # A GET may carry a query up to MAX_QUERY_BYTES, percent-encoded; /sparql answers 413 beyond that.
         "limit_request_line": 0,

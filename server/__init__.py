@@ -26,13 +26,14 @@ DEFAULT_CONFIG = {
     "QUERY_PROCESS_MEMORY_KEPT": 64 << 20,
     # Fair admission (server.admission): queries running at once in the whole server (it keeps up to this
     # many query processes, shared by its web workers), the share of them one client may hold, how long a
-    # query waits for a slot before a 503, and how many queries one web worker lets wait (its other threads
-    # serve pages).
+    # query waits for a slot before a 503, and how many queries one web worker lets wait: all but 4 of its
+    # threads, which stay for pages. (With 8, one worker holding 10 of 16 busy clients' connections, as the
+    # kernel's share of accepted connections often makes it, refused a quarter of their lookups.)
     "QUERY_SLOTS": 4,
     "QUERY_SLOTS_PER_CLIENT": 2,
     "QUERY_QUEUE_WAIT": 1.0,
     "WORKER_THREADS": 16,
-    "QUERY_WAITING_PER_WORKER": 8,
+    "QUERY_WAITING_PER_WORKER": 12,
     # A SPARQL 1.1 query endpoint to query instead of the build's embedded store (kg serve --store URL);
     # the build still provides the manifest and the dumps.
     "REMOTE_STORE": None,

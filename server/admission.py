@@ -5,8 +5,9 @@ creates at start, each held with ``flock`` while a query runs: the kernel releas
 closes it or dies, so a crashed worker never leaks one. A client (by address) may hold at most
 ``per_client`` slots. A query that finds none free waits at most ``wait`` seconds, then is refused with
 503 and ``Retry-After``; one whose client already holds its share gets 429. Pages, search and downloads
-take no slot: they never wait behind queries. Each worker also caps the requests it lets wait for a slot,
-so that waiting queries cannot take all of its threads from the pages.
+take no slot: they never wait behind queries. Each worker also caps the queries it lets wait for a slot,
+so that waiting queries cannot take all of its threads from the pages; a query that finds a slot free at once
+does not wait, and is never refused for that cap.
 """
 
 from __future__ import annotations
@@ -47,42 +48,57 @@ class Admission:
         self._slot_paths = [str(self.directory / f"slot-{index}") for index in range(slots)]
         self._client_paths: dict[int, list[str]] = {}  # by bucket, as clients come
         self.waiting_per_worker = waiting_per_worker
-        self._waiting = threading.BoundedSemaphore(waiting_per_worker)
-        self._waiting_pid = os.getpid()
+        self._waits = _WorkerWaits(waiting_per_worker)
         weakref.finalize(self, _remove_if_owner, self.directory, os.getpid())
 
     @contextmanager
     def slot(self, client: str, deadline: float) -> Iterator[None]:
         """Hold a query slot while the block runs; Refused if none could be had in time."""
-        waiting = self._waiting_here()
-        if not waiting.acquire(blocking=False):
-            raise Refused(503, "too many queries are waiting for this server: try again shortly", self._retry_after())
+        held: list[int] = []  # the client's share, then the slot: given back when the block ends or admission fails
         try:
-            client_lock = self._take(self._client_files(client), deadline)
-            if client_lock is None:
-                raise Refused(429, f"this client already runs {self.per_client} queries at once, the most "
-                                   "one client may: wait for one to end", self._retry_after())
-            try:
-                slot_lock = self._take(self._slot_paths, deadline)
-                if slot_lock is None:
-                    raise Refused(503, f"all {self.slots} query slots stayed busy: try again shortly",
-                                  self._retry_after())
-            except BaseException:
-                os.close(client_lock)
-                raise
-        finally:
-            waiting.release()
-        try:
+            self._admit(self._client_files(client), deadline, held)
             yield
         finally:
-            os.close(slot_lock)
-            os.close(client_lock)
+            for descriptor in held:
+                os.close(descriptor)
+            if held:
+                self._here().released()
 
-    def _waiting_here(self) -> threading.BoundedSemaphore:
-        if self._waiting_pid != os.getpid():  # a forked worker: its own threads, its own count
-            self._waiting = threading.BoundedSemaphore(self.waiting_per_worker)
-            self._waiting_pid = os.getpid()
-        return self._waiting
+    def _admit(self, client_files: list[str], deadline: float, held: list[int]) -> None:
+        """Take the client's share and a slot into ``held``: at once if both are free, else by waiting for them,
+        which only a bounded number of this worker's queries may do."""
+        for files in (client_files, self._slot_paths):
+            descriptor = _try_lock(files)
+            if descriptor is None:
+                break
+            held.append(descriptor)
+        else:
+            return
+        here = self._here()
+        if not here.enter_waiting():
+            raise Refused(503, "too many queries are waiting for this server: try again shortly", self._retry_after())
+        try:
+            if not held:
+                descriptor = self._take(client_files, deadline, here)
+                if descriptor is None:
+                    raise Refused(429, f"this client already runs {self.per_client} queries at once, the most "
+                                       "one client may: wait for one to end", self._retry_after())
+                held.append(descriptor)
+            descriptor = self._take(self._slot_paths, deadline, here)
+            if descriptor is None:
+                raise Refused(503, f"all {self.slots} query slots stayed busy: try again shortly", self._retry_after())
+            held.append(descriptor)
+        finally:
+            here.leave_waiting()
+
+    def waiting_here(self) -> int:
+        """How many queries of this worker process wait for a slot now."""
+        return self._here().waiting
+
+    def _here(self) -> _WorkerWaits:
+        if self._waits.pid != os.getpid():  # a forked worker: its own threads, its own count
+            self._waits = _WorkerWaits(self.waiting_per_worker)
+        return self._waits
 
     def _client_files(self, client: str) -> list[str]:
         bucket = int.from_bytes(hashlib.blake2b(client.encode(), digest_size=4).digest(), "big") % CLIENT_BUCKETS
@@ -92,24 +108,66 @@ class Admission:
                                                   for index in range(self.per_client)]
         return paths
 
-    def _take(self, files: list[str], deadline: float) -> int | None:
+    def _take(self, files: list[str], deadline: float, here: _WorkerWaits) -> int | None:
         """A descriptor holding one of ``files`` locked, or None if all stayed held until the wait ran out."""
         give_up = min(deadline, time.monotonic() + self.wait)
-        start = hash(threading.get_ident()) % len(files)  # spread threads over the files
         while True:
-            for offset in range(len(files)):
-                descriptor = os.open(files[(start + offset) % len(files)], os.O_RDONLY | os.O_CREAT, 0o600)
-                try:
-                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    return descriptor
-                except BlockingIOError:
-                    os.close(descriptor)
-            if time.monotonic() >= give_up:
+            descriptor = _try_lock(files)
+            if descriptor is not None:
+                return descriptor
+            now = time.monotonic()
+            if now >= give_up:
                 return None
-            time.sleep(POLL_INTERVAL)
+            here.await_release(min(POLL_INTERVAL, give_up - now))
 
     def _retry_after(self) -> int:
         return max(1, math.ceil(self.wait))
+
+
+class _WorkerWaits:
+    """A worker process's queries waiting for a slot: how many may, and a wake-up when one of its own threads
+    gives one back (one another worker gives back is found by polling, every POLL_INTERVAL)."""
+
+    def __init__(self, waiting_per_worker: int):
+        self.pid = os.getpid()
+        self.cap = waiting_per_worker
+        self.waiting = 0
+        self._lock = threading.Lock()
+        self._released = threading.Condition()
+
+    def enter_waiting(self) -> bool:
+        with self._lock:
+            if self.waiting >= self.cap:
+                return False
+            self.waiting += 1
+            return True
+
+    def leave_waiting(self) -> None:
+        with self._lock:
+            self.waiting -= 1
+
+    def await_release(self, timeout: float) -> None:
+        with self._released:
+            self._released.wait(timeout)
+
+    def released(self) -> None:
+        """One of this worker's threads gave back a slot or a client's share: a query waiting for it may go."""
+        with self._released:
+            self._released.notify()
+
+
+def _try_lock(files: list[str]) -> int | None:
+    """A descriptor holding one of ``files`` locked, if one is free now; the search starts at a file of the
+    thread's own, so that threads spread over the files."""
+    start = hash(threading.get_ident()) % len(files)
+    for offset in range(len(files)):
+        descriptor = os.open(files[(start + offset) % len(files)], os.O_RDONLY | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return descriptor
+        except BlockingIOError:
+            os.close(descriptor)
+    return None
 
 
 def _remove_if_owner(directory: Path, owner_pid: int) -> None:

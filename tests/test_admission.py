@@ -1,0 +1,108 @@
+"""server.admission in one process: who waits for a query slot, who is refused, and how soon a waiting query starts."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from server import admission
+from server.admission import Admission, Refused
+
+DEADLINE_SECONDS = 30
+
+
+def deadline() -> float:
+    return time.monotonic() + DEADLINE_SECONDS
+
+
+class Holder:
+    """A thread holding a query slot for ``client`` until ``let_go()``."""
+
+    def __init__(self, pool: ThreadPoolExecutor, gate: Admission, client: str):
+        self.admitted, self._release = threading.Event(), threading.Event()
+        self.finished = pool.submit(self._hold, gate, client)
+
+    def _hold(self, gate: Admission, client: str) -> float:
+        with gate.slot(client, deadline()):
+            self.admitted.set()
+            self._release.wait(DEADLINE_SECONDS)
+        return time.monotonic()
+
+    def let_go(self) -> float:
+        self._release.set()
+        return self.finished.result(DEADLINE_SECONDS)
+
+
+def wait_until_waiting(gate: Admission, count: int) -> None:
+    """Until ``count`` threads of this process wait for a slot (each holds a place of the waiting room)."""
+    for _ in range(DEADLINE_SECONDS * 100):
+        if gate.waiting_here() == count:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{count} queries never came to wait")
+
+
+def test_a_query_that_can_start_at_once_is_admitted_while_the_waiting_room_is_full():
+    gate = Admission(slots=2, per_client=1, wait=DEADLINE_SECONDS, waiting_per_worker=1)
+    with ThreadPoolExecutor(3) as pool:
+        first = Holder(pool, gate, "client-a")
+        assert first.admitted.wait(5)
+        second = Holder(pool, gate, "client-a")  # its client holds its share: it waits, and fills the waiting room
+        wait_until_waiting(gate, 1)
+        with gate.slot("client-b", deadline()):  # a slot is free and so is client-b's share: no wait, no refusal
+            pass
+        first.let_go()
+        assert second.admitted.wait(5)
+        second.let_go()
+
+
+def test_a_query_that_would_wait_beyond_the_waiting_room_is_refused_at_once():
+    gate = Admission(slots=1, per_client=1, wait=DEADLINE_SECONDS, waiting_per_worker=1)
+    with ThreadPoolExecutor(2) as pool:
+        holder = Holder(pool, gate, "client-a")
+        assert holder.admitted.wait(5)
+        waiter = Holder(pool, gate, "client-b")
+        wait_until_waiting(gate, 1)
+        started = time.monotonic()
+        with pytest.raises(Refused) as refused:
+            with gate.slot("client-c", deadline()):
+                pass
+        assert refused.value.status == 503 and "waiting" in str(refused.value)
+        assert time.monotonic() - started < 1
+        holder.let_go()
+        assert waiter.admitted.wait(5)  # the refusal took nothing from the query that waited
+        waiter.let_go()
+
+
+def test_a_waiting_query_starts_as_soon_as_its_worker_releases_a_slot(monkeypatch):
+    """A slot released by another thread of the same worker wakes a waiting query at once, not at its next poll
+    (a slot another worker releases is found by polling: made far apart here, so that only the wake-up can pass)."""
+    monkeypatch.setattr(admission, "POLL_INTERVAL", DEADLINE_SECONDS)
+    gate = Admission(slots=1, per_client=1, wait=DEADLINE_SECONDS, waiting_per_worker=2)
+    with ThreadPoolExecutor(2) as pool:
+        holder = Holder(pool, gate, "client-a")
+        assert holder.admitted.wait(5)
+        waiter = Holder(pool, gate, "client-b")
+        wait_until_waiting(gate, 1)
+        time.sleep(0.2)  # the waiter is asleep in its wait, not about to look again
+        released = holder.let_go()
+        assert waiter.admitted.wait(5)
+        assert time.monotonic() - released < 2
+        waiter.let_go()
+
+
+def test_a_query_that_waits_past_the_limit_gets_503_and_its_client_share_back():
+    gate = Admission(slots=1, per_client=1, wait=0.3, waiting_per_worker=2)
+    with ThreadPoolExecutor(1) as pool:
+        holder = Holder(pool, gate, "client-a")
+        assert holder.admitted.wait(5)
+        with pytest.raises(Refused) as refused:
+            with gate.slot("client-b", deadline()):
+                pass
+        assert refused.value.status == 503 and refused.value.retry_after == 1
+        holder.let_go()
+    with gate.slot("client-b", deadline()):  # its share was given back with the refusal
+        pass

@@ -45,13 +45,21 @@ def wait_until_waiting(gate: Admission, count: int) -> None:
     raise AssertionError(f"{count} queries never came to wait")
 
 
+def holding_and_waiting(pool: ThreadPoolExecutor, gate: Admission, holder_client: str,
+                        waiter_client: str) -> tuple[Holder, Holder]:
+    """A query holding a slot for ``holder_client``, then one of ``waiter_client`` waiting behind it."""
+    holder = Holder(pool, gate, holder_client)
+    assert holder.admitted.wait(5)
+    waiter = Holder(pool, gate, waiter_client)
+    wait_until_waiting(gate, 1)
+    return holder, waiter
+
+
 def test_a_query_that_can_start_at_once_is_admitted_while_the_waiting_room_is_full():
     gate = Admission(slots=2, per_client=1, wait=DEADLINE_SECONDS, waiting_per_worker=1)
     with ThreadPoolExecutor(3) as pool:
-        first = Holder(pool, gate, "client-a")
-        assert first.admitted.wait(5)
-        second = Holder(pool, gate, "client-a")  # its client holds its share: it waits, and fills the waiting room
-        wait_until_waiting(gate, 1)
+        # The second waits for its client's share, and fills the waiting room.
+        first, second = holding_and_waiting(pool, gate, "client-a", "client-a")
         with gate.slot("client-b", deadline()):  # a slot is free and so is client-b's share: no wait, no refusal
             pass
         first.let_go()
@@ -62,10 +70,7 @@ def test_a_query_that_can_start_at_once_is_admitted_while_the_waiting_room_is_fu
 def test_a_query_that_would_wait_beyond_the_waiting_room_is_refused_at_once():
     gate = Admission(slots=1, per_client=1, wait=DEADLINE_SECONDS, waiting_per_worker=1)
     with ThreadPoolExecutor(2) as pool:
-        holder = Holder(pool, gate, "client-a")
-        assert holder.admitted.wait(5)
-        waiter = Holder(pool, gate, "client-b")
-        wait_until_waiting(gate, 1)
+        holder, waiter = holding_and_waiting(pool, gate, "client-a", "client-b")
         started = time.monotonic()
         with pytest.raises(Refused) as refused:
             with gate.slot("client-c", deadline()):
@@ -83,10 +88,7 @@ def test_a_waiting_query_starts_as_soon_as_its_worker_releases_a_slot(monkeypatc
     monkeypatch.setattr(admission, "POLL_INTERVAL", DEADLINE_SECONDS)
     gate = Admission(slots=1, per_client=1, wait=DEADLINE_SECONDS, waiting_per_worker=2)
     with ThreadPoolExecutor(2) as pool:
-        holder = Holder(pool, gate, "client-a")
-        assert holder.admitted.wait(5)
-        waiter = Holder(pool, gate, "client-b")
-        wait_until_waiting(gate, 1)
+        holder, waiter = holding_and_waiting(pool, gate, "client-a", "client-b")
         time.sleep(0.2)  # the waiter is asleep in its wait, not about to look again
         released = holder.let_go()
         assert waiter.admitted.wait(5)

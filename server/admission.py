@@ -132,18 +132,17 @@ class _WorkerWaits:
         self.pid = os.getpid()
         self.cap = waiting_per_worker
         self.waiting = 0
-        self._lock = threading.Lock()
-        self._released = threading.Condition()
+        self._released = threading.Condition()  # its lock also guards ``waiting``
 
     def enter_waiting(self) -> bool:
-        with self._lock:
+        with self._released:
             if self.waiting >= self.cap:
                 return False
             self.waiting += 1
             return True
 
     def leave_waiting(self) -> None:
-        with self._lock:
+        with self._released:
             self.waiting -= 1
 
     def await_release(self, timeout: float) -> None:

@@ -81,6 +81,7 @@ READY, BUSY, STOPPED = b"R", b"B", b"S"
 CLAIM_POLL_INTERVAL = 0.005
 CONFINEMENT_WAIT = 10.0  # seconds a new executor may take to be confined and open its store
 DEATH_WAIT = 2.0  # seconds an executor that closed its connection mid-job may take to exit on its own
+REAP_POLL_INTERVAL = 0.01  # seconds between tries to reap an executor that has begun to exit
 POOL_STOP_WAIT = 5.0  # seconds the pool process may take to stop its executors when asked to stop
 ORPHAN_GRACE = 1.0  # an executor outlives its job's deadline by this much only if no worker is left to stop it
 PR_SET_NAME, PR_SET_PDEATHSIG = 15, 1
@@ -440,7 +441,7 @@ def _pool_main(directory: Path, size: int, limits: Limits, control: socket.socke
         os._exit(status)
 
 
-@dataclass
+@dataclass(eq=False)  # each executor is itself (kept in sets until reaped), whatever its fields
 class _Child:
     """An executor as its parent knows it."""
 
@@ -458,30 +459,41 @@ class _Pool:
         self.directory, self.size, self.limits = directory, size, limits
         self.control, self.lifeline = control, lifeline
         self.children: dict[int, _Child] = {}  # by slot: its executor, or the last one, ended
+        # Executors sent SIGKILL and not yet reaped. A killed executor may take a second to end (its memory freed
+        # at its low CPU priority on a busy machine): the pool reaps it once it has ended, answering meanwhile, so
+        # that stopping one runaway never holds up stopping the next.
+        self.ending: set[_Child] = set()
 
     def serve(self) -> None:
+        # Executors whose pidfd said they ended but that could not be reaped yet: on this kernel a pidfd turns
+        # readable as the process begins to exit, up to a second (seen) before it can be reaped. They are
+        # retried every REAP_POLL_INTERVAL, their descriptors no longer watched (they would stay readable).
+        exiting: set[_Child] = set()
         try:
             while True:
                 watched: dict[int, _Child] = {}
-                for child in self.children.values():
-                    if child.status is None:
+                for child in (*self.children.values(), *self.ending):
+                    if child.status is None and child not in exiting:
                         watched[child.pidfd] = watched[child.stderr] = child
                 poll = select.poll()
                 for descriptor in (self.lifeline, self.control.fileno(), *watched):
                     poll.register(descriptor, select.POLLIN)
-                events = dict(poll.poll())
+                events = dict(poll.poll(REAP_POLL_INTERVAL * 1000 if exiting else None))
                 if self.lifeline in events:
                     return  # every process that could ask for a query is gone
                 for descriptor, child in watched.items():
                     if descriptor in events and child.status is None:
                         self._read_stderr(child)
                         if descriptor == child.pidfd:
-                            self._reap(child)
+                            exiting.add(child)
+                exiting = {child for child in exiting if child.status is None and not self._reap(child, wait=False)}
                 if self.control.fileno() in events:  # last: answering may close and reuse descriptors
                     self._answer()
         finally:
             for child in self.children.values():
                 self._kill(child)
+            for child in list(self.ending):
+                self._reap(child)
             shutil.rmtree(self.directory, ignore_errors=True)  # even if whoever started it was killed outright
 
     def _answer(self) -> None:
@@ -552,15 +564,22 @@ class _Pool:
         return {"status": child.status, "said": child.said.decode(errors="replace")}
 
     def _kill(self, child: _Child | None) -> None:
-        if child is not None and child.status is None:
+        """Send SIGKILL: it runs nothing more from then on; ``serve`` reaps it once it has ended."""
+        if child is not None and child.status is None and child not in self.ending:
             signal.pidfd_send_signal(child.pidfd, signal.SIGKILL)
-            self._reap(child)
+            self.ending.add(child)
 
-    def _reap(self, child: _Child) -> None:
-        _, child.status = os.waitpid(child.pid, 0)
+    def _reap(self, child: _Child, wait: bool = True) -> bool:
+        """Collect an ended executor's status and last words; False if it has not ended and ``wait`` is False."""
+        pid, status = os.waitpid(child.pid, 0 if wait else os.WNOHANG)
+        if pid == 0:
+            return False
+        child.status = status
+        self.ending.discard(child)
         self._read_stderr(child)
         for descriptor in (child.pidfd, child.stderr):
             os.close(descriptor)
+        return True
 
     @staticmethod
     def _read_stderr(child: _Child) -> None:

@@ -4,12 +4,15 @@ query processes, processes that kept too much memory, servers that die."""
 from __future__ import annotations
 
 import gc
+import json
 import os
+import select
 import signal
 import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -65,32 +68,82 @@ def test_a_query_past_the_limit_is_killed_and_the_pool_recovers(fixture_build, s
     assert second != first
 
 
-def test_stopping_an_executor_does_not_wait_for_it_to_end(tmp_path):
+class PoolOfSleepers:
+    """A pool process's loop (``_Pool.serve``) run in a thread of the test, over executors that are ``sleep``
+    processes (one per slot): what it does when asked to stop them, or how they died."""
+
+    def __init__(self, directory: Path, size: int):
+        self.control = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.control.bind(str(directory / "control.sock"))
+        self.control.listen()
+        self.address = str(directory / "control.sock")
+        lifeline_read, self.lifeline = os.pipe()
+        self.pool = _Pool(directory / "pool", size, Limits(timeout=1.0), self.control, lifeline_read)
+        for index in range(size):
+            stderr_read, stderr_write = os.pipe()
+            os.set_blocking(stderr_read, False)
+            pid = os.posix_spawn("/bin/sleep", ["sleep", "60"], os.environ,
+                                 file_actions=[(os.POSIX_SPAWN_DUP2, stderr_write, 2)])
+            os.close(stderr_write)
+            self.pool.children[index] = _Child(pid, os.pidfd_open(pid), stderr_read)
+        self.serving = threading.Thread(target=self._serve, args=(lifeline_read,))
+
+    def _serve(self, lifeline_read: int) -> None:
+        try:
+            self.pool.serve()
+        finally:
+            os.close(lifeline_read)
+
+    def connected(self) -> socket.socket:
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        connection.settimeout(10)
+        connection.connect(self.address)
+        return connection
+
+    def ask(self, request: dict) -> dict:
+        with self.connected() as connection:
+            connection.sendall(json.dumps(request).encode())
+            return json.loads(connection.recv(4096))
+
+    def close(self) -> None:
+        if self.serving.ident is None:  # its loop ends the sleepers: started, if the test did not, to end them
+            self.serving.start()
+        os.close(self.lifeline)  # the loop ends, as when no process is left to ask it for queries
+        self.serving.join()
+        self.control.close()
+
+
+@pytest.fixture()
+def sleepers(tmp_path):
+    pools = []
+    yield lambda size: pools.append(PoolOfSleepers(tmp_path, size)) or pools[-1]
+    for pool in pools:
+        pool.close()
+
+
+def test_stopping_an_executor_does_not_wait_for_it_to_end(sleepers):
     """A killed executor may take a second to end (its memory freed at low priority on a busy machine): the pool
     answers the stop at once and reaps it from its loop, so that one runaway's end never delays the next's."""
-    control = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    control.bind(str(tmp_path / "control.sock"))
-    control.listen()
-    lifeline_read, lifeline_write = os.pipe()
-    stderr_read, stderr_write = os.pipe()
-    os.set_blocking(stderr_read, False)
-    pid = os.posix_spawn("/bin/sleep", ["sleep", "60"], os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, stderr_write, 2)])
-    os.close(stderr_write)
-    pool = _Pool(tmp_path / "pool", 1, Limits(timeout=1.0), control, lifeline_read)
-    child = pool.children[0] = _Child(pid, os.pidfd_open(pid), stderr_read)
-    serving = threading.Thread(target=pool.serve)
-    try:
-        pool._kill(child)
-        assert child.status is None and child in pool.ending  # the stop did not wait for its end
-        serving.start()
-        assert wait_until(lambda: child.status is not None, 5)  # the pool's loop reaped it
-        assert os.WTERMSIG(child.status) == signal.SIGKILL and not pool.ending
-    finally:
-        os.close(lifeline_write)  # the loop ends: no process is left to ask it for queries
-        if serving.is_alive():
-            serving.join()
-        os.close(lifeline_read)
-        control.close()
+    sleeping = sleepers(1)
+    child = sleeping.pool.children[0]
+    sleeping.pool._kill(child)
+    assert child.status is None and child in sleeping.pool.ending  # the stop did not wait for its end
+    sleeping.serving.start()
+    assert wait_until(lambda: child.status is not None, 5)  # the pool's loop reaped it
+    assert os.WTERMSIG(child.status) == signal.SIGKILL and not sleeping.pool.ending
+
+
+def test_asking_how_an_executor_died_does_not_hold_up_the_pool(sleepers):
+    """A worker whose executor closed its connection mid-job asks how it died; the answer waits for its end (and
+    kills one that has not ended after DEATH_WAIT), while the pool answers other workers."""
+    sleeping = sleepers(2)
+    sleeping.serving.start()
+    with sleeping.connected() as asking_how_it_died:
+        asking_how_it_died.sendall(json.dumps({"died": 0}).encode())  # asked first
+        assert sleeping.ask({"stop": 1}) == {}
+        assert not select.select([asking_how_it_died], [], [], 0)[0]  # answered second
+        death = json.loads(asking_how_it_died.recv(4096))
+    assert os.WTERMSIG(death["status"]) == signal.SIGKILL  # it never ended on its own
 
 
 def test_threads_share_the_pool_and_never_exceed_it(fixture_build, started_pools):

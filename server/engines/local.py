@@ -463,6 +463,9 @@ class _Pool:
         # at its low CPU priority on a busy machine): the pool reaps it once it has ended, answering meanwhile, so
         # that stopping one runaway never holds up stopping the next.
         self.ending: set[_Child] = set()
+        # Workers that asked how an executor died, answered once it has been reaped: (it, their connection, when
+        # to kill it if it has not ended by then).
+        self.deaths: list[tuple[_Child, socket.socket, float]] = []
 
     def serve(self) -> None:
         # Executors whose pidfd said they ended but that could not be reaped yet: on this kernel a pidfd turns
@@ -478,7 +481,7 @@ class _Pool:
                 poll = select.poll()
                 for descriptor in (self.lifeline, self.control.fileno(), *watched):
                     poll.register(descriptor, select.POLLIN)
-                events = dict(poll.poll(REAP_POLL_INTERVAL * 1000 if exiting else None))
+                events = dict(poll.poll(REAP_POLL_INTERVAL * 1000 if exiting or self.deaths else None))
                 if self.lifeline in events:
                     return  # every process that could ask for a query is gone
                 for descriptor, child in watched.items():
@@ -487,6 +490,7 @@ class _Pool:
                         if descriptor == child.pidfd:
                             exiting.add(child)
                 exiting = {child for child in exiting if child.status is None and not self._reap(child, wait=False)}
+                self._tell_deaths()
                 if self.control.fileno() in events:  # last: answering may close and reuse descriptors
                     self._answer()
         finally:
@@ -494,24 +498,50 @@ class _Pool:
                 self._kill(child)
             for child in list(self.ending):
                 self._reap(child)
+            for _, connection, _ in self.deaths:
+                connection.close()
             shutil.rmtree(self.directory, ignore_errors=True)  # even if whoever started it was killed outright
 
     def _answer(self) -> None:
         connection, _ = self.control.accept()
-        with connection:
+        try:
             connection.settimeout(1)
+            request = json.loads(connection.recv(READ_SIZE))
+            if "died" in request:  # answered once it has ended (_tell_deaths): other requests go on meanwhile
+                self.deaths.append((self.children[request["died"]], connection, time.monotonic() + DEATH_WAIT))
+                self._tell_deaths()  # it may have been reaped already
+                return
+            if "start" in request:
+                answer = self._start(request["start"], Path(request["store"]))
+            else:
+                self._kill(self.children.get(request["stop"]))
+                answer = {}
+        except (OSError, ValueError, KeyError) as error:  # a worker that gave up, or a malformed request
+            log.warning("query pool: request not answered: %s", error)
+            connection.close()
+            return
+        self._reply(connection, answer)
+
+    @staticmethod
+    def _reply(connection: socket.socket, answer: dict) -> None:
+        with connection:
             try:
-                request = json.loads(connection.recv(READ_SIZE))
-                if "start" in request:
-                    answer = self._start(request["start"], Path(request["store"]))
-                elif "stop" in request:
-                    self._kill(self.children.get(request["stop"]))
-                    answer = {}
-                else:
-                    answer = self._how_it_died(self.children[request["died"]])
                 connection.sendall(json.dumps(answer).encode())
-            except (OSError, ValueError, KeyError) as error:  # a worker that gave up, or a malformed request
+            except OSError as error:  # a worker that gave up
                 log.warning("query pool: request not answered: %s", error)
+
+    def _tell_deaths(self) -> None:
+        """Tell each worker that asked how an executor died, once it has been reaped. One that closed its
+        connection mid-job but has not ended DEATH_WAIT later is killed (should not happen)."""
+        waiting = []
+        for child, connection, kill_at in self.deaths:
+            if child.status is not None:
+                self._reply(connection, {"status": child.status, "said": child.said.decode(errors="replace")})
+                continue
+            if time.monotonic() >= kill_at:
+                self._kill(child)
+            waiting.append((child, connection, kill_at))
+        self.deaths = waiting
 
     def _start(self, index: int, store: Path) -> dict:
         self._kill(self.children.pop(index, None))
@@ -552,16 +582,6 @@ class _Pool:
             endpoints = [sandbox.Endpoint.from_url(url) for url in self.limits.allowed_services]
             sandbox.ConnectSupervisor(descriptors[0], endpoints,
                                       on_refused=lambda destination: _log_refused(child.pid, destination))
-
-    def _how_it_died(self, child: _Child) -> dict:
-        if child.status is None:
-            poll = select.poll()
-            poll.register(child.pidfd, select.POLLIN)
-            if not poll.poll(DEATH_WAIT * 1000):
-                os.kill(child.pid, signal.SIGKILL)  # closed its connection but did not end: should not happen
-            self._read_stderr(child)
-            self._reap(child)
-        return {"status": child.status, "said": child.said.decode(errors="replace")}
 
     def _kill(self, child: _Child | None) -> None:
         """Send SIGKILL: it runs nothing more from then on; ``serve`` reaps it once it has ended."""

@@ -463,9 +463,11 @@ class _Pool:
         # at its low CPU priority on a busy machine): the pool reaps it once it has ended, answering meanwhile, so
         # that stopping one runaway never holds up stopping the next.
         self.ending: set[_Child] = set()
-        # Workers that asked how an executor died, answered once it has been reaped: (it, their connection, when
-        # to kill it if it has not ended by then).
+        # Requests answered once an executor has been reaped, other requests answered meanwhile: how it died
+        # (it, the asking connection, when to kill it if it has not ended by then); and the start of a slot's
+        # next executor (the slot, the store, the connection), so that no more than ``size`` ever live at once.
         self.deaths: list[tuple[_Child, socket.socket, float]] = []
+        self.starts: list[tuple[int, Path, socket.socket]] = []
 
     def serve(self) -> None:
         # Executors whose pidfd said they ended but that could not be reaped yet: on this kernel a pidfd turns
@@ -481,7 +483,7 @@ class _Pool:
                 poll = select.poll()
                 for descriptor in (self.lifeline, self.control.fileno(), *watched):
                     poll.register(descriptor, select.POLLIN)
-                events = dict(poll.poll(REAP_POLL_INTERVAL * 1000 if exiting or self.deaths else None))
+                events = dict(poll.poll(REAP_POLL_INTERVAL * 1000 if exiting or self.deaths or self.starts else None))
                 if self.lifeline in events:
                     return  # every process that could ask for a query is gone
                 for descriptor, child in watched.items():
@@ -491,6 +493,7 @@ class _Pool:
                             exiting.add(child)
                 exiting = {child for child in exiting if child.status is None and not self._reap(child, wait=False)}
                 self._tell_deaths()
+                self._begin_starts()
                 if self.control.fileno() in events:  # last: answering may close and reuse descriptors
                     self._answer()
         finally:
@@ -498,6 +501,8 @@ class _Pool:
                 self._kill(child)
             for child in list(self.ending):
                 self._reap(child)
+            for *_, connection in self.starts:
+                connection.close()
             for _, connection, _ in self.deaths:
                 connection.close()
             shutil.rmtree(self.directory, ignore_errors=True)  # even if whoever started it was killed outright
@@ -511,11 +516,17 @@ class _Pool:
                 self.deaths.append((self.children[request["died"]], connection, time.monotonic() + DEATH_WAIT))
                 self._tell_deaths()  # it may have been reaped already
                 return
-            if "start" in request:
-                answer = self._start(request["start"], Path(request["store"]))
-            else:
-                self._kill(self.children.get(request["stop"]))
-                answer = {}
+            if "start" in request:  # answered once the slot's last executor has ended (_begin_starts)
+                index = request["start"]
+                self._kill(self.children.get(index))
+                for _, _, earlier in [start for start in self.starts if start[0] == index]:
+                    earlier.close()  # whoever asked before gave the slot up (one thread holds it at a time)
+                self.starts = [start for start in self.starts if start[0] != index]
+                self.starts.append((index, Path(request["store"]), connection))
+                self._begin_starts()
+                return
+            self._kill(self.children.get(request["stop"]))
+            answer = {}
         except (OSError, ValueError, KeyError) as error:  # a worker that gave up, or a malformed request
             log.warning("query pool: request not answered: %s", error)
             connection.close()
@@ -543,8 +554,21 @@ class _Pool:
             waiting.append((child, connection, kill_at))
         self.deaths = waiting
 
+    def _begin_starts(self) -> None:
+        """Start the executors asked for whose slot's last executor has been reaped, and say so; none for a worker
+        that gave up waiting (its query past its limit): a start holds the pool up for tens of milliseconds."""
+        waiting = []
+        for index, store, connection in self.starts:
+            last = self.children.get(index)
+            if _hung_up(connection):
+                connection.close()
+            elif last is not None and last.status is None:
+                waiting.append((index, store, connection))
+            else:
+                self._reply(connection, self._start(index, store))
+        self.starts = waiting
+
     def _start(self, index: int, store: Path) -> dict:
-        self._kill(self.children.pop(index, None))
         path = self.directory / f"executor-{index}.sock"
         path.unlink(missing_ok=True)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -608,6 +632,13 @@ class _Pool:
                 child.said = (child.said + data)[-STDERR_KEPT:]
         except (BlockingIOError, OSError):
             pass
+
+
+def _hung_up(connection: socket.socket) -> bool:
+    """Whether the worker at the other end of a control connection closed it (it sends nothing after its request)."""
+    poll = select.poll()
+    poll.register(connection, select.POLLIN)
+    return bool(poll.poll(0))
 
 
 def _stop_serving(signum, frame) -> None:

@@ -20,8 +20,9 @@ import requests
 
 from kg.cli import main as kg_main
 from tests.conftest import Listener, LiveServer
-from tests.test_serve import processes, stop_and_read_output
-from tests.test_sparql import RUNAWAY, service_queries
+from tests.test_query_pool import wait_until
+from tests.test_serve import executors, pool_of, processes, stop_and_read_output
+from tests.test_sparql import ASK_ALICE, RUNAWAY, service_queries
 
 ASK_EMPTY = "ASK {}"
 ACTOR_PAGE = "/id/person/alice-example"
@@ -310,5 +311,58 @@ def test_one_client_cannot_hold_every_query_slot(fixture_build):
         assert other_status == 200 and other_seconds < 1.0  # slots were left for another client
         assert [status for status, _, _ in answers] == [429, 503, 503]
         assert "Retry-After" in answers[0][1]
+    finally:
+        server_log(server)
+
+
+def test_a_storm_of_runaways_memory_bombs_and_crashes_leaves_the_query_pool_sound(fixture_build):
+    """Runaways, memory bombs, queries that crash the engine and lookups from eight clients at once for a few
+    seconds: each is answered within the limit (503 for a runaway or a bomb, 400 for a crash and 200 for a lookup
+    unless every slot stays busy), no more query processes than slots ever live, none is left unreaped, and a
+    lookup afterwards is answered at once."""
+    limit, slots = 2.0, 4
+    server = LiveServer(fixture_build, timeout=limit, extra=("--max-query-memory", "256M"))
+    try:
+        pool = pool_of(server)
+        kinds = {"runaway": RUNAWAY, "memory bomb": concat_bomb(), "crash": next(iter(PARSER_BOMBS.values())),
+                 "lookup": ASK_ALICE}
+        most, answers = [], []
+        storming = threading.Event()
+
+        def sample():
+            while not storming.is_set():
+                most.append(len(executors(pool)))
+                time.sleep(0.01)
+
+        def client(index: int) -> None:
+            order = list(kinds)[index % 4:] + list(kinds)[:index % 4]  # each client starts with another kind
+            for kind in order * 3:
+                path = "/sparql?" + requests.compat.urlencode({"query": kinds[kind]})
+                status, _, seconds = from_address(server, f"127.0.0.{20 + index}", path)
+                answers.append((kind, status, seconds))
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            with ThreadPoolExecutor(8) as clients:
+                list(clients.map(client, range(8)))
+        finally:
+            storming.set()
+            sampler.join()
+        by_kind = {kind: sorted({status for k, status, _ in answers if k == kind}) for kind in kinds}
+        slowest = max(seconds for _, _, seconds in answers)
+        print(f"storm: {len(answers)} queries, statuses by kind {by_kind}, slowest {slowest:.2f} s, "
+              f"at most {max(most)} query processes at once")
+        assert by_kind["runaway"] == [503] and set(by_kind["memory bomb"]) <= {503} and 400 in by_kind["crash"]
+        assert set(by_kind["crash"]) <= {400, 503}
+        assert set(by_kind["lookup"]) <= {200, 503} and 200 in by_kind["lookup"]
+        assert slowest < limit + 1
+        assert max(most) <= slots
+        started = time.monotonic()
+        status, _, _ = from_address(server, "127.0.0.99", "/sparql?" + requests.compat.urlencode({"query": ASK_ALICE}))
+        assert status == 200 and time.monotonic() - started < 1
+        assert wait_until(lambda: not [pid for pid, (parent, _, state) in processes().items()
+                                       if parent == pool and state == "Z"], 2)  # every one that ended was reaped
+        assert len(executors(pool)) <= slots
     finally:
         server_log(server)

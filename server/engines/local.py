@@ -465,9 +465,9 @@ class _Pool:
         self.ending: set[_Child] = set()
         # Requests answered once an executor has been reaped, other requests answered meanwhile: how it died
         # (it, the asking connection, when to kill it if it has not ended by then); and the start of a slot's
-        # next executor (the slot, the store, the connection), so that no more than ``size`` ever live at once.
+        # next executor (by slot: the store, the connection), so that no more than ``size`` ever live at once.
         self.deaths: list[tuple[_Child, socket.socket, float]] = []
-        self.starts: list[tuple[int, Path, socket.socket]] = []
+        self.starts: dict[int, tuple[Path, socket.socket]] = {}
 
     def serve(self) -> None:
         # Executors whose pidfd said they ended but that could not be reaped yet: on this kernel a pidfd turns
@@ -501,7 +501,7 @@ class _Pool:
                 self._kill(child)
             for child in list(self.ending):
                 self._reap(child)
-            for *_, connection in self.starts:
+            for _, connection in self.starts.values():
                 connection.close()
             for _, connection, _ in self.deaths:
                 connection.close()
@@ -519,10 +519,9 @@ class _Pool:
             if "start" in request:  # answered once the slot's last executor has ended (_begin_starts)
                 index = request["start"]
                 self._kill(self.children.get(index))
-                for _, _, earlier in [start for start in self.starts if start[0] == index]:
-                    earlier.close()  # whoever asked before gave the slot up (one thread holds it at a time)
-                self.starts = [start for start in self.starts if start[0] != index]
-                self.starts.append((index, Path(request["store"]), connection))
+                if index in self.starts:  # whoever asked before gave the slot up (one thread holds it at a time)
+                    self.starts[index][1].close()
+                self.starts[index] = (Path(request["store"]), connection)
                 self._begin_starts()
                 return
             self._kill(self.children.get(request["stop"]))
@@ -557,13 +556,13 @@ class _Pool:
     def _begin_starts(self) -> None:
         """Start the executors asked for whose slot's last executor has been reaped, and say so; none for a worker
         that gave up waiting (its query past its limit): a start holds the pool up for tens of milliseconds."""
-        waiting = []
-        for index, store, connection in self.starts:
+        waiting = {}
+        for index, (store, connection) in self.starts.items():
             last = self.children.get(index)
             if _hung_up(connection):
                 connection.close()
             elif last is not None and last.status is None:
-                waiting.append((index, store, connection))
+                waiting[index] = (store, connection)
             else:
                 self._reply(connection, self._start(index, store))
         self.starts = waiting

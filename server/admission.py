@@ -1,8 +1,9 @@
 """Fair admission of SPARQL queries: a bounded number at once, a bounded share per client, a bounded wait.
 
-Query slots are shared by every web worker of a server, so they are files in a directory the server
-creates at start, each held with ``flock`` while a query runs: the kernel releases a slot when its holder
-closes it or dies, so a crashed worker never leaks one. A client (by address) may hold at most
+Query slots are shared by every web worker of a server, so they are bytes of an anonymous file (``memfd_create``)
+the server makes at start and its forked workers inherit, each held with an open file description lock while a
+query runs: the kernel releases a slot when its holder closes it or dies, so a crashed worker never leaks one, and
+the file has no name, so a server killed outright leaves nothing behind. A client (by address) may hold at most
 ``per_client`` slots. A query that finds none free waits at most ``wait`` seconds, then is refused with
 503 and ``Retry-After``; one whose client already holds its share gets 429. Pages, search and downloads
 take no slot: they never wait behind queries. Each worker also caps the queries it lets wait for a slot,
@@ -16,13 +17,11 @@ import fcntl
 import hashlib
 import math
 import os
-import shutil
-import tempfile
+import struct
 import threading
 import time
 import weakref
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Iterator
 
 CLIENT_BUCKETS = 1024  # clients are hashed into this many buckets: a collision only makes two share one share
@@ -43,35 +42,39 @@ class Admission:
         self.slots = slots
         self.per_client = min(per_client, slots)
         self.wait = wait
-        self.directory = Path(tempfile.mkdtemp(prefix="soles-query-slots-"))
-        # Named once: each query takes a slot and a client share, and making their paths costs more than the locks.
-        self._slot_paths = [str(self.directory / f"slot-{index}") for index in range(slots)]
-        self._client_paths: dict[int, list[str]] = {}  # by bucket, as clients come
+        # One byte for each slot, then per_client bytes for each bucket of clients.
+        self._locks = os.memfd_create("soles-query-slots")
+        self._slot_bytes = range(slots)
+        self._descriptions = _ThreadDescriptions(f"/proc/self/fd/{self._locks}")
         self.waiting_per_worker = waiting_per_worker
         self._waits = _WorkerWaits(waiting_per_worker)
-        weakref.finalize(self, _remove_if_owner, self.directory, os.getpid())
+        weakref.finalize(self, os.close, self._locks)
 
     @contextmanager
     def slot(self, client: str, deadline: float) -> Iterator[None]:
-        """Hold a query slot while the block runs; Refused if none could be had in time."""
-        held: list[int] = []  # the client's share, then the slot: given back when the block ends or admission fails
-        try:
-            self._admit(self._client_files(client), deadline, held)
+        """Hold a query slot while the block runs; Refused if none could be had in time. A thread holds one at a
+        time (its locks would not conflict with each other)."""
+        share, slot = self._descriptions.mine()
+        held: list[tuple[int, int]] = []  # (description, byte): the client's share, then the slot, given back when
+        try:                              # the block ends or admission fails
+            self._admit(self._client_bytes(client), (share, slot), deadline, held)
             yield
         finally:
-            for descriptor in held:
-                os.close(descriptor)
+            for description, place in held:
+                fcntl.fcntl(description, fcntl.F_OFD_SETLK, _FLOCK.pack(fcntl.F_UNLCK, os.SEEK_SET, place, 1, 0))
             if held:
                 self._here().released()
 
-    def _admit(self, client_files: list[str], deadline: float, held: list[int]) -> None:
+    def _admit(self, client_bytes: range, descriptions: tuple[int, int], deadline: float,
+               held: list[tuple[int, int]]) -> None:
         """Take the client's share and a slot into ``held``: at once if both are free, else by waiting for them,
         which only a bounded number of this worker's queries may do."""
-        for files in (client_files, self._slot_paths):
-            descriptor = _try_lock(files)
-            if descriptor is None:
+        share, slot = descriptions
+        for description, places in ((share, client_bytes), (slot, self._slot_bytes)):
+            place = _try_lock(description, places)
+            if place is None:
                 break
-            held.append(descriptor)
+            held.append((description, place))
         else:
             return
         here = self._here()
@@ -79,15 +82,15 @@ class Admission:
             raise Refused(503, "too many queries are waiting for this server: try again shortly", self._retry_after())
         try:
             if not held:
-                descriptor = self._take(client_files, deadline, here)
-                if descriptor is None:
+                place = self._take(share, client_bytes, deadline, here)
+                if place is None:
                     raise Refused(429, f"this client already runs {self.per_client} queries at once, the most "
                                        "one client may: wait for one to end", self._retry_after())
-                held.append(descriptor)
-            descriptor = self._take(self._slot_paths, deadline, here)
-            if descriptor is None:
+                held.append((share, place))
+            place = self._take(slot, self._slot_bytes, deadline, here)
+            if place is None:
                 raise Refused(503, f"all {self.slots} query slots stayed busy: try again shortly", self._retry_after())
-            held.append(descriptor)
+            held.append((slot, place))
         finally:
             here.leave_waiting()
 
@@ -100,21 +103,19 @@ class Admission:
             self._waits = _WorkerWaits(self.waiting_per_worker)
         return self._waits
 
-    def _client_files(self, client: str) -> list[str]:
+    def _client_bytes(self, client: str) -> range:
         bucket = int.from_bytes(hashlib.blake2b(client.encode(), digest_size=4).digest(), "big") % CLIENT_BUCKETS
-        paths = self._client_paths.get(bucket)
-        if paths is None:  # threads may both make them: the same paths
-            paths = self._client_paths[bucket] = [str(self.directory / f"client-{bucket}-{index}")
-                                                  for index in range(self.per_client)]
-        return paths
+        first = len(self._slot_bytes) + bucket * self.per_client
+        return range(first, first + self.per_client)
 
-    def _take(self, files: list[str], deadline: float, here: _WorkerWaits) -> int | None:
-        """A descriptor holding one of ``files`` locked, or None if all stayed held until the wait ran out."""
+    def _take(self, description: int, places: range, deadline: float, here: _WorkerWaits) -> int | None:
+        """The byte of ``places`` that ``description`` took a lock of, or None if all stayed held until the wait
+        ended."""
         give_up = min(deadline, time.monotonic() + self.wait)
         while True:
-            descriptor = _try_lock(files)
-            if descriptor is not None:
-                return descriptor
+            place = _try_lock(description, places)
+            if place is not None:
+                return place
             now = time.monotonic()
             if now >= give_up:
                 return None
@@ -122,6 +123,34 @@ class Admission:
 
     def _retry_after(self) -> int:
         return max(1, math.ceil(self.wait))
+
+
+class _ThreadDescriptions(threading.local):
+    """Each thread's own two open file descriptions of the slots' file, opened at its first query in its process and
+    kept: one takes a client's share, the other a slot (locks of one description never conflict with each other, those
+    of two do). A forked worker opens its own: those it inherits are its parent's. Closed when the thread ends."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.pid: int | None = None
+        self.pair: _DescriptionPair | None = None
+
+    def mine(self) -> tuple[int, int]:
+        if self.pid != os.getpid():
+            self.pair, self.pid = _DescriptionPair(self.path), os.getpid()
+        return self.pair.descriptions
+
+
+class _DescriptionPair:
+    def __init__(self, path: str):
+        # Opening the file's /proc/self/fd link makes a new open file description (a dup would share one).
+        self.descriptions = (os.open(path, os.O_RDWR), os.open(path, os.O_RDWR))
+        weakref.finalize(self, _close_all, self.descriptions)
+
+
+def _close_all(descriptors: tuple[int, ...]) -> None:
+    for descriptor in descriptors:
+        os.close(descriptor)
 
 
 class _WorkerWaits:
@@ -155,20 +184,19 @@ class _WorkerWaits:
             self._released.notify()
 
 
-def _try_lock(files: list[str]) -> int | None:
-    """A descriptor holding one of ``files`` locked, if one is free now; the search starts at a file of the
-    thread's own, so that threads spread over the files."""
-    start = hash(threading.get_ident()) % len(files)
-    for offset in range(len(files)):
-        descriptor = os.open(files[(start + offset) % len(files)], os.O_RDONLY | os.O_CREAT, 0o600)
+def _try_lock(description: int, places: range) -> int | None:
+    """The byte of ``places`` that ``description`` took a lock of, if one is free now; the search starts at a byte
+    of the thread's own, so that threads spread over them."""
+    start = hash(threading.get_ident()) % len(places)
+    for offset in range(len(places)):
+        place = places[(start + offset) % len(places)]
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return descriptor
+            fcntl.fcntl(description, fcntl.F_OFD_SETLK, _FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, place, 1, 0))
+            return place
         except BlockingIOError:
-            os.close(descriptor)
+            pass
     return None
 
 
-def _remove_if_owner(directory: Path, owner_pid: int) -> None:
-    if os.getpid() == owner_pid:  # forked workers inherit this finalizer: only the creator removes the slots
-        shutil.rmtree(directory, ignore_errors=True)
+# struct flock: l_type, l_whence, l_start, l_len, l_pid (0, as open file description locks require), padding.
+_FLOCK = struct.Struct("hhqqi4x")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -10,6 +12,7 @@ import pytest
 
 from server import admission
 from server.admission import Admission, Refused
+from tests.conftest import PROJECT_ROOT
 
 DEADLINE_SECONDS = 30
 
@@ -108,3 +111,54 @@ def test_a_query_that_waits_past_the_limit_gets_503_and_its_client_share_back():
         holder.let_go()
     with gate.slot("client-b", deadline()):  # its share was given back with the refusal
         pass
+
+
+# Run in a process of its own, which has no other thread when it forks (a fork beside threads is unsafe): it forks as
+# gunicorn forks its workers from a server that made its Admission first.
+FORKED_WORKERS = """
+import os, signal, time
+from server.admission import Admission, Refused
+
+
+def refusal(gate, client):
+    try:
+        with gate.slot(client, time.monotonic() + 5):
+            return None
+    except Refused as refused:
+        return refused.status
+
+
+def in_a_worker(check):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if check() else 1)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+
+
+one_slot = Admission(slots=1, per_client=1, wait=0.2, waiting_per_worker=2)
+with one_slot.slot("client-a", time.monotonic() + 5):  # held by the parent's thread, which forks below
+    assert in_a_worker(lambda: refusal(one_slot, "client-b") == 503), "a worker took the slot its parent holds"
+gate = Admission(slots=2, per_client=1, wait=0.2, waiting_per_worker=2)
+with gate.slot("client-a", time.monotonic() + 5):
+    assert in_a_worker(lambda: refusal(gate, "client-a") == 429), "a worker took the share its parent holds"
+    assert in_a_worker(lambda: refusal(gate, "client-b") is None), "a worker found no slot free"
+
+ready, told = os.pipe()
+holder = os.fork()
+if holder == 0:
+    with gate.slot("client-a", time.monotonic() + 5):
+        os.write(told, b"held")
+        time.sleep(60)
+os.read(ready, 4)
+assert refusal(gate, "client-a") == 429
+os.kill(holder, signal.SIGKILL)
+os.waitpid(holder, 0)
+assert refusal(gate, "client-a") is None, "a killed worker kept its client's share"
+print("shared and given back")
+"""
+
+
+def test_workers_share_the_slots_and_a_killed_worker_gives_its_own_back():
+    done = subprocess.run([sys.executable, "-c", FORKED_WORKERS], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and "shared and given back" in done.stdout, done.stderr

@@ -239,7 +239,9 @@ def test_a_worker_killed_mid_query_leaves_no_query_running(fixture_build):
 
 
 def test_the_next_query_stops_a_killed_workers_query(fixture_build):
-    server = LiveServer(fixture_build, timeout=30, workers=1)
+    """With one query slot: the killed worker's hold on it ends with the worker (the kernel releases it), and its
+    query process is stopped for the next query's."""
+    server = LiveServer(fixture_build, timeout=30, workers=1, extra=("--query-slots", "1"))
     try:
         pool = pool_of(server)
         [worker] = workers_of(server)
@@ -256,18 +258,21 @@ def test_the_next_query_stops_a_killed_workers_query(fixture_build):
         stop_and_read_output(server)
 
 
-def test_nothing_is_left_when_the_server_is_killed_outright(fixture_build):
-    """Its workers end once their requests have (gunicorn waits for them), then the pool and its processes."""
+def test_nothing_is_left_when_the_server_is_killed_outright(fixture_build, tmp_path, monkeypatch):
+    """Its workers end once their requests have (gunicorn waits for them), then the pool and its processes, and
+    nothing the server made in the temporary directory is left there."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the server's own, watched
     server = LiveServer(fixture_build, timeout=3, workers=2)
     group = server.process.pid
     try:
         with pytest.raises(requests.Timeout):
             requests.get(server.url + "/sparql", params={"query": RUNAWAY}, timeout=0.5)
-        assert executors(pool_of(server))
+        assert executors(pool_of(server)) and list(tmp_path.iterdir())  # the pool's sockets are there
         os.kill(server.process.pid, signal.SIGKILL)  # no handler runs: only the kernel's notices are left
         server.process.wait(timeout=10)
         assert wait_until(lambda: not [pid for pid, (_, pgid, state) in processes().items()
                                        if pgid == group and state != "Z"], 3 + 10)
+        assert wait_until(lambda: not list(tmp_path.iterdir()), 5), list(tmp_path.iterdir())
     finally:
         server.stop()
 

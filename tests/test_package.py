@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import site
 import subprocess
 import sys
 import venv
@@ -25,9 +26,14 @@ def test_the_wheel_builds_and_serves_outside_a_checkout(tmp_path):
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", tmp_path / "dist", source],
         cwd=tmp_path)
     [wheel] = (tmp_path / "dist").glob("soles-*.whl")
-    # The dependencies come from this interpreter's site-packages; the package itself only from the wheel.
-    venv.create(tmp_path / "venv", system_site_packages=True, with_pip=True)
+    # The dependencies come from this interpreter's site-packages (a .pth file names them: the tests may run in a
+    # virtual environment, whose packages a venv's system_site_packages would not see), the package itself only from
+    # the wheel: the new venv's own site-packages come first, and an editable install's hook is not loaded.
+    venv.create(tmp_path / "venv", with_pip=True)
     python = tmp_path / "venv" / "bin" / "python"
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    inner = Path(run([python, "-c", purelib], cwd=tmp_path).stdout.strip())
+    (inner / "outer-site-packages.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     run([python, "-m", "pip", "install", "--no-deps", "--force-reinstall", wheel], cwd=tmp_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

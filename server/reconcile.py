@@ -44,6 +44,9 @@ MAX_QUERIES = 100  # queries in one batch (OpenRefine sends 10 at a time)
 MAX_QUERY_LENGTH = 500  # characters of one name to match
 MAX_PROPERTIES = 20  # property values given with one query
 MAX_EXTEND_IDS = 1000  # rows extended by one request
+# Bytes of a request body (a form): a full batch or extension fits several times over. werkzeug bounds a url-encoded
+# form by this alone (from 3.1.9 it no longer applies MAX_FORM_MEMORY_SIZE to one).
+MAX_BODY_BYTES = 500_000
 DEFAULT_LIMIT, MAX_LIMIT = 5, 50  # candidates per query
 SUGGESTIONS, MAX_SUGGESTIONS = 10, 50
 PREVIEW_WIDTH, PREVIEW_HEIGHT = 400, 320
@@ -66,6 +69,19 @@ def _cross_origin(response: Response) -> Response:
     if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
         return open_to_other_origins(response)
     return response
+
+
+@bp.before_request
+def _bounded_body() -> None:
+    """413 for a body over MAX_BODY_BYTES: at once when its Content-Length says so (werkzeug then reads no more
+    than that), else (a chunked body) once a byte past the limit is read. werkzeug would cut a chunked form off at
+    the limit and parse what it read as if it were whole."""
+    if request.content_length is None:
+        request.max_content_length = MAX_BODY_BYTES + 1
+        if len(request.get_data(cache=True)) > MAX_BODY_BYTES:  # the form is parsed from what is kept here
+            abort(413, f"the request body is longer than the limit of {MAX_BODY_BYTES} bytes")
+    elif request.content_length > MAX_BODY_BYTES:
+        abort(413, f"the request body is longer than the limit of {MAX_BODY_BYTES} bytes")
 
 
 @bp.errorhandler(HTTPException)

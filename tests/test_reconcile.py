@@ -17,6 +17,8 @@ import requests
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Response
 
 from kg import ids
 from kg.paths import DEFAULT_DATA_DIR
@@ -24,6 +26,7 @@ from kg.pipeline import build
 from kg.reconciliation import PROPERTY_IDS, name_score, wikidata_id
 from kg.search import words_of
 from server import create_app
+from server.reconcile import MAX_BODY_BYTES
 from tests import fixtures
 from tests.conftest import LiveServer, build_fixture_with
 
@@ -310,6 +313,25 @@ def test_a_post_needs_queries_or_extend_and_not_both(client):
     too_large = client.post("/reconcile", data={"queries": json.dumps({"q0": {"query": "x" * 1_000_000}})})
     assert too_large.status_code == 413 and too_large.get_json()["status"] == 413
     assert too_large.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_chunked_body_is_read_no_further_than_the_limit_and_refused_past_it(client):
+    """A body with no Content-Length (chunked, as a server that terminates the input hands it over) is read up to
+    the limit and refused with 413 past it: not cut off at the limit and parsed as if it were whole."""
+    def posted(body: bytes) -> tuple[Response, int]:
+        stream = io.BytesIO(body)
+        environ = EnvironBuilder(path="/reconcile", method="POST", input_stream=stream,
+                                 content_type="application/x-www-form-urlencoded").get_environ()
+        del environ["CONTENT_LENGTH"]  # the test client would give one: the app is called as a server would
+        environ["wsgi.input_terminated"] = True
+        return Response.from_app(client.application, environ), stream.tell()
+
+    query = json.dumps({"q0": {"query": "Alice Example"}}).encode()
+    whole, _ = posted(b"queries=" + query + b"&pad=" + b"x" * 400_000)
+    assert whole.status_code == 200 and "q0" in whole.get_json()
+    refused, read = posted(b"queries=" + query + b"&pad=" + b"x" * 13_000_000)
+    assert refused.status_code == 413 and "500000 bytes" in refused.get_json()["message"]
+    assert read == MAX_BODY_BYTES + 1
 
 
 # ---------------------------------------------------------------- data extension and property proposals

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from pathlib import Path
 
 MAP_AT_MOST = 1 << 40  # bytes; SQLite maps no more than its own limit (2 GB by default)
@@ -18,6 +19,9 @@ class ReadOnlyIndex:
         # no file through system calls, and the pages read are the kernel's, shared by every server process,
         # not a private cache in each.
         self.connection.execute(f"PRAGMA mmap_size = {MAP_AT_MOST}")
+        # Closed when the index is let go (a server keeps one per release and process, and drops it with the release),
+        # not left to the connection's own collection, which Python 3.13 reports as a ResourceWarning.
+        weakref.finalize(self, self.connection.close)
 
     def __enter__(self):
         return self

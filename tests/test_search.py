@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
+from contextlib import closing
 
 import pytest
 from markupsafe import escape
@@ -343,7 +344,7 @@ def test_every_page_offers_suggestions_to_the_script_and_searches_without_it(cli
 
 def test_the_index_is_written_by_the_build_and_read_only_by_requests(search_build):
     path = search_build / "current" / SEARCH_INDEX
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as index:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as index:
         fields = {row[0] for row in index.execute("SELECT field FROM labels UNION SELECT field FROM texts")}
     assert fields == {"name", "alias", "title", "description", "role", "quote"}
     with SearchIndex(path) as index:

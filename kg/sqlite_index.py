@@ -14,7 +14,8 @@ class ReadOnlyIndex:
 
     def __init__(self, path: Path):
         # immutable: a release's files never change, so SQLite need not lock or check the file at each read.
-        self.connection = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        # Not bound to its thread: the last reference may go (and the finalizer below run) in another one.
+        self.connection = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         # Read through a memory map (as far as SQLite allows): a look-up of scattered keys (a page's labels) reads
         # no file through system calls, and the pages read are the kernel's, shared by every server process,
         # not a private cache in each.

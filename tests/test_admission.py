@@ -130,8 +130,11 @@ def refusal(gate, client):
 
 def in_a_worker(check):
     pid = os.fork()
-    if pid == 0:
-        os._exit(0 if check() else 1)
+    if pid == 0:  # never returns into the script, even if the check raises
+        try:
+            os._exit(0 if check() else 1)
+        finally:
+            os._exit(2)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
 
 
@@ -146,9 +149,12 @@ with gate.slot("client-a", time.monotonic() + 5):
 ready, told = os.pipe()
 holder = os.fork()
 if holder == 0:
-    with gate.slot("client-a", time.monotonic() + 5):
-        os.write(told, b"held")
-        time.sleep(60)
+    try:
+        with gate.slot("client-a", time.monotonic() + 5):
+            os.write(told, b"held")
+            time.sleep(60)
+    finally:
+        os._exit(2)
 os.read(ready, 4)
 assert refusal(gate, "client-a") == 429
 os.kill(holder, signal.SIGKILL)

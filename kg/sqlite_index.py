@@ -22,7 +22,7 @@ class ReadOnlyIndex:
         self.connection.execute(f"PRAGMA mmap_size = {MAP_AT_MOST}")
         # Closed when the index is let go (a server keeps one per release and process, and drops it with the release),
         # not left to the connection's own collection, which Python 3.13 reports as a ResourceWarning.
-        weakref.finalize(self, self.connection.close)
+        self._close = weakref.finalize(self, self.connection.close)
 
     def __enter__(self):
         return self
@@ -31,4 +31,4 @@ class ReadOnlyIndex:
         self.close()
 
     def close(self) -> None:
-        self.connection.close()
+        self._close()  # once: the finalizer is spent

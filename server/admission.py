@@ -61,7 +61,7 @@ class Admission:
             yield
         finally:
             for description, place in held:
-                fcntl.fcntl(description, fcntl.F_OFD_SETLK, _FLOCK.pack(fcntl.F_UNLCK, os.SEEK_SET, place, 1, 0))
+                _set_lock(description, fcntl.F_UNLCK, place)
             if held:
                 self._here().released()
 
@@ -191,7 +191,7 @@ def _try_lock(description: int, places: range) -> int | None:
     for offset in range(len(places)):
         place = places[(start + offset) % len(places)]
         try:
-            fcntl.fcntl(description, fcntl.F_OFD_SETLK, _FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, place, 1, 0))
+            _set_lock(description, fcntl.F_WRLCK, place)
             return place
         except BlockingIOError:
             pass
@@ -200,3 +200,9 @@ def _try_lock(description: int, places: range) -> int | None:
 
 # struct flock: l_type, l_whence, l_start, l_len, l_pid (0, as open file description locks require), padding.
 _FLOCK = struct.Struct("hhqqi4x")
+
+
+def _set_lock(description: int, kind: int, place: int) -> None:
+    """Take (F_WRLCK) or give back (F_UNLCK) ``description``'s lock of the byte ``place``; BlockingIOError if another
+    description holds it."""
+    fcntl.fcntl(description, fcntl.F_OFD_SETLK, _FLOCK.pack(kind, os.SEEK_SET, place, 1, 0))

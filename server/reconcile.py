@@ -76,11 +76,11 @@ def _bounded_body() -> None:
     """413 for a body over MAX_BODY_BYTES: at once when its Content-Length says so (werkzeug then reads no more
     than that), else (a chunked body) once a byte past the limit is read. werkzeug would cut a chunked form off at
     the limit and parse what it read as if it were whole."""
-    if request.content_length is None:
+    size = request.content_length
+    if size is None:
         request.max_content_length = MAX_BODY_BYTES + 1
-        if len(request.get_data(cache=True)) > MAX_BODY_BYTES:  # the form is parsed from what is kept here
-            abort(413, f"the request body is longer than the limit of {MAX_BODY_BYTES} bytes")
-    elif request.content_length > MAX_BODY_BYTES:
+        size = len(request.get_data(cache=True))  # the form is parsed from what is kept here
+    if size > MAX_BODY_BYTES:
         abort(413, f"the request body is longer than the limit of {MAX_BODY_BYTES} bytes")
 
 

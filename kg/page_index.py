@@ -2,7 +2,8 @@
 its status and attributions as pages and lists show them, the allegations each actor or place is part of,
 every list a resource page shows (its events, members, places, graphs...) in the order it shows it, the lists
 of an actor's or place's page (kg.involvement), each event's date and type, each allegation's course, each
-graph's size, and what a citation names of each source.
+graph's size, what a citation names of each source, and every IRI with a page of its own, numbered (the
+sitemaps read a window of them).
 
 Looking these up in the store costs a page tens of milliseconds (a page names hundreds of resources and shows
 dozens of allegations); the build writes them once (``write``, called by kg.release) into ``pages.sqlite``, and
@@ -205,6 +206,12 @@ def allegation_entries(store: Store, labels: dict[str, set], read_property: Stat
     return entries
 
 
+def own_pages(labelled: Iterable[str]) -> list[str]:
+    """Of the ``labelled`` IRIs, ours that have a page of their own, in IRI order: not a fragment of another's page
+    (an ontology term is an anchor of /ontology, a Wikidata match one of its entity's page)."""
+    return sorted(iri for iri in labelled if iri.startswith(ids.BASE) and "#" not in iri)
+
+
 def write(store: Store, path: Path) -> dict:
     """Write the page index of ``store`` to ``path``; return what the manifest says of it."""
     read_property = Statements(store)
@@ -225,6 +232,7 @@ def write(store: Store, path: Path) -> dict:
             CREATE TABLE courses(allegation TEXT PRIMARY KEY, course TEXT) WITHOUT ROWID;
             CREATE TABLE graphs(iri TEXT PRIMARY KEY, triples INTEGER) WITHOUT ROWID;
             CREATE TABLE documents(iri TEXT PRIMARY KEY, fields TEXT) WITHOUT ROWID;
+            CREATE TABLE sitemap(position INTEGER PRIMARY KEY, iri TEXT);
         """)
         index.executemany("INSERT INTO labels VALUES (?, ?, ?)", [(iri, *labels[iri]) for iri in sorted(labels)])
         index.executemany("INSERT INTO allegations VALUES (?, ?)", [(entry.iri, _dumped(entry)) for entry in entries])
@@ -237,6 +245,7 @@ def write(store: Store, path: Path) -> dict:
         index.executemany("INSERT INTO graphs VALUES (?, ?)", sorted(graph_sizes.items()))
         index.executemany("INSERT INTO documents VALUES (?, ?)",
                           sorted((iri, _json(fields)) for iri, fields in documents(store, read_property).items()))
+        index.executemany("INSERT INTO sitemap VALUES (?, ?)", enumerate(own_pages(labels)))
         involved = write_involvement(index, entries, labels, positions)
         index.commit()
     return {"labels": len(labels), "allegations": len(entries), "lists": sum(map(len, lists.values())),
@@ -464,6 +473,15 @@ class PageIndex(ReadOnlyIndex):
     def labels(self, iris: Iterable[str]) -> dict[str, str]:
         """The label of each of ``iris`` that has one."""
         return dict(self._by_key("SELECT iri, label FROM labels", list(iris)))
+
+    def page_count(self) -> int:
+        """How many of our IRIs have a page of their own (``sitemap``)."""
+        return self.connection.execute("SELECT coalesce(max(position) + 1, 0) FROM sitemap").fetchone()[0]
+
+    def pages(self, start: int, count: int) -> list[str]:
+        """Items ``start`` to ``start + count`` of those IRIs, in IRI order."""
+        return [iri for iri, in self.connection.execute(
+            "SELECT iri FROM sitemap WHERE position >= ? AND position < ? ORDER BY position", (start, start + count))]
 
     def names(self, iris: Iterable[str]) -> dict[str, str]:
         """The name (first ``rdfs:label``) of each of ``iris`` that has one."""

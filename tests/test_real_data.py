@@ -9,6 +9,7 @@ from kg.paths import DEFAULT_DATA_DIR
 from kg.pipeline import build
 from kg.schema import MAX_QUOTE_WORDS
 from kg.store import open_store, run_query
+from server import create_app
 from server.query_ui import read_example
 
 
@@ -106,3 +107,15 @@ def test_no_actor_is_left_unconnected(real_build):
           FILTER NOT EXISTS { GRAPH graph:reference { ?member sol:memberOf ?actor . ?x ?q ?member } }
         }""")
     assert [row["actor"].value for row in unconnected] == []
+
+
+def test_the_sitemap_lists_every_actor_place_allegation_and_source(real_build, catalog):
+    client = create_app({"BUILD_DIR": real_build, "TESTING": True}).test_client()
+    index = client.get("/sitemap.xml")
+    assert index.status_code == 200 and index.data.count(b"<sitemap>") == 1  # the real data fills one file
+    listed = client.get("/sitemap-1.xml").get_data(as_text=True)
+    for path in ([f"id/{record.values['type']}/{name}" for name, record in catalog.actors.items()]
+                 + [f"id/place/{name}" for name in catalog.places]
+                 + [f"id/allegation/{name}" for name in catalog.allegations]
+                 + [f"id/source/{name}" for name in catalog.sources]):
+        assert f"<loc>http://localhost/{path}</loc>" in listed, path

@@ -225,8 +225,8 @@ def view_href(path: str = PATH, **replace: str | None) -> str:
     return path + ("?" + urlencode(args) if args else "")
 
 
-@bp.get(PATH)
 @bp.get(f"{PATH}.json")
+@bp.get(PATH)  # registered first: url_for("timeline.timeline") is the page, not its twin
 def timeline():
     chosen = chosen_keys()
     view = View(chosen)

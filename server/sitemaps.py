@@ -65,7 +65,7 @@ def sitemap(number: int):
         abort(404, f"there is no sitemap {number}: {url_for('sitemaps.sitemap_index')} lists them")
     views = [url_for(view, _external=True) for view in VIEWS[start:start + size]]
     first_iri = max(start - len(VIEWS), 0)
-    site = request.host_url.rstrip("/")
+    site = request.url_root.rstrip("/")  # as url_for writes the views: the root the site is served at
     pages = [f"{site}/{_as_uri(ids.local_path(iri))}" for iri in page_index().pages(first_iri, size - len(views))]
     return _xml("urlset", (f"<url><loc>{escape(url)}</loc></url>" for url in views + pages))
 

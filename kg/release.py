@@ -79,6 +79,7 @@ DUMPS = (
     Dump("ontology.ttl", "turtle", "The soles ontology (Turtle)", quads=False),
     Dump("ontology.owl", "rdfxml", "The soles ontology (RDF/XML)", quads=False),
 )
+DATA_DUMPS = tuple(dump for dump in DUMPS if not dump.is_ontology)  # the dataset's own dumps (VoID's void:dataDump)
 VOID_DUMP = Dump("void.ttl", "turtle", "Description of the dataset (VoID): size, graphs, classes, downloads, endpoint",
                  quads=False)
 
@@ -154,7 +155,7 @@ def _write_dump(dump: Dump, nquads: Path, triples: Path, path: Path) -> int:
 
 def _write_void(store: Store, metadata: dict, path: Path) -> int:
     """Write the VoID description of everything the store holds; return how many statements it holds."""
-    dumps = {ids.DATASET: [d.filename for d in DUMPS if not d.is_ontology],
+    dumps = {ids.DATASET: [d.filename for d in DATA_DUMPS],
              ids.ONTOLOGY_GRAPH: [d.filename for d in DUMPS if d.is_ontology]}
     triples = void.describe(store, metadata, dumps)
     path.write_bytes(serialize(triples, format=VOID_DUMP.format.rdf, prefixes=ids.PREFIXES))

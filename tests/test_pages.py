@@ -343,6 +343,20 @@ def test_schema_org_claims_and_people_carry_their_links(client):
     assert [work["@id"] for work in claim["appearance"]] == [iri(SOURCE).value]
 
 
+def test_the_home_page_describes_the_dataset_for_dataset_search(client, fixture_build):
+    [data] = json_ld_blocks(text_of(client.get("/")))
+    assert data["@id"] == ids.DATASET.value and data["dateModified"] == "2024-06-01"
+    assert data["publisher"] == {"@type": "Organization", "@id": ids.ENTITY_BASE + "organization/fixture-editors",
+                                 "name": "Fixture editors"}
+    void = rdflib.Graph().parse(data=text_of(client.get("/void", headers={"Accept": "text/turtle"})), format="turtle")
+    dumps = {str(dump) for dump in void.objects(rdflib.URIRef(ids.DATASET.value), rdflib.VOID.dataDump)}
+    assert {download["contentUrl"] for download in data["distribution"]} == dumps
+    manifest = json.loads((fixture_build / "manifest.json").read_text())
+    data_dumps = [entry for entry in manifest["files"] if entry["name"].startswith("soles.")]
+    assert [(download["encodingFormat"], download["contentSize"]) for download in data["distribution"]] == [
+        (entry["media_type"], f"{entry['bytes']} B") for entry in data_dumps]
+
+
 # ---------------------------------------------------------------- the ontology
 
 

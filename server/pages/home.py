@@ -8,12 +8,15 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, url_for
 
 from kg import ids
+from kg.release import DATA_DUMPS
 from kg.vocab import SOL
+from kg.void import dump_iri
 from server.pages.render import made_once_per_release, render_page
 from server.pages.resources import ref
+from server.pages.schema_org import mention
 from server.pages.stances import stances
 from server.pages.timeline import latest_events
-from server.release import get_manifest
+from server.release import current_release, get_manifest
 
 bp = Blueprint("home", __name__)
 
@@ -38,15 +41,29 @@ def home_page() -> str:
                       for iri, accusations in overview["most_accused"][kind.value][:limit]])
                     for heading, kind in ACTOR_KINDS]
     allegations = overview["allegations"][:limit]
-    dataset = manifest["dataset"]
-    # The dataset's permanent address, not this request's host: the page is made once for every request.
-    json_ld = {"@context": "https://schema.org", "@type": "Dataset", "name": dataset["title"],
-               "description": dataset["description"], "license": dataset["license"], "url": ids.BASE}
     return render_page(
-        "home.html", json_ld=json_ld, counts=counts, actor_groups=actor_groups,
+        "home.html", json_ld=dataset_node(manifest), counts=counts, actor_groups=actor_groups,
         allegations=stances(allegation=allegations, order=allegations) if allegations else [],
         events=latest_events(limit),
         sources=[ref(iri) for iri in overview["sources"][:limit]])
+
+
+def dataset_node(manifest: dict) -> dict:
+    """The dataset as schema.org describes one, for dataset search engines: what it is, who publishes it, when it
+    was last curated, under which licence, and each of its dumps (as VoID lists them). Its permanent addresses, not
+    this request's host: the page is made once for every request."""
+    dataset = manifest["dataset"]
+    dumps = {dump.filename for dump in DATA_DUMPS}
+    publisher = ref(dataset["publisher"])
+    publisher_type = "Person" if ids.kind_and_slug(publisher.iri)[0] == "person" else "Organization"
+    return {"@context": "https://schema.org", "@type": "Dataset", "@id": ids.DATASET.value, "name": dataset["title"],
+            "description": dataset["description"], "license": dataset["license"], "url": ids.BASE,
+            "dateModified": dataset["modified"], "version": current_release().id, "isAccessibleForFree": True,
+            "publisher": mention(publisher, publisher_type),
+            "distribution": [{"@type": "DataDownload", "name": entry["name"], "description": entry["description"],
+                              "encodingFormat": entry["media_type"], "contentUrl": dump_iri(entry["name"]).value,
+                              "contentSize": f"{entry['bytes']} B"}
+                             for entry in manifest["files"] if entry["name"] in dumps]}
 
 
 @bp.get("/favicon.ico")

@@ -21,9 +21,10 @@ CURRENT = "current"
 # What a release holds, as this code writes and reads it, named in its manifest ("format"; none is format 1):
 # raised when the server reads what earlier builds lack or wrote otherwise (format 2: the list index's facet
 # arrays; 3: its counts as arrays, not JSON; 4: the page index's counterparts and events with their labels; 5: the
-# page index's numbered list of pages, which the sitemaps read), so that kg serve builds again rather than serve a
-# release some pages would fail on.
-BUILD_FORMAT = 5
+# page index's numbered list of pages, which the sitemaps read; 6: its lists of a document's reprints and of the
+# reports on it), so that kg serve builds again rather than serve a release some pages would fail on or show
+# short.
+BUILD_FORMAT = 6
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,8 @@ LINKED_LISTS = {
     "contains": ((SOL.partOf,), None),
     "actors": ((SOL.country,), SOL.Actor),
     "summarized-by": ((SOL.summarizes,), None),
+    "reproduced-by": ((SOL.reproduces,), None),
+    "reported-on-by": ((SOL.reportsOn,), None),
 }
 # The kinds of record a graph's page lists, each in its list "graph-<kind>" (see graph_list).
 GRAPH_CONTENT_KINDS = (SOL.Allegation, SOL.Attribution, SOL.Event, SOL.Source, SOL.Person, SOL.Organization,

@@ -57,13 +57,17 @@ GROUP_DENIES = f"""\
         quote: "{GROUP_QUOTE}"
 """
 
+# An address with no place to break a line (a document-sharing site's): its page must still fit a phone.
+SOURCE_URL = "https://documents.example.org/document/508646571/TheRulersAffairsTheCompleteAndUnabridgedEdition"
+SOURCE = "/id/source/ruler-report"
+
 BLANKET_SOURCE = f"""\
 source:
   id: ruler-report
   type: news-report
   title: The Ruler's Affairs
   publisher: [daily-fixture]
-  url: https://news.example.org/ruler-affairs
+  url: {SOURCE_URL}
   date: 2024-08-15
   language: en
   seen_at: https://archive.example.org/news.example.org/ruler-affairs

@@ -11,6 +11,8 @@ from tests.actor_fixture import (
     CO_ACCUSED,
     CONCERNED,
     HUB_ALLEGATIONS,
+    SOURCE,
+    SOURCE_URL,
     VOICES,
 )
 from tests.browsing import no_horizontal_scroll, screenshot
@@ -58,3 +60,10 @@ def test_a_co_accused_is_one_click_away(page: Page):
     expect(page.locator("ul.co-accused > li")).to_have_count(1)
     expect(page.locator("ul.co-accused > li")).to_have_text("Rex Ruler 2 allegations in common")
     no_horizontal_scroll(page)
+
+
+def test_a_source_with_a_long_address_fits_the_screen(page: Page, width, tmp_path):
+    assert page.goto(SOURCE).status == 200
+    expect(page.locator(".external-url a")).to_have_text(SOURCE_URL)
+    no_horizontal_scroll(page)
+    screenshot(page, f"source-long-address-{width}", tmp_path)

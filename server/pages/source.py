@@ -31,6 +31,9 @@ def context(resource: Resource) -> dict:
     return {
         "graphs": subjects("GRAPH ?item { ?item a sol:SourceGraph . ?this a sol:Source }", iri, indexed="graphs"),
         "summarized_by": subjects("?item sol:summarizes ?this .", iri, indexed="summarized-by"),
+        # A document the editors could not read themselves points to the copies and reports they quote instead.
+        "reproduced_by": subjects("?item sol:reproduces ?this .", iri, indexed="reproduced-by"),
+        "reported_on_by": subjects("?item sol:reportsOn ?this .", iri, indexed="reported-on-by"),
         **paged("allegations", allegations["allegations"]),
         **paged("attributions", allegations["attributions"]),
         **paged("events", paged_events({"events": "?event sol:source ?this ."}, iri,
@@ -41,7 +44,8 @@ def context(resource: Resource) -> dict:
             datePublished=resource.value("dcterms:issued"), inLanguage=resource.value("dcterms:language"),
             publisher=[schema_org.mention(actor, "Organization") for actor in resource.values("dcterms:publisher")],
             author=[schema_org.actor(actor) for actor in resource.values("dcterms:creator")],
-            isBasedOn=[schema_org.mention(source, "CreativeWork") for source in resource.values("sol:summarizes")]),
+            isBasedOn=[schema_org.mention(source, "CreativeWork")
+                       for source in (*resource.values("sol:summarizes"), *resource.values("sol:reproduces"))]),
     }
 
 

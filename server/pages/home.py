@@ -13,7 +13,7 @@ from kg.vocab import SOL
 from kg.void import dump_iri
 from server.pages.render import made_once_per_release, render_page
 from server.pages.resources import ref
-from server.pages.schema_org import mention
+from server.pages.schema_org import actor
 from server.pages.stances import stances
 from server.pages.timeline import latest_events
 from server.release import current_release, get_manifest
@@ -54,12 +54,10 @@ def dataset_node(manifest: dict) -> dict:
     this request's host: the page is made once for every request."""
     dataset = manifest["dataset"]
     dumps = {dump.filename for dump in DATA_DUMPS}
-    publisher = ref(dataset["publisher"])
-    publisher_type = "Person" if ids.kind_and_slug(publisher.iri)[0] == "person" else "Organization"
     return {"@context": "https://schema.org", "@type": "Dataset", "@id": ids.DATASET.value, "name": dataset["title"],
             "description": dataset["description"], "license": dataset["license"], "url": ids.BASE,
             "dateModified": dataset["modified"], "version": current_release().id, "isAccessibleForFree": True,
-            "publisher": mention(publisher, publisher_type),
+            "publisher": actor(ref(dataset["publisher"])),
             "distribution": [{"@type": "DataDownload", "name": entry["name"], "description": entry["description"],
                               "encodingFormat": entry["media_type"], "contentUrl": dump_iri(entry["name"]).value,
                               "contentSize": f"{entry['bytes']} B"}

@@ -211,6 +211,7 @@ SOURCE_TYPES = (
     ("government-notice", SOL.GovernmentNotice),
     ("analysis", SOL.Analysis),
     ("legislation", SOL.Legislation),
+    ("letter", SOL.Letter),
 )
 STANCES = (("asserts", SOL.Asserts), ("denies", SOL.Denies), ("disputes", SOL.Disputes))
 ALLEGATION_STATUSES = (

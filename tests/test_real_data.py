@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from kg import curation, shacl
@@ -119,3 +121,11 @@ def test_the_sitemap_lists_every_actor_place_allegation_and_source(real_build, c
                  + [f"id/allegation/{name}" for name in catalog.allegations]
                  + [f"id/source/{name}" for name in catalog.sources]):
         assert f"<loc>http://localhost/{path}</loc>" in listed, path
+
+
+def test_a_letter_is_cited_as_a_personal_communication(real_build):
+    """A defendant's letter (a sol:Letter, which the editors know only from the reports on it) is cited as
+    what it is, not as a report or a bare document."""
+    client = create_app({"BUILD_DIR": real_build, "TESTING": True}).test_client()
+    page = html.unescape(client.get("/id/source/carvajal-2025-12-02-letter-to-trump").get_data(as_text=True))
+    assert '"type": "personal_communication"' in page and "Reported on in" in page

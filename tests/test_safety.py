@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from kg.cli import main as kg_main
+from server import DEFAULT_CONFIG
 from tests.conftest import Listener, LiveServer
 from tests.test_query_pool import wait_until
 from tests.test_serve import executors, pool_of, processes, stop_and_read_output
@@ -356,7 +357,9 @@ def test_a_storm_of_runaways_memory_bombs_and_crashes_leaves_the_query_pool_soun
         assert by_kind["runaway"] == [503] and set(by_kind["memory bomb"]) <= {503} and 400 in by_kind["crash"]
         assert set(by_kind["crash"]) <= {400, 503}
         assert set(by_kind["lookup"]) <= {200, 503} and 200 in by_kind["lookup"]
-        assert slowest < limit + 1
+        # A query may wait its full turn for a slot and then run to the limit; the rest is the margin of a
+        # loaded 2-core host (a Debian run took 3.13 s against limit + wait = 3 s).
+        assert slowest < limit + DEFAULT_CONFIG["QUERY_QUEUE_WAIT"] + 0.5
         assert max(most) <= slots
         started = time.monotonic()
         status, _, _ = from_address(server, "127.0.0.99", "/sparql?" + requests.compat.urlencode({"query": ASK_ALICE}))

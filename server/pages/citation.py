@@ -50,7 +50,8 @@ CITED_KEPT = 2_000
 # CSL item types of our kinds of source; any other is a "document".
 CSL_TYPES = {SOL.NewsReport.value: "article-newspaper", SOL.CourtRecord.value: "legal_case",
              SOL.Legislation.value: "legislation", SOL.Indictment.value: "legal_case",
-             SOL.GovernmentNotice.value: "report", SOL.Analysis.value: "report"}
+             SOL.GovernmentNotice.value: "report", SOL.Analysis.value: "report",
+             SOL.Letter.value: "personal_communication"}
 BUILD_ID = re.compile(r"(?P<day>\d{8})T(?P<time>\d{6})\.\d+Z-(?P<hash>[0-9a-f]+)")
 # What LaTeX reads as commands, written so that it prints them; braces escaped keep each field balanced.
 BIBTEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",

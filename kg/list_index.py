@@ -297,7 +297,10 @@ def _timeline_keys(item: dict) -> dict[str, dict[str, str]]:
 
 def _write_timeline(index: sqlite3.Connection, found: dict) -> int:
     names, issued = found["names"], found["issued"]
-    items = sorted(found["items"], key=lambda item: (item["date"] or "", item["kind"], item["iri"]))
+    # By the last day each date may mean: an item known only to its month or year comes after the days of that
+    # month or year, so that an answer dated "September 2011" follows the act of 8 September it answers.
+    items = sorted(found["items"], key=lambda item: (end_of(item["date"]) if item["date"] else "", item["date"] or "",
+                                                     item["kind"], item["iri"]))
 
     def label(iri: str) -> str:
         return names.get(iri) or last_segment(iri)

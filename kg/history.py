@@ -4,9 +4,9 @@ One rule for both, used by the build (the current status it derives), ``kg query
 ``?as_of=``:
 
 - A status statement is superseded when a statement the record holds names it in ``sol:supersedes``.
-  An allegation's status is its latest statement not superseded: latest by date (a date of any precision
-  sorts by its text, so a year comes before its months; undated statements come first), and on the same
-  date the one further along the course of a case.
+  An allegation's status is its latest statement not superseded: latest by date (``date_order``: a date of
+  any precision sorts by the last day it may mean, so a month or a year comes after the days in it;
+  undated statements come first), and on the same date the one further along the course of a case.
 - The record as of a day holds what the sources published by then say: each source's graph whose
   source date ends on or before that day ("2020" ends on 2020-12-31: only what was certainly on record),
   with the reference data and the ontology. Undated sources are left out, and so is the graph the build
@@ -41,9 +41,18 @@ class StatusStep:
     supersedes: str | None = None
 
 
+def date_order(date: str | None) -> tuple[str, str]:
+    """Where a date of any precision (YYYY, YYYY-MM, YYYY-MM-DD) sorts in time, for every list in date order:
+    by the last day it may mean, then by its text. What is known only to a month or a year was certainly
+    past only at its end, so it follows the days of that month or year: an answer dated "September 2011"
+    follows the act of 8 September it answers. Undated: before every date (lists that show the undated
+    last say so themselves)."""
+    return (end_of(date), date) if date else ("", "")
+
+
 def course_order(step: StatusStep) -> tuple:
     """The order of a case's course: by date, and on the same date the step further along."""
-    return step.date or "", STATUS_ORDER[step.status], step.iri
+    return *date_order(step.date), STATUS_ORDER[step.status], step.iri
 
 
 def current_statuses(steps: list[StatusStep]) -> dict[str, StatusStep]:

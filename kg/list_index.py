@@ -41,7 +41,7 @@ import numpy
 
 from kg import ids
 from kg import schema as sc
-from kg.history import end_of
+from kg.history import date_order, end_of
 from kg.ids import last_segment
 from kg.network import NEIGHBOURS_LISTED, NETWORK_FILE
 from kg.page_index import PAGE_INDEX, Entry, PageIndex
@@ -297,10 +297,7 @@ def _timeline_keys(item: dict) -> dict[str, dict[str, str]]:
 
 def _write_timeline(index: sqlite3.Connection, found: dict) -> int:
     names, issued = found["names"], found["issued"]
-    # By the last day each date may mean: an item known only to its month or year comes after the days of that
-    # month or year, so that an answer dated "September 2011" follows the act of 8 September it answers.
-    items = sorted(found["items"], key=lambda item: (end_of(item["date"]) if item["date"] else "", item["date"] or "",
-                                                     item["kind"], item["iri"]))
+    items = sorted(found["items"], key=lambda item: (*date_order(item["date"]), item["kind"], item["iri"]))
 
     def label(iri: str) -> str:
         return names.get(iri) or last_segment(iri)

@@ -25,7 +25,7 @@ from typing import NamedTuple
 from pyoxigraph import Literal, NamedNode, Store
 
 from kg import ids
-from kg.history import STATUS_NAMES, STATUS_ORDER
+from kg.history import STATUS_NAMES, STATUS_ORDER, date_order
 from kg.involvement import involvement_lists, reading_positions
 from kg.search import folded
 from kg.sqlite_index import ReadOnlyIndex
@@ -390,7 +390,7 @@ def resource_lists(store: Store, read_property: Statements, reading_key: Reading
         if name in ("source-allegations", "source-attributions"):
             return sorted(items, key=positions.__getitem__)
         if name in ("performed", "party", "events-at", "related-events", "reported-events"):
-            return sorted(items, key=lambda iri: (events[iri][0] is None, events[iri][0] or "", iri))
+            return sorted(items, key=lambda iri: (events[iri][0] is None, *date_order(events[iri][0]), iri))
         return sorted(items, key=reading_key)
     in_order = {iri: {name: order(name, items) for name, items in about.items()} for iri, about in found.items()}
     return in_order, graph_sizes

@@ -10,7 +10,7 @@ from pyoxigraph import NamedNode
 
 from kg.cli import main as kg_main
 from kg.curation import DataError, load
-from kg.history import StatusStep, current_statuses, end_of, parse_as_of
+from kg.history import StatusStep, current_statuses, date_order, end_of, parse_as_of
 from server import create_app
 from tests.conftest import build_fixture_with
 from tests.fixtures import write_fixture_data
@@ -122,7 +122,13 @@ def test_the_current_status_is_the_latest_statement_nothing_supersedes():
              StatusStep("s5", "b", "alleged", None)]
     current = current_statuses(steps)
     assert current["a"].status == "charge-dropped" and current["b"].status == "alleged"
-    assert current_statuses(steps[:3])["a"].status == "arrested"  # "2025-01" sorts before "2025-01-05"
+    # "2025-01" may mean any day of the month: it was certainly past only at its end, after "2025-01-05"
+    assert current_statuses(steps[:3])["a"].status == "convicted"
+
+
+def test_a_date_known_only_to_its_month_or_year_sorts_after_the_days_of_it():
+    dates = ["2011", "2011-09", "2011-09-08", None, "2011-10-02"]
+    assert sorted(dates, key=date_order) == [None, "2011-09-08", "2011-09", "2011-10-02", "2011"]
 
 
 def test_a_date_of_any_precision_ends_where_it_may():

@@ -16,7 +16,7 @@ import numpy
 import pytest
 
 from kg import list_index
-from kg.history import end_of
+from kg.history import date_order, end_of
 from kg.ids import last_segment
 from kg.layout import resolve
 from kg.list_index import FACETS, LIST_INDEX, ORDERS, VOICE_FACETS, order_column
@@ -177,8 +177,8 @@ def test_the_timeline_is_in_date_order_with_its_facets(release):
     stored = [json.loads(item) for item, in query(release, "SELECT item FROM timeline ORDER BY n")]
     assert sorted(item["iri"] for item in stored) == sorted(item["iri"] for item in timeline["items"])
     assert stored, "the fixture has a timeline"
-    latest = [end_of(item["date"]) if item["date"] else "" for item in stored]  # the undated ("") first
-    assert latest == sorted(latest)
+    order = [date_order(item["date"]) for item in stored]  # the undated first
+    assert order == sorted(order)
     expected = [next(item for item in timeline["items"] if item["iri"] == shown["iri"]) for shown in stored]
     about = defaultdict(list)
     for iri, number in query(release, "SELECT iri, n FROM timeline_about ORDER BY iri, n"):

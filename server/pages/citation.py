@@ -19,6 +19,7 @@ from markupsafe import Markup
 from pyoxigraph import NamedNode
 
 from kg import ids
+from kg.history import date_order
 from kg.page_index import PageIndex
 from kg.vocab import SOL
 from kg.wording import human_date
@@ -226,7 +227,7 @@ def _document(iri: str, fields: dict[str, list[str]], labels: Labels) -> Cited:
 
 
 def _date_order(item: Cited) -> tuple:
-    return item.date is None, item.date or "", reading_order(item.title), item.iri
+    return item.date is None, *date_order(item.date), reading_order(item.title), item.iri
 
 
 def web_address(address: str | None) -> str | None:

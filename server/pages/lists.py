@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from flask import current_app, g, request
 from pyoxigraph import Literal
 
+from kg.history import date_order
 from kg.page_index import Lists
 from kg.query_text import values
 from kg.search import folded
@@ -144,7 +145,7 @@ def paged_events(lists: dict[str, str], this: str | None, indexed: dict[str, str
         found[row.pop("section").value].append(row)
     pages = {}
     for name, events in found.items():
-        events.sort(key=lambda row: (date(row) is None, date(row) or "", row["event"].value))
+        events.sort(key=lambda row: (date(row) is None, *date_order(date(row)), row["event"].value))
         pager = Pager.of(name, len(events))
         pages[name] = (readable(pager.window(events)), pager)
     return pages

@@ -18,8 +18,11 @@ def test_the_course_of_a_case_and_its_dissent(page: Page, tmp_path):
     assert page.goto(ALLEGATION_PAGE).status == 200
     course = page.locator("ol.course > li")
     expect(course).to_have_count(4)
-    expect(course.nth(1)).to_have_class("course-step superseded")
-    expect(course.nth(1)).to_contain_text("corrected by")
+    superseded = page.locator("ol.course > li.superseded")  # the conviction dated only to its month, last
+    expect(superseded).to_have_count(1)
+    expect(superseded).to_have_class("course-step superseded")
+    expect(superseded).to_contain_text("corrected by")
+    expect(course.nth(3)).to_have_class("course-step superseded")
     expect(page.get_by_role("region", name="Disputing")).to_contain_text("no hay pruebas de una red")
     expect(page.get_by_role("region", name="Disputing")).to_contain_text("there is no evidence of a network")
     no_horizontal_scroll(page)

@@ -19,7 +19,6 @@ import pytest
 import requests
 
 from kg.cli import main as kg_main
-from server import DEFAULT_CONFIG
 from tests.conftest import Listener, LiveServer
 from tests.test_query_pool import wait_until
 from tests.test_serve import executors, pool_of, processes, stop_and_read_output
@@ -256,10 +255,16 @@ def test_bad_request_bodies_are_400(fixture_build, content_type):
 
 
 def from_address(server: LiveServer, address: str, path: str) -> tuple[int, dict, float]:
-    """GET ``path`` from a given loopback source address (a client of its own); status, headers, seconds."""
-    started = time.monotonic()
+    """GET ``path`` from a given loopback source address (a client of its own); status, headers, and the seconds
+    from the request's sending to the end of its answer.
+
+    The connection is made first and its time left out: the server's limits count from a request's arrival, and on
+    a loaded host a connect was seen to take 1.07 s before the server could see anything (the kernel's and the
+    client's scheduling, not the server's)."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30, source_address=(address, 0))
     try:
+        connection.connect()
+        started = time.monotonic()
         connection.request("GET", path)
         response = connection.getresponse()
         response.read()
@@ -285,13 +290,14 @@ def test_runaway_queries_do_not_stall_pages(fixture_build):
             while not all(runaway.done() for runaway in runaways):
                 for path in ("/", ACTOR_PAGE):
                     status, _, seconds = from_address(server, "127.0.0.200", path)
-                    assert status == 200
+                    assert status == 200, path
                     page_times.append(seconds)
             answers = [runaway.result() for runaway in runaways]
-        assert {status for status, _, _ in answers} == {503}
-        assert max(seconds for _, _, seconds in answers) < limit + 1
+        seen = sorted((round(seconds, 3), status, "Retry-After" in headers) for status, headers, seconds in answers)
+        assert {status for status, _, _ in answers} == {503}, seen
+        assert max(seconds for _, _, seconds in answers) < limit + 1, seen
         busy = [headers for _, headers, _ in answers if "Retry-After" in headers]
-        assert len(busy) >= len(answers) - 4  # four ran into the time limit; the others found no slot
+        assert len(busy) >= len(answers) - 4, seen  # four ran into the time limit; the others found no slot
         page_times.sort()
         p99 = page_times[min(len(page_times) - 1, int(len(page_times) * 0.99))]
         print(f"pages under 10 runaways: {len(page_times)} requests, p50 {statistics.median(page_times) * 1000:.1f} ms,"
@@ -357,9 +363,10 @@ def test_a_storm_of_runaways_memory_bombs_and_crashes_leaves_the_query_pool_soun
         assert by_kind["runaway"] == [503] and set(by_kind["memory bomb"]) <= {503} and 400 in by_kind["crash"]
         assert set(by_kind["crash"]) <= {400, 503}
         assert set(by_kind["lookup"]) <= {200, 503} and 200 in by_kind["lookup"]
-        # A query may wait its full turn for a slot and then run to the limit; the rest is the margin of a
-        # loaded 2-core host (a Debian run took 3.13 s against limit + wait = 3 s).
-        assert slowest < limit + DEFAULT_CONFIG["QUERY_QUEUE_WAIT"] + 0.5
+        # A query's limit counts from its arrival, its wait for a slot included; but a memory bomb or a crash is
+        # answered once its process has been reaped, which a killed process at low priority on a loaded 2-core host
+        # may take up to a second to allow; the rest is margin (a Debian run took 3.13 s against a limit of 2 s).
+        assert slowest < limit + 1.5
         assert max(most) <= slots
         started = time.monotonic()
         status, _, _ = from_address(server, "127.0.0.99", "/sparql?" + requests.compat.urlencode({"query": ASK_ALICE}))

@@ -43,6 +43,7 @@ actors:
     type: organization
     name: Daily Fixture
     description: A newspaper.
+    roles: [newspaper]
     wikidata: Q1003
   - id: fixture-officials
     type: group

@@ -343,6 +343,16 @@ def test_schema_org_claims_and_people_carry_their_links(client):
     assert [work["@id"] for work in claim["appearance"]] == [iri(SOURCE).value]
 
 
+def test_schema_org_actors_carry_only_the_properties_of_their_type(client):
+    [person] = json_ld_blocks(text_of(client.get(PERSON)))
+    assert person["jobTitle"] == ["Minister of Examples"]
+    [newspaper] = json_ld_blocks(text_of(client.get("/id/organization/daily-fixture")))
+    assert newspaper["@type"] == "Organization" and "jobTitle" not in newspaper  # its role has no schema.org property
+    assert newspaper["sameAs"] == ["https://www.wikidata.org/wiki/Q1003"]
+    [group] = json_ld_blocks(text_of(client.get("/id/group/fixture-officials")))
+    assert group["@type"] == "Thing" and not {"jobTitle", "memberOf"} & set(group)
+
+
 def test_the_home_page_describes_the_dataset_for_dataset_search(client, fixture_build):
     [data] = json_ld_blocks(text_of(client.get("/")))
     assert data["@id"] == ids.DATASET.value and data["dateModified"] == "2024-06-01"

@@ -61,12 +61,20 @@ def context(resource: Resource) -> dict:
         **paged("party_to", events["party"]),
         **paged("members", related["members"]),
         **paged("published", related["published"]),
-        "json_ld": schema_org.thing(
-            resource, schema_org.actor_type(resource.types),
-            alternateName=resource.values("skos:altLabel"), jobTitle=resource.values("sol:role"),
-            sameAs=[same.href for same in resource.wikidata],
-            memberOf=[schema_org.mention(group, "Organization") for group in resource.values("sol:memberOf")]),
+        "json_ld": actor_json_ld(resource),
     }
+
+
+def actor_json_ld(resource: Resource) -> dict:
+    """The actor's schema.org node, with only the properties its type has: a role is a person's job title (an
+    organization's roles, "newspaper" or "news agency", have no schema.org property), and a thing belongs to nothing."""
+    schema_type = schema_org.actor_type(resource.types)
+    return schema_org.thing(
+        resource, schema_type, alternateName=resource.values("skos:altLabel"),
+        jobTitle=resource.values("sol:role") if schema_type == "Person" else None,
+        sameAs=[same.href for same in resource.wikidata],
+        memberOf=[schema_org.mention(group, "Organization") for group in resource.values("sol:memberOf")]
+        if schema_type != "Thing" else None)
 
 
 PAGE = PageKind(SOL.Actor, "actor.html", context)

@@ -98,6 +98,16 @@ def _stopped_with_the_tests() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
 
 
+def wait_until(condition, seconds: float) -> bool:
+    """Whether ``condition()`` came true within ``seconds`` (asked every 50 ms)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 class LiveServer:
     """``kg serve`` running in its own process group on a free loopback port."""
 

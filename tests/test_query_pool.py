@@ -20,20 +20,11 @@ import requests
 from kg import formats
 from server.engines.interface import QueryJob, QueryTimeout
 from server.engines.local import Limits, QueryPool, QueryRunner, _Child, _Pool
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, wait_until
 from tests.test_serve import children, executors, pool_of, processes, running, stop_and_read_output, workers_of
 from tests.test_sparql import ASK_ALICE, RUNAWAY, sparql
 
 JSON = formats.by_name("json")
-
-
-def wait_until(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 @pytest.fixture()

@@ -19,8 +19,7 @@ import pytest
 import requests
 
 from kg.cli import main as kg_main
-from tests.conftest import Listener, LiveServer
-from tests.test_query_pool import wait_until
+from tests.conftest import Listener, LiveServer, wait_until
 from tests.test_serve import executors, pool_of, processes, stop_and_read_output
 from tests.test_sparql import ASK_ALICE, RUNAWAY, service_queries
 

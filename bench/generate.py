@@ -110,6 +110,7 @@ EVENT_LABELS = {
     "plea": "{name} enters a plea",
     "sentencing": "{name} sentenced",
     "charge-dropped": "Charges against {name} dropped",
+    "court-proceeding": "Hearing in the case of {name} moved",
     "rejection": "{name} rejects the accusations",
     "publication": "Report on {name} published",
 }

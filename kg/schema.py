@@ -252,6 +252,7 @@ EVENT_TYPES = (
     ("plea", SOL.Plea),
     ("sentencing", SOL.Sentencing),
     ("charge-dropped", SOL.ChargeDropping),
+    ("court-proceeding", SOL.CourtProceeding),
     ("rejection", SOL.Rejection),
     ("publication", SOL.Publication),
 )

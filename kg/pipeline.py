@@ -33,10 +33,11 @@ def backlog(catalog: curation.Catalog) -> list[dict]:
 
 
 def build(data_dir: Path, out_dir: Path, reason: bool = True, import_paths: tuple[Path, ...] = (),
-          progress: bool = False, keep: int = release.DEFAULT_KEEP, processes: int | None = None) -> dict:
+          progress: bool = False, keep: int = release.DEFAULT_KEEP, processes: int | None = None,
+          copies: bool | None = None) -> dict:
     """Check data/, add the imported RDF files, and publish the build as a new release of ``out_dir``,
-    keeping its newest ``keep`` releases, its dumps and indexes written by ``processes`` processes (see
-    kg.release.publish). Returns the manifest.
+    keeping its newest ``keep`` releases, its dumps and indexes written by ``processes`` processes, reading copies
+    of the statements in memory if ``copies`` (see kg.release.publish). Returns the manifest.
 
     The curated data goes through every check (YAML, SHACL with pyshacl, HermiT); imports, which may
     hold millions of statements, are checked against the same shapes compiled to SPARQL.
@@ -45,4 +46,4 @@ def build(data_dir: Path, out_dir: Path, reason: bool = True, import_paths: tupl
     summary = {"reconciliation_backlog": backlog(checked.catalog), "dataset": void.dataset_metadata(checked.catalog),
                "imports": [Path(p).name for p in import_paths]}
     return release.publish(checked.quads, out_dir, summary, import_paths=tuple(import_paths), progress=progress,
-                           keep=keep, processes=processes)
+                           keep=keep, processes=processes, copies=copies)

@@ -31,8 +31,8 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, replace
+from functools import lru_cache, partial
 from pathlib import Path
 
 from pyoxigraph import Quad, RdfFormat, Store, parse, serialize
@@ -300,6 +300,9 @@ class Progress:
 
 PARALLEL_FROM_QUADS = 50_000  # below this, starting processes costs more than it saves
 MAX_PROCESSES = 4
+# What a copy of the statements in a process's memory takes, a statement (measured at 1M: 0.62 GB), with room to
+# spare; the processes hold copies when all of them fit in half the memory available, leaving the rest to the tasks.
+MEMORY_COPY_BYTES_PER_QUAD = 800
 MANIFEST_INDEXES = ("overview", "network", "timeline", "ftm", "reconcile", "pages", "lists")  # what the manifest says of
 
 
@@ -314,6 +317,20 @@ class Task:
     write: Callable
     after: tuple[str, ...] = ()
     reads_store: bool = True
+
+
+def fits_in_memory(quads: int, processes: int) -> bool:
+    """Whether ``processes`` copies of ``quads`` statements fit in half the memory this machine has available."""
+    return processes * quads * MEMORY_COPY_BYTES_PER_QUAD <= _available_memory() // 2
+
+
+def _available_memory() -> int:
+    """The bytes that can be taken without swapping (Linux's MemAvailable), else the free ones."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/meminfo", encoding="ascii") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
 def _release_tasks(staging: Path, nquads: Path, triples: Path, dataset: dict,
@@ -342,18 +359,25 @@ def _release_tasks(staging: Path, nquads: Path, triples: Path, dataset: dict,
     ]
 
 
-def _written_store(_: None, path: Path, nquads: Path) -> Store:
-    """The store, bulk-loaded with the sorted statements and the ontology, optimized and closed, then opened
-    read-only like the other processes open it. A read-only store reads the files it found on opening: while this
-    process still had it open for writing, a compaction of its own deleted one of them under a reader now and then
-    (1 build in 7 at 1M)."""
+def _written_store(_: None, path: Path, nquads: Path) -> None:
+    """Write the store at ``path``: bulk-loaded with the sorted statements and the ontology, optimized and closed
+    before any process opens it read-only. A read-only store reads the files it found on opening: while the writer
+    still had it open, a compaction of its own deleted one of them under a reader now and then (1 build in 7 at 1M)."""
     store = Store(str(path))
     store.bulk_load(path=str(nquads), format=RdfFormat.N_QUADS)
     store.bulk_extend(ontology_quads())
     store.optimize()
     store.flush()
     del store  # closed: no compaction runs once readers open it
-    return Store.read_only(str(path))
+
+
+@lru_cache(maxsize=1)  # one copy per process, read by every task the process runs
+def _memory_copy(nquads: str) -> Store:
+    """The statements the store is written from (the sorted N-Quads and the ontology), in this process's memory."""
+    store = Store()
+    store.bulk_load(path=nquads, format=RdfFormat.N_QUADS)
+    store.bulk_extend(ontology_quads())
+    return store
 
 
 def _list_index_task(store: Store, release_dir: Path) -> dict:
@@ -372,23 +396,36 @@ def _void_task(store: Store, dataset: dict, release_dir: Path) -> dict:
     return _file_entry(VOID_DUMP, path, _write_void(store, dataset, path))
 
 
-def _run_tasks(tasks: list[Task], store: Task, store_dir: Path, processes: int, report: Progress) -> dict[str, object]:
-    """Each task's result by its key, once ``store.write(None)`` has written the store at ``store_dir`` and
-    returned it: the tasks that read no store run meanwhile (a bulk load keeps one core busy), the others after.
+def _run_tasks(tasks: list[Task], store: Task, store_dir: Path, processes: int, report: Progress,
+               copy_of: Path | None = None) -> dict[str, object]:
+    """Each task's result by its key, and what ``store.write(None)`` returned once it had written the store at
+    ``store_dir``.
 
-    They run here in their order, or by ``processes`` processes that each open the store read-only (started
-    afresh: the engine's threads do not survive a fork), each process given the first task whose ``after`` have
-    ended when it is free. The first task that fails ends the run: those not begun never are."""
+    They run here in their order, the store first (opened read-only for the tasks that read it once written), or
+    by ``processes`` processes (started afresh: the engine's threads do not survive a fork), each given the first
+    task whose ``after`` have ended when it is free. The tasks that read the store read it read-only once written,
+    those that read none running meanwhile (a bulk load keeps one core busy); or, given the N-Quads file the store
+    is written from (``copy_of``), each process reads a copy of it in memory, loaded once: no task waits for the
+    store, which a process of the pool writes like any other task, and reading a copy costs tasks less (the engine
+    decodes terms from memory, not from its files on disk). The first task that fails ends the run: those not
+    begun never are."""
     early = [task for task in tasks if not task.reads_store]
     later = [task for task in tasks if task.reads_store]
     if processes <= 1:
         results = {task.key: _timed(task.write, None) for task in early}
         results[store.key] = _timed(store.write, None)
-        results |= {task.key: _timed(task.write, results[store.key][0]) for task in later}
+        written = Store.read_only(str(store_dir))
+        results |= {task.key: _timed(task.write, written) for task in later}
     else:
         with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
             try:
-                results = _scheduled(pool, early, store, later, str(store_dir), processes)
+                if copy_of is None:
+                    results = _scheduled(pool, early, store, later, partial(_timed_on_store, store_dir=str(store_dir)),
+                                         processes)
+                else:
+                    # The store first: one core writes it for the longest time.
+                    results = _scheduled(pool, [], None, [replace(store, reads_store=False), *tasks],
+                                         partial(_timed_on_copy, nquads=str(copy_of)), processes)
             except BaseException:
                 pool.shutdown(cancel_futures=True)
                 raise
@@ -397,19 +434,22 @@ def _run_tasks(tasks: list[Task], store: Task, store_dir: Path, processes: int, 
     return {task.key: results[task.key][0] for task in (store, *tasks)}
 
 
-def _scheduled(pool: ProcessPoolExecutor, early: list[Task], store: Task, later: list[Task], store_dir: str,
-               processes: int) -> dict[str, tuple[object, float, float]]:
+def _scheduled(pool: ProcessPoolExecutor, early: list[Task], store: Task | None, later: list[Task],
+               reading: Callable, processes: int) -> dict[str, tuple[object, float, float]]:
     """_run_tasks by the ``processes`` processes of ``pool``: ``early`` (reading no store) while ``store`` is written
-    here, then ``later``; what each task returned, and its times."""
+    here (if given), then ``later`` in their order as their ``after`` end, by ``reading`` if they read the store;
+    what each task returned, and its times."""
     results = {}
     running = {pool.submit(_timed, task.write, None): task.key for task in early}
-    results[store.key] = _timed(store.write, None)
+    if store is not None:
+        results[store.key] = _timed(store.write, None)
     waiting = list(later)
     while waiting or running:
         while len(running) < processes and (ready := next(
                 (task for task in waiting if all(key in results for key in task.after)), None)):
             waiting.remove(ready)
-            running[pool.submit(_timed_on_store, ready.write, store_dir)] = ready.key
+            future = pool.submit(reading, ready.write) if ready.reads_store else pool.submit(_timed, ready.write, None)
+            running[future] = ready.key
         if not running:
             raise ValueError(f"release tasks wait for tasks that never run: {[task.key for task in waiting]}")
         ended, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -420,6 +460,16 @@ def _scheduled(pool: ProcessPoolExecutor, early: list[Task], store: Task, later:
 
 def _timed_on_store(task: Callable, store_dir: str) -> tuple[object, float, float]:
     return _timed(task, Store.read_only(store_dir))
+
+
+def _timed_on_copy(task: Callable, nquads: str) -> tuple[object, float, float]:
+    """_timed on this process's copy of the statements in memory; loading it (once per process) counts in the
+    time of the first task it runs."""
+    started, cpu_started = time.monotonic(), time.process_time()
+    copy = _memory_copy(nquads)
+    loading, cpu_loading = time.monotonic() - started, time.process_time() - cpu_started
+    result, seconds, cpu_seconds = _timed(task, copy)
+    return result, loading + seconds, cpu_loading + cpu_seconds
 
 
 def _timed(task: Callable, store: Store) -> tuple[object, float, float]:
@@ -452,12 +502,15 @@ def _check_imports(store: Store, paths: list[Path]) -> None:
 
 
 def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tuple[Path, ...] = (),
-            progress: bool = False, keep: int = DEFAULT_KEEP, processes: int | None = None) -> dict:
+            progress: bool = False, keep: int = DEFAULT_KEEP, processes: int | None = None,
+            copies: bool | None = None) -> dict:
     """Write every output for the curated quads and imported files as a new release of the build root
     ``out_dir``, publish it (``current`` points to it) and prune old releases down to ``keep``.
 
     The dumps and indexes are written by ``processes`` processes at once (default: one per core, at most
-    MAX_PROCESSES, for builds of PARALLEL_FROM_QUADS statements or more, else one); the same release either way.
+    MAX_PROCESSES, for builds of PARALLEL_FROM_QUADS statements or more, else one), which read copies of the
+    statements in memory rather than the store if ``copies`` (default: when they fit, ``fits_in_memory``); the
+    same release either way.
 
     Imported files are checked against the shapes, compiled to SPARQL, once everything is loaded.
     Returns the manifest; ``resolve(out_dir).id`` is the new release's build id.
@@ -486,17 +539,18 @@ def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tup
         tasks = _release_tasks(staging, nquads, triples, summary["dataset"], tuple(import_paths))
         if processes is None:
             processes = min(os.cpu_count() or 1, MAX_PROCESSES) if count >= PARALLEL_FROM_QUADS else 1
+        copies = processes > 1 and (fits_in_memory(count, processes) if copies is None else copies)
         report.stage(f"writing the store, dumps and indexes ({processes} "
-                     f"{'process' if processes == 1 else 'processes'})")
-        written = _run_tasks(tasks, writing, staging / STORE_DIR, processes, report)
-        store = written.pop(writing.key)  # read-only, closed (del) before the release is renamed
+                     f"{'process' if processes == 1 else 'processes'}"
+                     f"{', each reading a copy of the statements in memory' if copies else ''})")
+        written = _run_tasks(tasks, writing, staging / STORE_DIR, processes, report, copy_of=nquads if copies else None)
+        written.pop(writing.key)
         manifest = {"format": BUILD_FORMAT, "files": [written[dump.filename] for dump in (*DUMPS, VOID_DUMP)],
                     "quads": count, **summary,
                     **{key: written[key] for key in MANIFEST_INDEXES}}
         report.done()
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
-        del store
         shutil.rmtree(work)
         build_id = _build_id(staging / MANIFEST)
         os.rename(staging, out_dir / RELEASES_DIR / build_id)  # complete: it may now be published

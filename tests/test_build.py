@@ -68,19 +68,21 @@ def test_builds_are_byte_identical_however_many_processes_write_them(fixture_dat
     first, second = tmp_path / "first", tmp_path / "second"
     build(fixture_data, first, reason=False)
     build(fixture_data, second, reason=False)
-    # A second release of the same data in the same build root, its dumps and indexes written by two processes
-    # (as big builds are) rather than one: the same bytes either way.
-    build(fixture_data, second, reason=False, processes=2)
+    # More releases of the same data in the same build root, their dumps and indexes written by two processes
+    # (as big builds are) rather than one, reading the store or copies of the statements in memory (as builds
+    # that fit do): the same bytes every way.
+    build(fixture_data, second, reason=False, processes=2, copies=False)
+    build(fixture_data, second, reason=False, processes=2, copies=True)
     directories = [root / layout.RELEASES_DIR / name for root in (first, second)
                    for name in sorted(os.listdir(root / layout.RELEASES_DIR))]
-    assert len(directories) == 3
+    assert len(directories) == 4
     files = sorted(p.name for p in directories[0].iterdir() if p.is_file())
     for directory in (*directories, first, second):  # the build roots hold links to the current release's files
         assert sorted(p.name for p in directory.iterdir() if p.is_file()) == files, directory
     for name in files:  # the manifest too: a build's id and time are in its release's name only
         assert len({(directory / name).read_bytes() for directory in directories}) == 1, name
     ids = [directory.name for directory in directories]
-    assert len(set(ids)) == 3 and len({build_id.rsplit("-", 1)[1] for build_id in ids}) == 1  # same content hash
+    assert len(set(ids)) == 4 and len({build_id.rsplit("-", 1)[1] for build_id in ids}) == 1  # same content hash
 
 
 def test_a_failed_build_leaves_the_previous_build_untouched(fixture_data, tmp_path):

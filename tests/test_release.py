@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from pyoxigraph import RdfFormat, serialize
 
-from kg import curation, layout, release
+from kg import curation, ids, layout, release
 from kg.pipeline import build
 from kg.store import open_store, run_query
 from server import create_app
@@ -445,9 +446,53 @@ def _read_store_size(store) -> int:
     return len(store)
 
 
-@pytest.mark.parametrize("processes", [1, 2])
+def _size_once_read(store, path: Path) -> int:
+    """How many statements ``store`` holds, saying so in ``path`` once it has read them."""
+    size = len(store)
+    path.write_text(str(size), encoding="utf-8")
+    return size
+
+
+def _not_yet_written(_, written: Path) -> str:
+    """A store task that writes nothing until a task has read the statements (within a minute)."""
+    deadline = time.monotonic() + 60
+    while not written.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert written.exists(), "no task read a copy of the statements before the store was written"
+    return "written"
+
+
+def test_with_copies_in_memory_no_task_waits_for_the_store(fixture_build, tmp_path):
+    """Given the N-Quads file the store is written from, the processes read copies of it in memory: a task that
+    reads the statements runs before the store is written (here the store is written only once one has), and
+    reads them all, the ontology's too."""
+    nquads = _statements_file(fixture_build, tmp_path)
+    read = tmp_path / "read"
+    tasks = [release.Task("reader", "a task that reads the statements", partial(_size_once_read, path=read))]
+    store = release.Task("store", "the store", partial(_not_yet_written, written=read))
+    store_dir = layout.resolve(fixture_build).path / layout.STORE_DIR
+    found = release._run_tasks(tasks, store, store_dir, 2, release.Progress(False), copy_of=nquads)
+    assert found == {"store": "written", "reader": len(open_store(fixture_build))}
+
+
+def _statements_file(build: Path, folder: Path) -> Path:
+    """The sorted statements' stand-in: an N-Quads file of the build's statements, but the ontology's."""
+    nquads = folder / "all.nq"
+    serialize((quad for quad in open_store(build) if quad.graph_name != ids.ONTOLOGY_GRAPH), str(nquads),
+              RdfFormat.N_QUADS)
+    return nquads
+
+
+def test_copies_in_memory_are_made_only_when_every_process_can_have_one(monkeypatch):
+    monkeypatch.setattr(release, "_available_memory", lambda: 64 * release.MEMORY_COPY_BYTES_PER_QUAD)
+    assert release.fits_in_memory(quads=16, processes=2)
+    assert not release.fits_in_memory(quads=17, processes=2)
+    assert release.fits_in_memory(quads=32, processes=1)
+
+
+@pytest.mark.parametrize("processes, copies", [(1, False), (2, False), (2, True)])
 def test_a_failing_release_task_ends_the_run_with_its_error_and_later_tasks_never_start(fixture_build, tmp_path,
-                                                                                         processes):
+                                                                                         processes, copies):
     """As an import that breaks a shape fails a build: its error comes back whole (file, line and field) from the
     process that found it, and the tasks still waiting are not begun."""
     never = tmp_path / "never"
@@ -460,7 +505,8 @@ def test_a_failing_release_task_ends_the_run_with_its_error_and_later_tasks_neve
     store = release.Task("store", "the store", partial(_opened_store, build=fixture_build))
     store_dir = layout.resolve(fixture_build).path / layout.STORE_DIR
     with pytest.raises(curation.DataError) as caught:
-        release._run_tasks(tasks, store, store_dir, processes, release.Progress(False))
+        release._run_tasks(tasks, store, store_dir, processes, release.Progress(False),
+                           copy_of=_statements_file(fixture_build, tmp_path) if copies else None)
     assert caught.value.problems == problems
     assert (caught.value.file, caught.value.line, caught.value.field) == ("import.nq", 3, "<x> sol:status")
     assert not never.exists()

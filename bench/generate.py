@@ -86,6 +86,7 @@ ALLEGATION_PHRASES = {
     "terrorism": "backed acts of narco-terrorism",
     "corruption": "embezzled public funds",
     "support-of-armed-groups": "gave guerrillas safe haven",
+    "sanctions-evasion": "evaded sanctions through front companies",
 }
 ASSERTING_QUOTES = (
     "{name} {phrase} through {place} for years, according to officials familiar with the case",

@@ -239,6 +239,7 @@ ALLEGATION_TYPES = (
     ("terrorism", SOL.Terrorism),
     ("corruption", SOL.Corruption),
     ("support-of-armed-groups", SOL.SupportOfArmedGroups),
+    ("sanctions-evasion", SOL.SanctionsEvasion),
 )
 EVENT_TYPES = (
     ("indictment", SOL.IndictmentFiled),

@@ -35,8 +35,17 @@ def dataset_metadata(catalog: Catalog) -> dict:
         "description": values["description"],
         "license": values["license"],
         "publisher": actor_iri(catalog.actors[values["publisher"]]).value,
-        "modified": values["curation"].values["curated_on"],
+        "modified": last_curated(catalog),
     }
+
+
+def last_curated(catalog: Catalog) -> str:
+    """The day data/ last changed: the latest curation date of the dataset or of any source. Derived, so that a
+    curator who adds a source need not also remember to move the dataset's date (dcterms:modified, and "curated
+    up to" in every citation, would otherwise say the data is older than it is)."""
+    days = [catalog.dataset.values["curation"].values["curated_on"]]
+    days += [source.curation.values["curated_on"] for source in catalog.sources.values()]
+    return max(days)
 
 
 def dump_iri(filename: str) -> NamedNode:

@@ -10,6 +10,7 @@ import pytest
 from kg import curation
 from kg.cli import main
 from kg.curation import DataError
+from kg.void import last_curated
 from tests.fixtures import SOURCE_ID
 
 SOURCE_FILE = f"sources/{SOURCE_ID}.yaml"
@@ -296,3 +297,9 @@ def test_kg_validate_prints_an_unreadable_file_as_a_problem(data, capsys):
     assert err.startswith("error: 1 problem in the data:")
     assert "data/actors.yaml:2: (encoding): is not UTF-8 text" in err
     assert "Traceback" not in err
+
+
+def test_the_dataset_counts_as_changed_when_its_latest_source_was_curated(data):
+    assert last_curated(curation.load(data)) == "2024-06-01"  # the fixture's dataset and source agree
+    edit(data, SOURCE_FILE, "  curated_on: 2024-06-01\nallegations", "  curated_on: 2024-07-15\nallegations")
+    assert last_curated(curation.load(data)) == "2024-07-15"  # data/dataset.yaml still says 2024-06-01

@@ -112,6 +112,7 @@ EVENT_LABELS = {
     "sentencing": "{name} sentenced",
     "charge-dropped": "Charges against {name} dropped",
     "court-proceeding": "Hearing in the case of {name} moved",
+    "release": "{name} freed in a prisoner exchange",
     "rejection": "{name} rejects the accusations",
     "publication": "Report on {name} published",
 }

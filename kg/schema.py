@@ -254,6 +254,7 @@ EVENT_TYPES = (
     ("sentencing", SOL.Sentencing),
     ("charge-dropped", SOL.ChargeDropping),
     ("court-proceeding", SOL.CourtProceeding),
+    ("release", SOL.Release),
     ("rejection", SOL.Rejection),
     ("publication", SOL.Publication),
 )

@@ -127,3 +127,18 @@ def test_hub_lists_come_a_page_at_a_time(actor_build):
     # The quote is still shown once, and the blocks still point at it, whatever page of each list.
     assert last_page.count(BLANKET_QUOTE) == 1
     assert 'href="#statement-1"' in accused
+
+
+def test_a_long_page_links_to_its_sections_with_their_counts(actor_build, hub_html):
+    contents = between(hub_html, '<nav class="page-contents"', "</nav>")
+    anchors = re.findall(r'href="#([^"]+)"', contents)
+    assert anchors[:2] == ["accused-heading", "counterparts-heading"] and "claims-heading" in anchors
+    for anchor in anchors:  # every link lands on a heading of the page
+        assert f'id="{anchor}"' in hub_html
+    # Each list counted whole, not the page of it shown: two a page still counts all five allegations.
+    two_per_page = text(between(client_of(actor_build, PAGE_SIZE=2).get(HUB).get_data(as_text=True),
+                                '<nav class="page-contents"', "</nav>"))
+    assert f"Allegations against Rex Ruler ({HUB_ALLEGATIONS})" in two_per_page
+    assert two_per_page == text(contents)
+    # A short page (Carla Crony: two allegations, her sections a screen or two) is read whole.
+    assert 'class="page-contents"' not in client_of(actor_build).get("/id/person/carla-crony").get_data(as_text=True)

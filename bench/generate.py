@@ -22,6 +22,7 @@ import random
 import unicodedata
 from collections import deque
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
@@ -29,6 +30,7 @@ from typing import TextIO
 from kg import ids
 from kg import schema as sc
 from kg.vocab import DCTERMS, OWL, PROV, RDF, RDFS, SOL, WIKIDATA_ENTITY, XSD
+from kg.wording import human_date
 
 HUB_ACTOR = ("nicolas-maduro", "Nicolás Maduro", "Q58132")  # the Wikidata id data/ gives him
 TYPICAL_ACTOR = ("vladimir-padrino", "Vladimir Padrino", None)
@@ -156,7 +158,8 @@ DESCRIPTION = iri(DCTERMS.description)
 ACTOR_CLASS = {kind: iri(node) for kind, node in sc.ACTOR_TYPES}
 PLACE_CLASS = {kind: iri(node) for kind, node in sc.PLACE_TYPES}
 ALLEGATION_TYPE = {slug: iri(node) for slug, node in sc.ALLEGATION_TYPES}
-STATUS = [iri(node) for _, node in sc.ALLEGATION_STATUSES]
+STATUS = {slug: iri(node) for slug, node in sc.ALLEGATION_STATUSES}
+STATUS_NAMES = [slug for slug, _ in sc.ALLEGATION_STATUSES]  # in the order a case moves (kg.history.STATUS_ORDER)
 STANCE = {slug: iri(node) for slug, node in sc.STANCES}
 EVENT_TYPE = {slug: iri(node) for slug, node in sc.EVENT_TYPES}
 # Actors and places go into a reference graph of their own: `kg build --import` refuses graphs that
@@ -356,7 +359,8 @@ class Generator:
         publisher_iri, _ = self.actor(publisher)
         year, issued = self.date()
 
-        allegations = [self.allegation(slug, k, graph) for k in range(1 + (rnd.random() < 0.5) + (rnd.random() < 0.2))]
+        allegations = [self.allegation(slug, k, graph, source, issued)
+                       for k in range(1 + (rnd.random() < 0.5) + (rnd.random() < 0.2))]
         lead_name, lead_phrase, lead_place = allegations[0][2]
         title = rnd.choice(TITLE_TEMPLATES).format(name=lead_name, phrase=lead_phrase, place=lead_place)
         lines = [
@@ -385,8 +389,9 @@ class Generator:
         # Remembered only now, so a later denial never lands in the source the allegation comes from.
         self.recent_allegations.extend((slug, label) for _, (slug, label, _), _ in allegations)
 
-    def allegation(self, source_slug: str, k: int, graph: str):
-        """Lines of one allegation; its slug, label and accused; and (name, phrase, place) for titles."""
+    def allegation(self, source_slug: str, k: int, graph: str, source: str, issued: str):
+        """Lines of one allegation and of its course as the source ``source`` (of the day ``issued``) tells it; its
+        slug, label and accused; and (name, phrase, place) for titles."""
         rnd, q = self.random, self.quad
         slug = f"{source_slug}-{k + 1}"
         subject = entity("allegation", slug)
@@ -403,14 +408,43 @@ class Generator:
             q(subject, A, iri(SOL.Allegation), graph),
             q(subject, LABEL, literal(label, "en"), graph),
             q(subject, DESCRIPTION, literal(f"Synthetic allegation: {label}, according to the source.", "en"), graph),
-            q(subject, iri(SOL.status), rnd.choice(STATUS), graph),
         ]
+        course = self.course(issued)
+        lines.append(q(subject, iri(SOL.status), STATUS[course[-1][0]], graph))  # its latest step, as kg build has it
         lines += [q(subject, iri(SOL.allegationType), ALLEGATION_TYPE[t], graph) for t in types]
         lines += [q(subject, iri(SOL.accused), self.actor(i)[0], graph) for i in accused]
         lines += [q(subject, iri(SOL.place), place_iri, graph) for place_iri, _ in dict(places).items()]
         if rnd.random() < 0.3:
             lines.append(q(subject, iri(SOL.involves), self.actor(self.any_actor())[0], graph))
+        for number, (status, day) in enumerate(course):
+            # Named as kg/quads.py names the status a source reports; the steps before it name whom they concern,
+            # as the status changes of real sources do.
+            step = entity("status", f"{slug}-{status}-in-{source_slug}")
+            lines += [
+                q(step, A, iri(SOL.StatusStatement), graph),
+                q(step, LABEL, literal(f"{status.replace('-', ' ').capitalize()} ({human_date(day)}): {label}", "en"),
+                  graph),
+                q(step, iri(SOL.source), source, graph),
+                q(step, iri(SOL.statusOf), subject, graph),
+                q(step, iri(SOL.statusValue), STATUS[status], graph),
+                q(step, iri(SOL.date), literal(day, datatype=XSD.date), graph),
+            ]
+            if number < len(course) - 1:
+                lines.append(q(step, iri(SOL.concerns), self.actor(rnd.choice(accused))[0], graph))
         return lines, (slug, label, accused), (names[0], phrase, place_name)
+
+    def course(self, issued: str) -> list[tuple[str, str]]:
+        """The steps of an allegation's course a source reports, as (status, day), in date order: the status it
+        reports now (any, evenly), on its own day; and, for some, up to three earlier steps of a case, on earlier
+        days."""
+        rnd = self.random
+        current = rnd.randrange(len(STATUS_NAMES))
+        earlier = min(current, (rnd.random() < 0.35) + (rnd.random() < 0.2) + (rnd.random() < 0.1))
+        steps = sorted(rnd.sample(range(current), earlier)) + [current]
+        days_before = sorted(rnd.sample(range(1, 2000), earlier), reverse=True) + [0]
+        day = date.fromisoformat(issued)
+        return [(STATUS_NAMES[status], (day - timedelta(days=before)).isoformat())
+                for status, before in zip(steps, days_before)]
 
     def attributions(self, source_slug: str, source: str, graph: str, allegations):
         """One or two assertions per allegation, a denial by an accused half the time, and now and

@@ -86,6 +86,30 @@ def test_every_page_series_answers_its_first_addresses(synthetic):
             assert response.status_code == 200, (series.name, path)
 
 
+def test_each_synthetic_allegation_has_a_course_that_ends_in_its_status(synthetic):
+    """The course of a case is what journalists follow (status steps, dated): the synthetic data has them as real
+    builds do, so that the pages, queries and indexes that read them are measured at scale."""
+    _, build_dir, _ = synthetic
+    store = open_store(build_dir / "current")
+    steps: dict[str, list] = {}
+    for row in store.query("""
+            PREFIX sol: <https://w3id.org/soles/ontology#>
+            SELECT ?allegation ?status ?value ?date (COUNT(?concerned) AS ?named) WHERE {
+              ?allegation sol:status ?status . ?step sol:statusOf ?allegation ; sol:statusValue ?value ; sol:date ?date
+              OPTIONAL { ?step sol:concerns ?concerned . ?allegation sol:accused ?concerned }
+              FILTER(CONTAINS(STR(?allegation), "/allegation/report-"))
+            } GROUP BY ?allegation ?status ?value ?date""", use_default_graph_as_union=True):
+        steps.setdefault(row["allegation"].value, []).append(
+            (row["date"].value, row["value"].value, row["status"].value, int(row["named"].value)))
+    assert len(steps) > 50
+    for course in steps.values():
+        course.sort()
+        assert course[-1][1] == course[-1][2]  # its status is its latest step's
+        assert all(named == 1 for *_, named in course[:-1]) and course[-1][3] == 0  # earlier steps name an accused
+    lengths = Counter(len(course) for course in steps.values())
+    assert lengths[1] > lengths[2] > 0 and max(lengths) <= 4, lengths
+
+
 def test_bench_pages_times_each_page_in_wall_and_cpu_time(fixture_build):
     from bench.pages import ANCHOR, measure
 

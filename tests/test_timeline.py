@@ -258,6 +258,20 @@ def test_pages_have_a_timeline_section(client, page, expected_dated, expected_un
     assert (f"and {expected_undated} undated" in text(link)) == bool(expected_undated)
 
 
+@pytest.mark.parametrize("page, facet", [("/id/person/bob-sample", "actor=person/bob-sample"),
+                                         ("/id/place/ruritania", "place=ruritania")])
+@pytest.mark.parametrize("as_of", [None, "2024-12-31"])
+def test_a_timeline_section_counts_what_the_whole_timeline_it_links_to_lists(client, page, facet, as_of):
+    """Today the section counts an IRI's dated items by their numbers, without reading them; as of a day it reads
+    them: both must say what the timeline narrowed to the page lists."""
+    day = f"as_of={as_of}" if as_of else ""
+    whole = client.get(f"/timeline.json?{facet}&{day}").get_json()
+    dated, undated = len(whole["items"]), len(whole["undated_items"])
+    link = text(parsed(client.get(f"{page}?{day}")).find(".//section[@class='timeline-section']/p/a"))
+    assert dated  # something to count
+    assert re.search(rf"\b{dated} dated item", link) and (f"{undated} undated" in link) == bool(undated), link
+
+
 def test_on_an_allegation_page_a_status_change_links_to_its_record(client):
     section = parsed(client.get("/id/allegation/alice-smuggles-cheese")).find(".//section[@class='timeline-section']")
     assert "/id/status/alice-arrested" in [link.get("href") for link in section.iterfind(".//li/a")]

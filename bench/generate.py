@@ -29,8 +29,8 @@ from typing import TextIO
 
 from kg import ids
 from kg import schema as sc
+from kg.quads import status_statement_label
 from kg.vocab import DCTERMS, OWL, PROV, RDF, RDFS, SOL, WIKIDATA_ENTITY, XSD
-from kg.wording import human_date
 
 HUB_ACTOR = ("nicolas-maduro", "Nicolás Maduro", "Q58132")  # the Wikidata id data/ gives him
 TYPICAL_ACTOR = ("vladimir-padrino", "Vladimir Padrino", None)
@@ -422,8 +422,7 @@ class Generator:
             step = entity("status", f"{slug}-{status}-in-{source_slug}")
             lines += [
                 q(step, A, iri(SOL.StatusStatement), graph),
-                q(step, LABEL, literal(f"{status.replace('-', ' ').capitalize()} ({human_date(day)}): {label}", "en"),
-                  graph),
+                q(step, LABEL, literal(status_statement_label(status, day, label), "en"), graph),
                 q(step, iri(SOL.source), source, graph),
                 q(step, iri(SOL.statusOf), subject, graph),
                 q(step, iri(SOL.statusValue), STATUS[status], graph),

@@ -129,13 +129,17 @@ def _reported_status_iri(allegation: Record, sf: SourceFile) -> NamedNode:
     return ids.entity("status", f"{allegation.id}-{allegation.values['status']}-in-{sf.id}")
 
 
+def status_statement_label(status: str, day: str | None, allegation_label: str) -> str:
+    """A status statement's label: "Charged (8 March 2019): <the allegation's label>"."""
+    when = f" ({human_date(day)})" if day else ""
+    return f"{status.replace('-', ' ').capitalize()}{when}: {allegation_label}"
+
+
 def _status_statement(builder: GraphBuilder, subject: NamedNode, status: str, allegation_id: str,
                       day: str | None, source: NamedNode, graph: NamedNode) -> None:
     allegation_label = builder.catalog.allegations[allegation_id][0].values["label"]
-    status_label = status.replace("-", " ")
-    when = f" ({human_date(day)})" if day else ""
     builder.add(subject, RDF.type, SOL.StatusStatement, graph)
-    builder.add(subject, RDFS.label, Literal(f"{status_label.capitalize()}{when}: {allegation_label}", language="en"),
+    builder.add(subject, RDFS.label, Literal(status_statement_label(status, day, allegation_label), language="en"),
                 graph)
     builder.add(subject, SOL.source, source, graph)
 

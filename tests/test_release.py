@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from pyoxigraph import RdfFormat, serialize
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, parse, serialize
 
 from kg import curation, ids, layout, release
 from kg.pipeline import build
@@ -512,3 +512,19 @@ def test_a_failing_release_task_ends_the_run_with_its_error_and_later_tasks_neve
     assert caught.value.problems == problems
     assert (caught.value.file, caught.value.line, caught.value.field) == ("import.nq", 3, "<x> sol:status")
     assert not never.exists()
+
+
+def test_the_sorted_statements_lose_their_keys_and_their_triples_their_graphs(tmp_path):
+    """The keyed lines (kg.release._graph_keyed) become N-Quads and N-Triples byte for byte as the engine writes
+    them: a graph that is also a value stays a value, a tab in a literal stays written \\t, blank node graphs go,
+    and a statement of the default graph has no graph to lose."""
+    g, s, p = NamedNode("http://example.org/g"), NamedNode("http://example.org/s"), NamedNode("http://example.org/p")
+    quads = [Quad(s, p, g, g), Quad(s, p, Literal("a\tb é"), g), Quad(s, p, Literal("x"), BlankNode("import0b1")),
+             Quad(s, p, Literal("in no graph"), DefaultGraph())]
+    keyed = tmp_path / "keyed"
+    keyed.write_text("".join(release._graph_keyed(quads)), encoding="utf-8")
+    nquads, triples = tmp_path / "all.nq", tmp_path / "triples.nt"
+    assert release._strip_keys(keyed, nquads, triples) == 4
+    assert nquads.read_bytes() == "".join(f"{quad} .\n" for quad in quads).encode()
+    assert triples.read_bytes() == "".join(f"{quad.triple} .\n" for quad in quads).encode()
+    assert list(parse(nquads.read_bytes(), RdfFormat.N_QUADS)) == quads

@@ -490,23 +490,40 @@ def _timed(task: Callable, store: Store) -> tuple[object, float, float]:
     return result, time.monotonic() - started, time.process_time() - cpu_started
 
 
+# A statement's N-Quads line with its graph (its last term but the final dot) before it: imports have no statement in
+# the default graph (kg.imports gives them a graph of their own), and the engine writes a tab in a literal as \t.
+KEYED_BY_GRAPH = '{ print $(NF - 1) "\\t" $0 }'
+
+
 def _keyed_imports(paths: list[str], keyed: str, progress: bool) -> list[set[str]]:
     """Write the statements of the imports ``paths`` to the file ``keyed`` as graph-keyed lines (``_graph_keyed``),
-    unsorted; return the named graphs of each file's statements, for the check that none is built from data/."""
+    unsorted; return the named graphs of each file's statements, for the check that none is built from data/. The
+    engine writes the lines and awk keys them, beside it: at 1M, 3.4 s against 4.9 s for lines formatted here."""
     report = Progress(progress)
     found = []
-    with open(keyed, "w", encoding="utf-8") as file:
+    # Leaving the block ends awk's input and waits for it, also when an import fails to parse.
+    with open(keyed, "wb") as file, subprocess.Popen(["awk", KEYED_BY_GRAPH], stdin=subprocess.PIPE, stdout=file,
+                                                     env={**os.environ, "LC_ALL": "C"}) as keying:
         for index, path in enumerate(paths):
-            graphs, last = set(), None
-            for quad in report.count(imports.read(Path(path), index), f"reading {Path(path).name}"):
-                graph = quad.graph_name
-                if graph != last:  # a file's statements come graph by graph
-                    last = graph
-                    if type(graph) is NamedNode:
-                        graphs.add(graph.value)
-                file.write(f"{graph}\t{quad} .\n")
+            graphs: set[str] = set()
+            serialize(_noting_graphs(report.count(imports.read(Path(path), index), f"reading {Path(path).name}"),
+                                     graphs), keying.stdin, RdfFormat.N_QUADS)
             found.append(graphs)
+    if keying.returncode != 0:
+        raise subprocess.CalledProcessError(keying.returncode, keying.args)
     return found
+
+
+def _noting_graphs(quads: Iterable[Quad], graphs: set[str]) -> Iterator[Quad]:
+    """``quads``, adding the name of each named graph they are in to ``graphs``."""
+    last = None
+    for quad in quads:
+        graph = quad.graph_name
+        if graph != last:  # a file's statements come graph by graph
+            last = graph
+            if type(graph) is NamedNode:
+                graphs.add(graph.value)
+        yield quad
 
 
 # Imports of at least this many bytes are read by a process of their own while the curated data is checked

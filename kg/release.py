@@ -88,6 +88,12 @@ def ontology_quads() -> list[Quad]:
             for t in relabel_blank_nodes(ontology_triples(), prefix="onto")]
 
 
+def _bytewise() -> dict[str, str]:
+    """The environment of the C programs that sort and cut the statements' lines: the C locale, so that they read
+    bytes, not characters (the same data, the same bytes)."""
+    return {**os.environ, "LC_ALL": "C"}
+
+
 def _sorted_statements(lines: Iterator[str], work: Path, name: str, more: tuple[Path, ...] = ()) -> Path:
     """Write ``lines`` to a file sorted and without repeats, with the lines of the files ``more`` (``_sorted``)."""
     unsorted = work / f"{name}.unsorted"
@@ -102,7 +108,7 @@ def _sorted(unsorted: Path, result: Path, more: tuple[Path, ...] = ()) -> Path:
     more memory than a few lines."""
     subprocess.run(["sort", "--unique", "--buffer-size=25%", f"--temporary-directory={result.parent}",
                     f"--output={result}", str(unsorted), *map(str, more)],
-                   check=True, env={**os.environ, "LC_ALL": "C"})
+                   check=True, env=_bytewise())
     for path in (unsorted, *more):
         path.unlink()
     return result
@@ -125,10 +131,9 @@ LESS_THE_GRAPH = ('{ tab = index($0, "\t"); graph = substr($0, 1, tab - 1); quad
 def _strip_keys(keyed: Path, nquads: Path, triples: Path) -> int:
     """Write the keyed lines as N-Quads, in their order, and as N-Triples, unsorted and with repeats (a statement
     may be in several graphs); return how many statements there are. No statement is parsed again."""
-    bytewise = {**os.environ, "LC_ALL": "C"}
     with nquads.open("wb") as quads, triples.open("wb") as plain:
-        programs = [subprocess.Popen(["cut", "-f2-", str(keyed)], stdout=quads, env=bytewise),
-                    subprocess.Popen(["awk", LESS_THE_GRAPH, str(keyed)], stdout=plain, env=bytewise)]
+        programs = [subprocess.Popen(["cut", "-f2-", str(keyed)], stdout=quads, env=_bytewise()),
+                    subprocess.Popen(["awk", LESS_THE_GRAPH, str(keyed)], stdout=plain, env=_bytewise())]
         for program in programs:
             if program.wait() != 0:
                 raise subprocess.CalledProcessError(program.returncode, program.args)
@@ -503,7 +508,7 @@ def _keyed_imports(paths: list[str], keyed: str, progress: bool) -> list[set[str
     found = []
     # Leaving the block ends awk's input and waits for it, also when an import fails to parse.
     with open(keyed, "wb") as file, subprocess.Popen(["awk", KEYED_BY_GRAPH], stdin=subprocess.PIPE, stdout=file,
-                                                     env={**os.environ, "LC_ALL": "C"}) as keying:
+                                                     env=_bytewise()) as keying:
         for index, path in enumerate(paths):
             graphs: set[str] = set()
             serialize(_noting_graphs(report.count(imports.read(Path(path), index), f"reading {Path(path).name}"),

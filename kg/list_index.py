@@ -377,7 +377,7 @@ def _write_network(index: sqlite3.Connection, graph: dict) -> int:
     # How many actors each actor is related to, by the relations of one kind or any ("") on allegations of
     # one status or any (""): the overview's ranking of each such view, read in order from the index.
     index.executemany("INSERT INTO connected VALUES (?, ?, ?, ?)", _connected(edges, actor))
-    index.executemany("INSERT INTO neighbourhoods VALUES (?, ?)", _neighbourhoods(edges, actor))
+    index.executemany("INSERT INTO neighbourhoods VALUES (?, ?)", _neighbourhoods(edges, actor, nodes))
     index.executescript("""
         CREATE INDEX relations_between ON relations(a, b);
         CREATE INDEX relations_to ON relations(b, a);
@@ -416,12 +416,13 @@ def _connected(edges: list[dict], actor: dict[str, int]) -> Iterator[tuple[str, 
                        neighbours[related].tolist())
 
 
-def _neighbourhoods(edges: list[dict], actor: dict[str, int]):
+def _neighbourhoods(edges: list[dict], actor: dict[str, int], nodes: list[dict]):
     """Each actor's neighbours as its page names them: for each relation and side ("asserts from": the actor
     asserts allegations against them; "asserts to": they assert allegations against the actor; co-accused
-    has one side, "from"), the NEIGHBOURS_LISTED most related (then in reading order) and how many there
-    are. A hub is related to thousands: its page reads one row. An actor is no neighbour of its own (one who
-    denies the allegations against them), as in the network view."""
+    has one side, "from"), the NEIGHBOURS_LISTED most related (then in reading order), each as [IRI, label], and
+    how many there are. A hub is related to thousands: its page reads one row, with the names it shows. An actor
+    is no neighbour of its own (one who denies the allegations against them), as in the network view.
+    ``nodes``: the actors in the order of their numbers."""
     grouped: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
     for edge in edges:
         one, other, relation = actor[edge["from"]], actor[edge["to"]], edge["relation"]
@@ -429,7 +430,9 @@ def _neighbourhoods(edges: list[dict], actor: dict[str, int]):
             grouped[one][f"{relation} from"][other] += 1
             grouped[other][f"{relation} {'from' if relation == 'co-accused' else 'to'}"][one] += 1
     for number in sorted(grouped):
-        groups = {key: [sorted(counts, key=lambda other: (-counts[other], other))[:NEIGHBOURS_LISTED], len(counts)]
+        groups = {key: [[[nodes[other]["id"], nodes[other]["label"]]
+                         for other in sorted(counts, key=lambda other: (-counts[other], other))[:NEIGHBOURS_LISTED]],
+                        len(counts)]
                   for key, counts in sorted(grouped[number].items())}
         yield number, _as_compact_json(groups)
 

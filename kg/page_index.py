@@ -86,6 +86,18 @@ class Voice(NamedTuple):  # a tuple: pages read dozens from the index per reques
     note: str | None
 
 
+class Counted(NamedTuple):
+    """An allegation as a list of allegations shows it: its status and how many voices assert and deny it, of
+    how many in all. Written beside each Entry: a hub's list reads 50, each with dozens of voices, and counting
+    them from the entries cost more than the rest of its page."""
+
+    iri: str
+    status: str | None
+    asserting: int
+    denying: int
+    voices: int
+
+
 @dataclass(frozen=True)
 class Entry:
     """One allegation: its label, current status (derived by the build), kinds of wrongdoing, whom it accuses
@@ -103,6 +115,11 @@ class Entry:
 
     def count(self, stance: str) -> int:
         return sum(voice.stance == stance for voice in self.voices)
+
+    @property
+    def counted(self) -> Counted:
+        return Counted(self.iri, self.status, self.count(SOL.Asserts.value), self.count(SOL.Denies.value),
+                       len(self.voices))
 
     @property
     def contested(self) -> bool:
@@ -227,6 +244,8 @@ def write(store: Store, path: Path) -> dict:
         index.executescript("""
             CREATE TABLE labels(iri TEXT PRIMARY KEY, label TEXT, name TEXT) WITHOUT ROWID;
             CREATE TABLE allegations(iri TEXT PRIMARY KEY, entry TEXT) WITHOUT ROWID;
+            CREATE TABLE allegation_counts(iri TEXT PRIMARY KEY, status TEXT, asserting INTEGER, denying INTEGER,
+                                           voices INTEGER) WITHOUT ROWID;
             CREATE TABLE lists(iri TEXT PRIMARY KEY, lists TEXT) WITHOUT ROWID;
             CREATE TABLE list_chunks(iri TEXT, list TEXT, chunk INTEGER, items TEXT,
                                      PRIMARY KEY (iri, list, chunk)) WITHOUT ROWID;
@@ -238,6 +257,7 @@ def write(store: Store, path: Path) -> dict:
         """)
         index.executemany("INSERT INTO labels VALUES (?, ?, ?)", [(iri, *labels[iri]) for iri in sorted(labels)])
         index.executemany("INSERT INTO allegations VALUES (?, ?)", [(entry.iri, _dumped(entry)) for entry in entries])
+        index.executemany("INSERT INTO allegation_counts VALUES (?, ?, ?, ?, ?)", [entry.counted for entry in entries])
         _insert_lists(index, "lists", "list_chunks", lists)
         # With its label: a list of events links each, and its page would otherwise look them up one by one.
         index.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", sorted(
@@ -494,6 +514,11 @@ class PageIndex(ReadOnlyIndex):
         found = (self.connection.execute("SELECT iri, entry FROM allegations") if iris is None
                  else self._by_key("SELECT iri, entry FROM allegations", list(iris)))
         return {iri: _loaded(iri, text) for iri, text in found}
+
+    def counted(self, iris: Iterable[str]) -> dict[str, Counted]:
+        """Each of the allegations ``iris`` as a list shows it, by IRI (read without its voices)."""
+        return {row[0]: Counted(*row) for row in self._by_key(
+            "SELECT iri, status, asserting, denying, voices FROM allegation_counts", list(iris))}
 
     def lists_about(self, iri: str) -> Lists:
         """The lists about ``iri`` (see resource_lists), read in one lookup."""

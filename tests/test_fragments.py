@@ -86,7 +86,7 @@ def test_every_value_from_the_data_is_escaped():
                  timeline_entry(Row(kind=HOSTILE, date=HOSTILE, when=HOSTILE, type=hostile, title=hostile, item=hostile,
                                     source=hostile, reason=HOSTILE)),
                  allegation_list([SimpleNamespace(allegation=hostile, status=hostile, status_note=HOSTILE,
-                                                  asserting=[row], denying=[])]),
+                                                  asserted_by=1, denied_by=0)]),
                  pager_nav(SimpleNamespace(split=True, first=1, last=2, total=3, size=2, previous_href=None,
                                            next_href=HOSTILE), HOSTILE),
                  blanket_statements([statement(hostile, HOSTILE, covered=[(hostile, hostile)])]),
@@ -212,7 +212,7 @@ def test_text_is_escaped_as_markupsafe_escapes_it():
 def test_an_allegation_list_counts_the_voices_of_each():
     allegation = ref("id/allegation/fixture", "Fixture allegation")
     item = SimpleNamespace(allegation=allegation, status=ref("ontology#Charged", "charged"), status_note="Not a verdict.",
-                           asserting=[1, 2], denying=[3])
+                           asserted_by=2, denied_by=1)
     html = allegation_list([item])
     assert html.startswith('<ul class="allegation-list">') and html.count("<li>") == 1
     assert '<a href="/id/allegation/fixture">Fixture allegation</a> <span class="status">' in html

@@ -222,7 +222,8 @@ def test_each_actor_counts_its_neighbours_for_each_relation(release):
 def test_each_actor_names_its_first_neighbours_for_each_relation_and_side(release):
     """As the actor's page grouped the relations touching the actor before the build did it for the page, the
     actor itself left out (as in the network view)."""
-    actors = [number for number, in query(release, "SELECT id FROM actors")]
+    named = {number: [iri, json.loads(node)["label"]] for number, iri, node in query(release, "SELECT * FROM actors")}
+    actors = list(named)
     stored = {actor: json.loads(groups) for actor, groups in query(release, "SELECT actor, groups FROM neighbourhoods")}
     assert stored and set(stored) <= set(actors)
     for actor in actors:
@@ -232,8 +233,8 @@ def test_each_actor_names_its_first_neighbours_for_each_relation_and_side(releas
                                           (actor, actor)):
             side = "from" if one == actor or relation == "co-accused" else "to"
             grouped[f"{relation} {side}"][other if one == actor else one] += 1
-        expected = {key: [sorted(counts, key=lambda other: (-counts[other], other))[:NEIGHBOURS_LISTED], len(counts)]
-                    for key, counts in grouped.items()}
+        expected = {key: [[named[other] for other in sorted(counts, key=lambda other: (-counts[other], other))
+                           [:NEIGHBOURS_LISTED]], len(counts)] for key, counts in grouped.items()}
         assert stored.get(actor, {}) == expected
 
 

@@ -68,6 +68,23 @@ def test_every_allegation_with_its_attributions_is_indexed(any_build):
     assert attributions  # the fixtures have some: the comparison of pages below means something
 
 
+def test_the_counts_lists_show_are_those_of_the_store(any_build):
+    store = open_store(any_build)
+    voices: dict[str, dict[str, int]] = {}
+    for row in run_query(store, "SELECT ?x ?s (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a sol:allegation ?x ; "
+                                "sol:claimant ?c ; sol:stance ?s ; sol:source ?src } GROUP BY ?x ?s"):
+        voices.setdefault(row["x"].value, {})[row["s"].value] = int(row["n"].value)
+    with index_of(any_build) as index:
+        entries = index.allegations()
+        counted = index.counted([*entries, ids.BASE + "id/allegation/not-in-the-record"])
+    assert set(counted) == set(entries)
+    for iri, item in counted.items():
+        found = voices.get(iri, {})
+        assert (item.status, item.asserting, item.denying, item.voices) == (
+            entries[iri].status, found.get(SOL.Asserts.value, 0), found.get(SOL.Denies.value, 0), sum(found.values()))
+    assert any(item.asserting and item.denying for item in counted.values())  # both counts are tried
+
+
 def pages_of(build) -> list[str]:
     """The home page, the page of every actor, allegation, place, source, event, attribution and graph, and
     every actor's dossier."""

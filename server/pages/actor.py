@@ -16,7 +16,7 @@ from server.pages.counterparts import counterparts, indexed_counterparts
 from server.pages.lists import BLOCKS_PER_PAGE, Pager, paged, paged_events, paged_subjects
 from server.pages.render import PageKind
 from server.pages.resources import Resource
-from server.pages.stances import indexed_involvement, indexed_window, paged_stances
+from server.pages.stances import indexed_involvement, indexed_window, listed, paged_stances
 
 # The allegations against the actor and those they speak to in words of their own are shown as blocks, with
 # every voice (BLOCKS_PER_PAGE a page); those that involve them as a list. Each list's page parameter is its
@@ -31,8 +31,9 @@ def context(resource: Resource) -> dict:
     if about is not None:  # the record today: a window of each list, in page order, from the page index
         statements = indexed_statements(iri, about)
         allegations = paged_stances({}, iri, own=OWN, paged={
-            name: indexed_window(about, name, name, BLOCKS_PER_PAGE if name in BLOCKS else None)
-            for name in ("accused", "involved", "claims")})
+            name: indexed_window(about, name, name, BLOCKS_PER_PAGE) for name in BLOCKS})
+        involved, pager = indexed_window(about, "involved", "involved")
+        allegations["involved"] = (listed(involved), pager)
         others = indexed_counterparts(about)
     else:  # the record as of a day, from the store
         shown = attributions_shown(iri)

@@ -167,7 +167,7 @@ def allegation_list(items) -> Markup:
     parts = ['<ul class="allegation-list">\n']
     for item in items:
         parts.append(f"  <li>{link(item.allegation)} {status(item, explain=False)}\n"
-                     f'    <span class="counts">asserted by {len(item.asserting)}, denied by {len(item.denying)}</span></li>\n')
+                     f'    <span class="counts">asserted by {item.asserted_by}, denied by {item.denied_by}</span></li>\n')
     parts.append("</ul>")
     return Markup("".join(parts))
 

@@ -415,21 +415,17 @@ def network_neighbourhood(actor: str) -> resources.Row:
     (the most related first) and how many more; the address of its network view and of its data."""
     found = list_index().query("SELECT groups, json_extract(node, '$.label') FROM neighbourhoods"
                                " JOIN actors ON actors.id = neighbourhoods.actor WHERE actors.iri = ?", (actor,))
-    # "asserts from" -> (the first neighbours, how many there are): kg.list_index wrote them for this page.
+    # "asserts from" -> (the first neighbours as [IRI, label], how many there are): kg.list_index wrote them for
+    # this page, with their labels.
     groups, name = (json.loads(found[0][0]), found[0][1]) if found else ({}, actor)
-    # The neighbours by number, with their labels: read together.
-    iris, named = {}, {actor: name}
-    for number, iri, label in _keyed("id, iri, json_extract(node, '$.label')", "actors", "id",
-                                     (other for listed, _ in groups.values() for other in listed)):
-        iris[number], named[iri] = iri, label
-    refer = Refs(named)
+    refer = Refs({actor: name, **{iri: label for listed, _ in groups.values() for iri, label in listed}})
     verbs = {verb: agree(verb, refer(actor)) for verb in ("asserts", "denies", "disputes")}
     rows = []
     for (relation, side), phrase in PHRASES.items():
         if f"{relation} {side}" in groups:
             listed, total = groups[f"{relation} {side}"]
             rows.append(resources.Row({"phrase": phrase.format(name=name, **verbs), "css_class": css_class(relation),
-                             "actors": [refer(iris[other]) for other in listed],
+                             "actors": [refer(iri) for iri, _ in listed],
                              "more": max(total - NEIGHBOURS_LISTED, 0)}))
     query = urlencode({"actor": actor_path(actor)})
     # Rows, not dicts: the template reads their values as attributes.

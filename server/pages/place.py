@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from kg.page_index import Entry, Voice
 from kg.vocab import SCHEMA, SOL
 from server.pages import schema_org, timeline
 from server.pages.lists import paged, paged_events, paged_subjects
-from server.pages.record import page_index
 from server.pages.render import PageKind
-from server.pages.resources import Ref, Resource, ontology_comments, ref
-from server.pages.stances import indexed_involvement, indexed_window, paged_stances
-
-
-class Listed(NamedTuple):
-    """An allegation of the page index as a list of allegations shows it (_macros.html allegation_list): its
-    status and the voices that assert and deny it, counted there. The largest place lists 50 allegations a
-    page, each with dozens of voices: made into rows with a link each (stances.entry_stances), they cost
-    more than the rest of the page."""
-
-    allegation: Ref
-    status: Ref | None
-    status_note: str | None
-    asserting: tuple[Voice, ...]
-    denying: tuple[Voice, ...]
-
-
-def listed(entry: Entry) -> Listed:
-    return Listed(ref(entry.iri), ref(entry.status) if entry.status else None,
-                  ontology_comments().get(entry.status) if entry.status else None,
-                  *(tuple(voice for voice in entry.voices if voice.stance == stance.value)
-                    for stance in (SOL.Asserts, SOL.Denies)))
+from server.pages.resources import Resource
+from server.pages.stances import indexed_involvement, indexed_window, listed, paged_stances
 
 
 def context(resource: Resource) -> dict:
@@ -39,8 +15,7 @@ def context(resource: Resource) -> dict:
     about = indexed_involvement(iri)
     if about is not None:  # the record today: the page shown, from the page index (kg.involvement)
         shown, pager = indexed_window(about, "at", "allegations")
-        entries = page_index().allegations(shown)
-        allegations = ([listed(entries[iri]) for iri in shown if entries[iri].voices], pager)
+        allegations = (listed(shown), pager)
     else:  # as of a day, from the store
         allegations = paged_stances({"allegations": "?allegation sol:place ?this ."}, iri)["allegations"]
     related = paged_subjects({"contains": "?item sol:partOf ?this .",

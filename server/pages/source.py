@@ -7,12 +7,11 @@ from server.pages import schema_org
 from server.pages.lists import BLOCKS_PER_PAGE, lists_about, paged, paged_events, subjects
 from server.pages.render import PageKind
 from server.pages.resources import Resource
-from server.pages.stances import indexed_window, paged_stances
+from server.pages.stances import indexed_window, listed, paged_stances
 
 # The lists of allegations of a source page, and their names in the build's page index.
 INDEXED = {"allegations": "source-allegations", "attributions": "source-attributions"}
 OWN = {"attributions": "source"}  # the attributions list shows those made in this source only
-BLOCKS = ("attributions",)
 
 
 def context(resource: Resource) -> dict:
@@ -20,14 +19,15 @@ def context(resource: Resource) -> dict:
     about = lists_about(iri)
     if about is not None:  # the record today: the page shown of each list, from the page index
         allegations = paged_stances({}, iri, own=OWN, paged={
-            name: indexed_window(about, indexed, name, BLOCKS_PER_PAGE if name in BLOCKS else None)
-            for name, indexed in INDEXED.items()})
+            "attributions": indexed_window(about, INDEXED["attributions"], "attributions", BLOCKS_PER_PAGE)})
+        shown, pager = indexed_window(about, INDEXED["allegations"], "allegations")
+        allegations["allegations"] = (listed(shown), pager)
     else:  # the record as of a day, from the store
         # What was taken from a source is in the graph that also holds the source's own description.
         allegations = paged_stances({
             "allegations": "GRAPH ?graph { ?allegation a sol:Allegation . ?this a sol:Source }",
             "attributions": "?attribution sol:source ?this ; sol:allegation ?allegation .",
-        }, iri, own=OWN, blocks=BLOCKS)
+        }, iri, own=OWN, blocks=("attributions",))
     return {
         "graphs": subjects("GRAPH ?item { ?item a sol:SourceGraph . ?this a sol:Source }", iri, indexed="graphs"),
         "summarized_by": subjects("?item sol:summarizes ?this .", iri, indexed="summarized-by"),

@@ -7,7 +7,7 @@ by that day (kg.history).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from pyoxigraph import Literal, NamedNode
 
@@ -50,6 +50,14 @@ class Stances:
         """Those who contest the claim or its framing without being accused of it."""
         return self._by_stance()[SOL.Disputes.value]
 
+    @property
+    def asserted_by(self) -> int:
+        return len(self.asserting)
+
+    @property
+    def denied_by(self) -> int:
+        return len(self.denying)
+
     def _by_stance(self) -> dict[str, list]:
         # Split once, all sides at a time (a page reads each side of each allegation), after the attributions
         # are all in. By claimant; one claimant's several attributions (in several sources) in the order of
@@ -62,6 +70,27 @@ class Stances:
                     side.append(row)
             self._sides = sides
         return self._sides
+
+
+class Listed(NamedTuple):
+    """An allegation as a list of allegations shows it (fragments.allegation_list): its status, and how many
+    voices assert and deny it. Read from the page index's counts (kg.page_index.Counted); a Stances, read with
+    its voices, answers the same."""
+
+    allegation: Ref
+    status: Ref | None
+    status_note: str | None
+    asserted_by: int
+    denied_by: int
+
+
+def listed(shown: list[str]) -> list[Listed]:
+    """The allegations ``shown`` (IRIs) that someone speaks to, in that order, as lists show them in the record
+    today."""
+    counted, refer, notes = page_index().counted(shown), request_labels().ref, ontology_comments()
+    return [Listed(refer(iri), refer(item.status) if item.status else None,
+                   notes.get(item.status) if item.status else None, item.asserting, item.denying)
+            for iri in shown if (item := counted.get(iri)) is not None and item.voices]
 
 
 def indexed_involvement(part: str) -> Lists | None:

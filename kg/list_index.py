@@ -18,10 +18,11 @@ counts of its view, a page of rows in its order, the options of its form.
   a hub): a view narrowed to such a value, the most common link to the list, reads its counts rather than
   counting thousands of allegations.
 - The timeline's items in its order (the undated first), each with its labels; which items have each value
-  of each facet, which are about each IRI; the facets' values with their labels and ranks.
+  of each facet, which are about each IRI and how many (dated) each is in; the facets' values with their labels
+  and ranks.
 - The network's actors in reading order, its relations in table order with their records, each actor's
   number of neighbours for each relation and status chosen alone or together, its sources and statuses;
-  and each actor's first neighbours for each relation, as its page names them.
+  and each actor's first neighbours for each relation, with their labels, as its page names them.
 
 They are the record today: the timeline as of a day is narrowed from them by the sources' dates (each item
 holds the last day its source's date may mean); the allegation lists and the network have no ``as_of``.
@@ -306,6 +307,7 @@ def _write_timeline(index: sqlite3.Connection, found: dict) -> int:
         CREATE TABLE timeline(n INTEGER PRIMARY KEY, item TEXT, kind TEXT, dated INTEGER, issued_end TEXT);
         CREATE TABLE timeline_has(facet TEXT, key TEXT, n INTEGER, PRIMARY KEY (facet, key, n)) WITHOUT ROWID;
         CREATE TABLE timeline_about(iri TEXT, n INTEGER, PRIMARY KEY (iri, n)) WITHOUT ROWID;
+        CREATE TABLE timeline_counts(iri TEXT PRIMARY KEY, items INTEGER, dated INTEGER) WITHOUT ROWID;
         CREATE TABLE timeline_options(facet TEXT, key TEXT, iri TEXT, label TEXT, reading INTEGER, common INTEGER,
                                       PRIMARY KEY (facet, key)) WITHOUT ROWID;
     """)
@@ -334,6 +336,9 @@ def _write_timeline(index: sqlite3.Connection, found: dict) -> int:
         for number in having[facet][key]))
     index.executemany("INSERT INTO timeline_about VALUES (?, ?)", (
         (iri, number) for iri in sorted(about) for number in about[iri]))
+    # What a page's timeline section says it holds (a hub place is in thousands of items), counted once.
+    index.executemany("INSERT INTO timeline_counts VALUES (?, ?, ?)", (
+        (iri, len(about[iri]), sum(rows[number][3] for number in about[iri])) for iri in sorted(about)))
     for facet in sorted(options):
         keys = options[facet]
         labels = {key: label(iri) for key, iri in keys.items()}

@@ -185,6 +185,13 @@ def test_the_timeline_is_in_date_order_with_its_facets(release):
         about[iri].append(stored[number]["iri"])
     assert about == {iri: [item["iri"] for item in expected if iri in item["about"]]
                      for iri in {iri for item in expected for iri in item["about"]}}
+    dated = {number for number, in query(release, "SELECT n FROM timeline WHERE dated = 1")}
+    numbers = defaultdict(list)
+    for iri, number in query(release, "SELECT iri, n FROM timeline_about"):
+        numbers[iri].append(number)
+    assert {iri: (items, dated_items) for iri, items, dated_items in query(release, "SELECT * FROM timeline_counts")} \
+        == {iri: (len(found), len(dated.intersection(found))) for iri, found in numbers.items()}
+    assert dated, "the fixture has dated items"
 
 
 def test_an_item_known_only_to_its_month_or_year_follows_the_days_of_it():

@@ -274,12 +274,8 @@ def section(iri: str) -> dict:
     facet = PAGE_FACETS[entity_kind(iri)]
     index = list_index()
     about, parameters = _on_record("FROM timeline_about JOIN timeline USING (n) WHERE iri = ?", [iri], "timeline.")
-    if as_of_day() is None:
-        # The timeline numbers its undated items first (kg.list_index), so the dated ones are those from the first
-        # dated number on: counted in the IRI's own rows, without reading its items (a hub place is in thousands).
-        everything, dated = index.query(
-            "SELECT COUNT(*), IFNULL(SUM(n >= (SELECT MIN(n) FROM timeline WHERE dated = 1)), 0)"
-            " FROM timeline_about WHERE iri = ?", [iri])[0]
+    if as_of_day() is None:  # counted by the build (kg.list_index)
+        everything, dated = (index.query("SELECT items, dated FROM timeline_counts WHERE iri = ?", [iri]) or [(0, 0)])[0]
     else:
         everything, dated = index.query(f"SELECT COUNT(*), IFNULL(SUM(dated), 0) {about}", parameters)[0]
     # A hub is in thousands of items: the latest are read in the order of their numbers (the timeline's order).

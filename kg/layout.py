@@ -23,9 +23,9 @@ CURRENT = "current"
 # arrays; 3: its counts as arrays, not JSON; 4: the page index's counterparts and events with their labels; 5: the
 # page index's numbered list of pages, which the sitemaps read; 6: its lists of a document's reprints and of the
 # reports on it; 7: its allegations' counts of voices, which lists of allegations read, and the list index's
-# neighbours of an actor with their labels), so that kg serve builds again rather than serve a release some pages
-# would fail on or show short.
-BUILD_FORMAT = 7
+# neighbours of an actor with their labels; 8: those neighbours counted by relation, not named), so that kg serve
+# builds again rather than serve a release some pages would fail on or show short.
+BUILD_FORMAT = 8
 
 
 @dataclass(frozen=True)

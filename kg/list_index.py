@@ -22,7 +22,7 @@ counts of its view, a page of rows in its order, the options of its form.
   and ranks.
 - The network's actors in reading order, its relations in table order with their records, each actor's
   number of neighbours for each relation and status chosen alone or together, its sources and statuses;
-  and each actor's first neighbours for each relation, with their labels, as its page names them.
+  and how many actors each actor is related to by each relation and side, as its page counts them.
 
 They are the record today: the timeline as of a day is narrowed from them by the sources' dates (each item
 holds the last day its source's date may mean); the allegation lists and the network have no ``as_of``.
@@ -44,7 +44,7 @@ from kg import ids
 from kg import schema as sc
 from kg.history import date_order, end_of
 from kg.ids import last_segment
-from kg.network import NEIGHBOURS_LISTED, NETWORK_FILE
+from kg.network import NETWORK_FILE
 from kg.page_index import PAGE_INDEX, Entry, PageIndex
 from kg.search import folded
 from kg.sqlite_index import ReadOnlyIndex
@@ -382,7 +382,7 @@ def _write_network(index: sqlite3.Connection, graph: dict) -> int:
     # How many actors each actor is related to, by the relations of one kind or any ("") on allegations of
     # one status or any (""): the overview's ranking of each such view, read in order from the index.
     index.executemany("INSERT INTO connected VALUES (?, ?, ?, ?)", _connected(edges, actor))
-    index.executemany("INSERT INTO neighbourhoods VALUES (?, ?)", _neighbourhoods(edges, actor, nodes))
+    index.executemany("INSERT INTO neighbourhoods VALUES (?, ?)", _neighbourhoods(edges, actor))
     index.executescript("""
         CREATE INDEX relations_between ON relations(a, b);
         CREATE INDEX relations_to ON relations(b, a);
@@ -421,25 +421,19 @@ def _connected(edges: list[dict], actor: dict[str, int]) -> Iterator[tuple[str, 
                        neighbours[related].tolist())
 
 
-def _neighbourhoods(edges: list[dict], actor: dict[str, int], nodes: list[dict]):
-    """Each actor's neighbours as its page names them: for each relation and side ("asserts from": the actor
-    asserts allegations against them; "asserts to": they assert allegations against the actor; co-accused
-    has one side, "from"), the NEIGHBOURS_LISTED most related (then in reading order), each as [IRI, label], and
-    how many there are. A hub is related to thousands: its page reads one row, with the names it shows. An actor
-    is no neighbour of its own (one who denies the allegations against them), as in the network view.
-    ``nodes``: the actors in the order of their numbers."""
-    grouped: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+def _neighbourhoods(edges: list[dict], actor: dict[str, int]):
+    """How many actors each actor is related to, by relation and side, as its page counts them ("asserts from":
+    the actor asserts allegations against them; "asserts to": they assert allegations against the actor;
+    co-accused has one side, "from"): a hub is related to thousands, and its page reads one row. An actor is no
+    neighbour of its own (one who denies the allegations against them), as in the network view."""
+    grouped: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     for edge in edges:
         one, other, relation = actor[edge["from"]], actor[edge["to"]], edge["relation"]
         if one != other:
-            grouped[one][f"{relation} from"][other] += 1
-            grouped[other][f"{relation} {'from' if relation == 'co-accused' else 'to'}"][one] += 1
+            grouped[one][f"{relation} from"].add(other)
+            grouped[other][f"{relation} {'from' if relation == 'co-accused' else 'to'}"].add(one)
     for number in sorted(grouped):
-        groups = {key: [[[nodes[other]["id"], nodes[other]["label"]]
-                         for other in sorted(counts, key=lambda other: (-counts[other], other))[:NEIGHBOURS_LISTED]],
-                        len(counts)]
-                  for key, counts in sorted(grouped[number].items())}
-        yield number, _as_compact_json(groups)
+        yield number, _as_compact_json({key: len(others) for key, others in sorted(grouped[number].items())})
 
 
 class ListIndex(ReadOnlyIndex):

@@ -29,7 +29,6 @@ from kg.vocab import SOL
 
 NETWORK_FILE = "network.json"
 RELATIONS = ("asserts", "denies", "disputes", "co-accused", "acts on")
-NEIGHBOURS_LISTED = 20  # neighbours an actor's page names for each relation; the network view pages the rest
 STANCE_RELATIONS = {SOL.Asserts.value: "asserts", SOL.Denies.value: "denies", SOL.Disputes.value: "disputes"}
 KINDS = {SOL.Person.value: "person", SOL.Organization.value: "organization", SOL.Group.value: "group"}
 # What each edge says in an export, beside its relation: (attribute, the edge's field it names).

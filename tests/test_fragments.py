@@ -17,7 +17,6 @@ from server.pages.fragments import (
     counterpart_table,
     dossier_columns,
     event_list,
-    neighbour_list,
     network_row,
     pager_nav,
     quote,
@@ -80,7 +79,6 @@ def test_every_value_from_the_data_is_escaped():
     for html in (attribution_items([row]),
                  stance_columns(SimpleNamespace(asserting=[row], denying=[], disputing=[])),
                  dossier_columns([([row], HOSTILE, "asserting", "")], {}, {}),
-                 neighbour_list([Row(phrase=HOSTILE, css_class=HOSTILE, actors=[hostile], more=0)]),
                  network_row(Row(who=hostile, relation=HOSTILE, whom=hostile, css_class=HOSTILE, about=hostile,
                                  status=hostile, source=hostile, record=hostile)),
                  timeline_entry(Row(kind=HOSTILE, date=HOSTILE, when=HOSTILE, type=hostile, title=hostile, item=hostile,
@@ -165,15 +163,6 @@ def test_an_event_list_dates_links_and_types_each_event():
     assert ('<li><span class="date">March 2020</span> <a href="/id/event/fixture-arrest">Fixture arrest</a> '
             '<span class="badge">arrest</span></li>') in html
     assert '<li><span class="date">undated</span> <a href="/id/event/fixture-arrest">Fixture arrest</a></li>' in html
-
-
-def test_a_neighbour_list_names_each_relation_its_first_actors_and_how_many_more():
-    html = neighbour_list([Row(phrase="Accused with Alice", css_class="co-accused", actors=[ALICE, OFFICIALS], more=4),
-                           Row(phrase="Denies what Alice asserts", css_class="denies", actors=[OFFICIALS], more=0)])
-    assert ('<dt class="co-accused"><span class="swatch" aria-hidden="true"></span>Accused with Alice</dt>\n  <dd>'
-            '<a href="/id/person/alice-example">Alice Example</a>, <a href="/id/group/fixture-officials">Fixture '
-            'officials</a> and 4 more</dd>') in html
-    assert '<a href="/id/group/fixture-officials">Fixture officials</a></dd>' in html and html.count("more") == 1
 
 
 def test_a_network_row_links_who_whom_what_and_where_with_the_record_when_there_is_one():

@@ -212,15 +212,19 @@ def test_a_view_exports_as_what_it_shows(client, kind):
 # ---------------------------------------------------------------- an actor's page
 
 
-def test_an_actor_page_names_its_neighbours_by_relation(client):
+def test_an_actor_page_counts_its_neighbours_by_relation_each_count_opening_the_view(client):
     page = client.get("/id/person/alice-example").get_data(as_text=True)
     section = page[page.index('<section class="neighbourhood"'):]
     section = section[:section.index("</section>")]
-    assert "Allegations against Alice Example asserted by</dt>" in section
-    assert "Alice Example denies allegations against</dt>" in section
-    assert "Accused together with Alice Example</dt>" in section
-    assert "Carried out events involving Alice Example</dt>" in section
-    assert section.count('href="/id/person/bob-sample"') == 2  # denied for, and accused together with
+    view = "/network?actor=person%2Falice-example&amp;relation="
+    # The fixture's relations touching Alice (EDGES): her denial of her own allegation is left out.
+    for phrase, relation in (("Allegations against Alice Example asserted by", "asserts"),
+                             ("Alice Example denies allegations against", "denies"),
+                             ("Accused together with Alice Example", "co-accused"),
+                             ("Carried out events involving Alice Example", "acts+on")):
+        assert f'{phrase}</dt>\n    <dd><a href="{view}{relation}">1 actor</a></dd>' in section
+    assert section.count("<dt") == 4
+    assert "bob-sample" not in section  # the counterparts name them; the network view pages them all
     assert 'href="/network?actor=person%2Falice-example"' in section
     assert '<details class="neighbourhood-graph" hidden>' in section  # the graph waits for the script
 

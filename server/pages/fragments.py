@@ -10,7 +10,7 @@ Templates call them as globals:
 - allegations: ``allegation_blocks`` (with ``stance_columns`` and ``attribution_items``), ``allegation_list``,
   ``claim_blocks`` (an actor's own), ``blanket_statements`` and ``dossier_allegations``;
 - an actor's page: ``co_accused_list`` and ``counterpart_table`` (a hub's counts 150 counterparts), ``event_list`` (and lists 50 events),
-  ``neighbour_list`` (its network, relation by relation), ``timeline_latest`` (its timeline section).
+  ``timeline_latest`` (its timeline section).
 
 The list views write their rows with ``network_row`` (a relation) and ``timeline_entry`` (an event or status
 change), and /allegations its facets with ``facet_sections`` (six facets of up to 24 values each).
@@ -90,7 +90,6 @@ def init_app(app: Flask) -> None:
     app.add_template_global(co_accused_list)
     app.add_template_global(counterpart_table)
     app.add_template_global(event_list)
-    app.add_template_global(neighbour_list)
     app.add_template_global(pager_nav)
     app.add_template_global(allegation_list)
     app.add_template_global(blanket_statements)
@@ -298,18 +297,6 @@ def event_list(rows) -> Markup:
         kind = f' <span class="badge">{escaped(row.type.label)}</span>' if row.type else ""
         parts.append(f'  <li><span class="date">{escaped(human_date(row.date))}</span> {link(row.event)}{kind}</li>\n')
     parts.append("</ol>")
-    return Markup("".join(parts))
-
-
-def neighbour_list(rows) -> Markup:
-    """An actor's neighbours (server.pages.network.network_neighbourhood) as a description list: for each
-    relation and side, its phrase, the first neighbours and how many more."""
-    parts = ['<dl class="neighbourhood-list">\n']
-    for row in rows:
-        more = f" and {row.more} more" if row.more else ""
-        parts.append(f'  <dt class="{escaped(row.css_class)}"><span class="swatch" aria-hidden="true"></span>'
-                     f'{escaped(row.phrase)}</dt>\n  <dd>{", ".join(link(actor) for actor in row.actors)}{more}</dd>\n')
-    parts.append("</dl>")
     return Markup("".join(parts))
 
 

@@ -24,7 +24,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request, url
 from markupsafe import Markup
 
 from kg import formats, ids
-from kg.network import EXPORTS, NEIGHBOURS_LISTED, RELATIONS, Export
+from kg.network import EXPORTS, RELATIONS, Export
 from kg.search import folded
 from server.http import HTML, choose, with_alternates
 from server.pages import resources
@@ -411,23 +411,21 @@ def network_export(suffix: str):
 
 @bp.app_template_global()
 def network_neighbourhood(actor: str) -> resources.Row:
-    """The actors related to ``actor``, for its page: for each relation and side, the first neighbours
-    (the most related first) and how many more; the address of its network view and of its data."""
+    """How many actors are related to ``actor``, for its page: for each relation and side, a phrase, the count
+    and the address of the network view of ``actor`` by that relation (the page's counterparts name the actors,
+    the network view pages them all); the address of its network view and of its data."""
     found = list_index().query("SELECT groups, json_extract(node, '$.label') FROM neighbourhoods"
                                " JOIN actors ON actors.id = neighbourhoods.actor WHERE actors.iri = ?", (actor,))
-    # "asserts from" -> (the first neighbours as [IRI, label], how many there are): kg.list_index wrote them for
-    # this page, with their labels.
+    # "asserts from" -> how many actors: kg.list_index counted them for this page.
     groups, name = (json.loads(found[0][0]), found[0][1]) if found else ({}, actor)
-    refer = Refs({actor: name, **{iri: label for listed, _ in groups.values() for iri, label in listed}})
-    verbs = {verb: agree(verb, refer(actor)) for verb in ("asserts", "denies", "disputes")}
-    rows = []
-    for (relation, side), phrase in PHRASES.items():
-        if f"{relation} {side}" in groups:
-            listed, total = groups[f"{relation} {side}"]
-            rows.append(resources.Row({"phrase": phrase.format(name=name, **verbs), "css_class": css_class(relation),
-                             "actors": [refer(iri) for iri, _ in listed],
-                             "more": max(total - NEIGHBOURS_LISTED, 0)}))
-    query = urlencode({"actor": actor_path(actor)})
+    this = Ref(actor, None, name)
+    verbs = {verb: agree(verb, this) for verb in ("asserts", "denies", "disputes")}
+    path = actor_path(actor)
+    rows = [resources.Row({"phrase": phrase.format(name=name, **verbs), "css_class": css_class(relation),
+                           "actors": groups[f"{relation} {side}"],
+                           "href": "/network?" + urlencode({"actor": path, "relation": relation})})
+            for (relation, side), phrase in PHRASES.items() if f"{relation} {side}" in groups]
+    query = urlencode({"actor": path})
     # Rows, not dicts: the template reads their values as attributes.
     return resources.Row(rows=rows, href=f"/network?{query}", data_href=f"/network.json?{query}",
                          relations=[(relation, css_class(relation)) for relation in RELATIONS])

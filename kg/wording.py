@@ -10,6 +10,7 @@ organization's name ends in a plural common noun ("Venezuelan armed forces", "Sp
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pyoxigraph import Literal
 
@@ -59,9 +60,14 @@ def human_date(value: str | Literal | None, undated: str = "undated") -> str:
     """``value`` (a literal or its text) in words; text that is no date is returned as it is."""
     if value is None or value == "":
         return undated
-    match = _parts(value)
+    return _in_words(value.value if isinstance(value, Literal) else str(value))
+
+
+@lru_cache(maxsize=8192)  # a long page words the same few dates of its sources and events dozens of times
+def _in_words(text: str) -> str:
+    match = _parts(text)
     if not match:
-        return value.value if isinstance(value, Literal) else str(value)
+        return text
     year, month, day = match["year"], match["month"], match["day"]
     if day:
         return f"{int(day)} {MONTHS[int(month) - 1]} {year}"

@@ -329,18 +329,18 @@ def shown_facets(chosen: Selection, sort: str) -> tuple[list[dict], Markup]:
 def found_rows(chosen: Selection, sort: str, pager: Pager | None = None) -> Iterator[dict]:
     """The allegations the view keeps, in ``sort`` order, as the list shows them: those of the page
     ``pager`` shows, or all of them, read as they are iterated."""
-    within = kept(chosen)
+    within, notes = kept(chosen), ontology_comments()
     sql, parameters = "SELECT iri, row FROM allegations", []
     if within is not None and pager is not None and order_column(sort) == "n":  # the page's numbers are known
         shown = _numbers(within)[pager.start:pager.start + pager.size].tolist()
-        return (row(iri, text) for iri, text in listing.list_index().each(
+        return (row(iri, text, notes) for iri, text in listing.list_index().each(
             f"{sql} WHERE n IN ({_marks(shown)}) ORDER BY n", shown))
     if within is not None:
         sql, parameters = sql + " WHERE n IN (SELECT value FROM json_each(?))", [json.dumps(_numbers(within).tolist())]
     sql += f" ORDER BY {order_column(sort)}"
     if pager is not None:
         sql += f" LIMIT {pager.size} OFFSET {pager.start}"
-    return (row(iri, text) for iri, text in listing.list_index().each(sql, parameters))
+    return (row(iri, text, notes) for iri, text in listing.list_index().each(sql, parameters))
 
 
 def found_total(chosen: Selection) -> int:
@@ -382,12 +382,13 @@ def everything() -> int:
     return listing.list_index().one("SELECT COUNT(*) FROM allegations")
 
 
-def row(iri: str, text: str) -> dict:
-    """An allegation as the list shows it, from its row in the list index."""
+def row(iri: str, text: str, notes: dict[str, str]) -> dict:
+    """An allegation as the list shows it, from its row in the list index; ``notes``: what each status means
+    (resources.ontology_comments)."""
     found = json.loads(text)
     status = listing.our_ref(*found["status"]) if found["status"] else None
     return {"allegation": listing.our_ref(iri, found["label"]), "status": status,
-            "status_note": ontology_comments().get(status.iri) if status else None,
+            "status_note": notes.get(status.iri) if status else None,
             "types": [listing.our_ref(*named) for named in found["types"]],
             "accused": [listing.our_ref(*named) for named in found["accused"]],
             "asserting": found["asserting"], "denying": found["denying"], "disputing": found["disputing"],

@@ -23,9 +23,10 @@ CURRENT = "current"
 # arrays; 3: its counts as arrays, not JSON; 4: the page index's counterparts and events with their labels; 5: the
 # page index's numbered list of pages, which the sitemaps read; 6: its lists of a document's reprints and of the
 # reports on it; 7: its allegations' counts of voices, which lists of allegations read, and the list index's
-# neighbours of an actor with their labels; 8: those neighbours counted by relation, not named), so that kg serve
-# builds again rather than serve a release some pages would fail on or show short.
-BUILD_FORMAT = 8
+# neighbours of an actor with their labels; 8: those neighbours counted by relation, not named; 9: the page
+# index's allegations with the labels of their claimants and sources), so that kg serve builds again rather than
+# serve a release some pages would fail on or show short.
+BUILD_FORMAT = 9
 
 
 @dataclass(frozen=True)

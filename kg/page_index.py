@@ -243,7 +243,7 @@ def write(store: Store, path: Path) -> dict:
     with closing(sqlite3.connect(path)) as index:
         index.executescript("""
             CREATE TABLE labels(iri TEXT PRIMARY KEY, label TEXT, name TEXT) WITHOUT ROWID;
-            CREATE TABLE allegations(iri TEXT PRIMARY KEY, entry TEXT) WITHOUT ROWID;
+            CREATE TABLE allegations(iri TEXT PRIMARY KEY, entry TEXT, labels TEXT) WITHOUT ROWID;
             CREATE TABLE allegation_counts(iri TEXT PRIMARY KEY, status TEXT, asserting INTEGER, denying INTEGER,
                                            voices INTEGER) WITHOUT ROWID;
             CREATE TABLE lists(iri TEXT PRIMARY KEY, lists TEXT) WITHOUT ROWID;
@@ -256,7 +256,8 @@ def write(store: Store, path: Path) -> dict:
             CREATE TABLE sitemap(position INTEGER PRIMARY KEY, iri TEXT);
         """)
         index.executemany("INSERT INTO labels VALUES (?, ?, ?)", [(iri, *labels[iri]) for iri in sorted(labels)])
-        index.executemany("INSERT INTO allegations VALUES (?, ?)", [(entry.iri, _dumped(entry)) for entry in entries])
+        index.executemany("INSERT INTO allegations VALUES (?, ?, ?)",
+                          [(entry.iri, _dumped(entry), _json(shown_labels(entry, labels))) for entry in entries])
         index.executemany("INSERT INTO allegation_counts VALUES (?, ?, ?, ?, ?)", [entry.counted for entry in entries])
         _insert_lists(index, "lists", "list_chunks", lists)
         # With its label: a list of events links each, and its page would otherwise look them up one by one.
@@ -446,6 +447,19 @@ def courses(read_property: Statements) -> dict[str, list[dict]]:
     return found
 
 
+def named_with(entry: Entry) -> list[str]:
+    """The IRIs a page names with an allegation's voices: its own, its claimants' and its sources', in IRI order."""
+    return sorted({entry.iri, *(voice.claimant for voice in entry.voices), *(voice.source for voice in entry.voices)})
+
+
+def shown_labels(entry: Entry, labels: dict[str, tuple[str, str | None]]) -> list[str | None]:
+    """The labels (``labels_and_names``) of what a page names with an allegation (``named_with``), in that order,
+    None for those without one. Written beside its entry, so that a page of dozens of allegations reads them with
+    the allegations rather than looking up hundreds of keys in the table of labels; without their IRIs, which the
+    entry holds (a tenth of the page index at 1M, written with them)."""
+    return [labels[iri][0] if iri in labels else None for iri in named_with(entry)]
+
+
 def _dumped(entry: Entry) -> str:
     return json.dumps([entry.label, entry.status, sorted(entry.types), sorted(entry.accused), sorted(entry.involves),
                        sorted(entry.places),
@@ -514,6 +528,15 @@ class PageIndex(ReadOnlyIndex):
         found = (self.connection.execute("SELECT iri, entry FROM allegations") if iris is None
                  else self._by_key("SELECT iri, entry FROM allegations", list(iris)))
         return {iri: _loaded(iri, text) for iri, text in found}
+
+    def labelled_allegations(self, iris: Iterable[str]) -> tuple[dict[str, Entry], dict[str, str]]:
+        """As ``allegations``, with the labels a page shows with them (``shown_labels``), read together."""
+        entries, labels = {}, {}
+        for iri, text, shown in self._by_key("SELECT iri, entry, labels FROM allegations", list(iris)):
+            entry = entries[iri] = _loaded(iri, text)
+            labels.update((named, label) for named, label in zip(named_with(entry), json.loads(shown))
+                          if label is not None)
+        return entries, labels
 
     def counted(self, iris: Iterable[str]) -> dict[str, Counted]:
         """Each of the allegations ``iris`` as a list shows it, by IRI (read without its voices)."""

@@ -116,15 +116,15 @@ def build_actor_fixture(directory: Path) -> Path:
 
 
 def allegations_read(monkeypatch) -> list[str]:
-    """The allegations the page index is asked for from now on, each time (a hub's page must read only those it
-    shows); asking for every one fails."""
+    """The allegations the page index is asked for from now on, each time, with their labels or without (a hub's
+    page must read only those it shows); asking for every one fails."""
     read: list[str] = []
-    allegations = PageIndex.allegations
+    for name in ("allegations", "labelled_allegations"):
+        def recorded(self, iris=None, read_them=getattr(PageIndex, name)):
+            assert iris is not None
+            iris = list(iris)
+            read.extend(iris)
+            return read_them(self, iris)
 
-    def recorded(self, iris=None):
-        assert iris is not None
-        read.extend(iris)
-        return allegations(self, iris)
-
-    monkeypatch.setattr(PageIndex, "allegations", recorded)
+        monkeypatch.setattr(PageIndex, name, recorded)
     return read

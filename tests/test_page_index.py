@@ -15,7 +15,7 @@ from kg.page_index import PAGE_INDEX, PageIndex
 from kg.store import open_store, run_query
 from kg.vocab import SOL
 from server import create_app
-from server.pages import citation, graph, lists, stances
+from server.pages import citation, graph, lists, resources, stances
 from tests.actor_fixture import build_actor_fixture
 from tests.conftest import build_fixture_with
 from tests.test_allegation_list import EXTRA
@@ -83,6 +83,43 @@ def test_the_counts_lists_show_are_those_of_the_store(any_build):
         assert (item.status, item.asserting, item.denying, item.voices) == (
             entries[iri].status, found.get(SOL.Asserts.value, 0), found.get(SOL.Denies.value, 0), sum(found.values()))
     assert any(item.asserting and item.denying for item in counted.values())  # both counts are tried
+
+
+def test_each_allegation_holds_the_labels_of_its_claimants_and_sources(any_build, monkeypatch):
+    with index_of(any_build) as index:
+        entries, shown = index.labelled_allegations(index.allegations())
+        named = {entry.iri for entry in entries.values()} | {
+            iri for entry in entries.values() for voice in entry.voices for iri in (voice.claimant, voice.source)}
+        assert shown == index.labels(named)
+    assert any(entry.voices for entry in entries.values())
+    # Pages read them with the allegations: none is looked up again in the table of labels.
+    looked_up: list[str] = []
+    read_labels = PageIndex.labels
+
+    def recorded(index, iris):
+        iris = list(iris)
+        looked_up.extend(iris)
+        return read_labels(index, iris)
+
+    app = create_app({"BUILD_DIR": any_build, "TESTING": True})
+    with app.test_request_context("/"):
+        resources.request_labels()  # the ontology's labels, read once per process
+        monkeypatch.setattr(PageIndex, "labels", recorded)
+        found = stances.indexed_stances(sorted(entries))
+        shown = {(item.allegation.label, row.claimant.label, row.source.label)
+                 for item in found.values() for row in item.attributions}
+    assert shown and looked_up == []
+
+
+def test_the_labels_beside_an_allegation_follow_what_it_names_none_for_the_unlabelled():
+    voice = page_index.Voice(ids.BASE + "id/attribution/a", ids.BASE + "id/person/b", SOL.Asserts.value,
+                             ids.BASE + "id/source/c", None, None, None, None)
+    entry = page_index.Entry(ids.BASE + "id/allegation/a", "A", None, frozenset(), frozenset(), frozenset(),
+                             frozenset(), (voice,), ())
+    labels = {ids.BASE + "id/allegation/a": ("An allegation", None), ids.BASE + "id/source/c": ("A source", None)}
+    assert page_index.named_with(entry) == [ids.BASE + "id/allegation/a", ids.BASE + "id/person/b",
+                                            ids.BASE + "id/source/c"]
+    assert page_index.shown_labels(entry, labels) == ["An allegation", None, "A source"]
 
 
 def pages_of(build) -> list[str]:

@@ -56,7 +56,9 @@ def contested(extension: str | None = None):
 
     def read(iris: list[str], labels: Labels) -> list[tuple[Stances, Entry]]:
         """The allegations ``iris`` with all their voices, read from the page index, as pages show them."""
-        entries, notes = page_index().allegations(iris), ontology_comments()
+        entries, shown = page_index().labelled_allegations(iris)
+        labels.remember(shown)
+        notes = ontology_comments()
         return [(entry_stances(entries[iri], labels.ref, notes), entries[iri]) for iri in iris]
 
     def html() -> str:

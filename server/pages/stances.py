@@ -166,14 +166,17 @@ def _stances_by_allegation(**bound: list[str]) -> dict[str, Stances]:
     """The record today is read from the build's page index; the record as of a day, or attributions, from
     the store."""
     if as_of_day() is None and list(bound) == ["allegation"]:
-        return _entries_stances(page_index().allegations(bound["allegation"]))
+        return indexed_stances(bound["allegation"])
     return live_stances(**bound)
 
 
-def _entries_stances(entries: dict[str, Entry]) -> dict[str, Stances]:
-    """The allegations of the page index that someone speaks to, as pages show them."""
-    refer, notes = request_labels().ref, ontology_comments()
-    return {iri: entry_stances(entry, refer, notes) for iri, entry in entries.items() if entry.voices}
+def indexed_stances(iris: list[str]) -> dict[str, Stances]:
+    """The allegations ``iris`` of the page index that someone speaks to, as pages show them, with the labels of
+    their claimants and sources (the build wrote them beside each allegation)."""
+    entries, shown = page_index().labelled_allegations(iris)
+    labels, notes = request_labels(), ontology_comments()
+    labels.remember(shown)
+    return {iri: entry_stances(entry, labels.ref, notes) for iri, entry in entries.items() if entry.voices}
 
 
 def live_stances(**bound: list[str]) -> dict[str, Stances]:

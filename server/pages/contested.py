@@ -20,10 +20,9 @@ from server.pages.allegation_list import everything
 from server.pages.escaping import escaped
 from server.pages.fragments import claim_badge, stance_columns, status
 from server.pages.lists import Pager
-from server.pages.record import page_index
 from server.pages.render import render_page
 from server.pages.resources import Labels, link, ontology_comments, request_labels
-from server.pages.stances import Stances, entry_stances
+from server.pages.stances import Stances, entry_stances, indexed_entries
 from server.pages.wording import counted
 from server.release import per_process
 
@@ -56,9 +55,7 @@ def contested(extension: str | None = None):
 
     def read(iris: list[str], labels: Labels) -> list[tuple[Stances, Entry]]:
         """The allegations ``iris`` with all their voices, read from the page index, as pages show them."""
-        entries, shown = page_index().labelled_allegations(iris)
-        labels.remember(shown)
-        notes = ontology_comments()
+        entries, notes = indexed_entries(iris), ontology_comments()
         return [(entry_stances(entries[iri], labels.ref, notes), entries[iri]) for iri in iris]
 
     def html() -> str:

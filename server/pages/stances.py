@@ -171,12 +171,17 @@ def _stances_by_allegation(**bound: list[str]) -> dict[str, Stances]:
 
 
 def indexed_stances(iris: list[str]) -> dict[str, Stances]:
-    """The allegations ``iris`` of the page index that someone speaks to, as pages show them, with the labels of
-    their claimants and sources (the build wrote them beside each allegation)."""
+    """The allegations ``iris`` of the page index that someone speaks to, as pages show them."""
+    entries, refer, notes = indexed_entries(iris), request_labels().ref, ontology_comments()
+    return {iri: entry_stances(entry, refer, notes) for iri, entry in entries.items() if entry.voices}
+
+
+def indexed_entries(iris: list[str]) -> dict[str, Entry]:
+    """The allegations ``iris`` of the page index, by IRI; the labels of their claimants and sources (the build
+    wrote them beside each allegation) remembered for the request."""
     entries, shown = page_index().labelled_allegations(iris)
-    labels, notes = request_labels(), ontology_comments()
-    labels.remember(shown)
-    return {iri: entry_stances(entry, labels.ref, notes) for iri, entry in entries.items() if entry.voices}
+    request_labels().remember(shown)
+    return entries
 
 
 def live_stances(**bound: list[str]) -> dict[str, Stances]:

@@ -26,7 +26,7 @@ CURRENT = "current"
 # neighbours of an actor with their labels; 8: those neighbours counted by relation, not named; 9: the page
 # index's allegations with the labels of their claimants and sources), so that kg serve builds again rather than
 # serve a release some pages would fail on or show short.
-BUILD_FORMAT = 9
+BUILD_FORMAT = 10
 
 
 @dataclass(frozen=True)

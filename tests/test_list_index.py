@@ -223,6 +223,8 @@ def test_each_actor_counts_its_neighbours_for_each_relation(release):
         found = dict(query(release, "SELECT actor, neighbours FROM connected WHERE relation = ? AND status = ''",
                            (relation,)))
         assert found == {actors[iri]: len(others) for iri, others in neighbours.items()}
+        assert query(release, "SELECT actors FROM connected_views WHERE relation = ? AND status = ''",
+                     (relation,)) == [(len(neighbours),)]
     assert [json.loads(edge) for edge, in query(release, "SELECT edge FROM relations ORDER BY n")] == network["edges"]
 
 

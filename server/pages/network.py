@@ -257,7 +257,7 @@ def _ranking(filters: Filters, limit: int) -> tuple[list[int], int]:
         index = list_index()
         ranked = [actor for actor, in index.query("SELECT actor FROM connected WHERE relation = ? AND status = ?"
                                                   " ORDER BY neighbours DESC, actor LIMIT ?", (*key, limit))]
-        return ranked, index.one("SELECT COUNT(*) FROM connected WHERE relation = ? AND status = ?", key)
+        return ranked, index.one("SELECT actors FROM connected_views WHERE relation = ? AND status = ?", key) or 0
     conditions, parameters = filters.conditions()
     neighbours = defaultdict(set)
     for one, other in list_index().query(f"SELECT a, b FROM relations WHERE a != b{conditions}", parameters):
@@ -420,12 +420,11 @@ def network_neighbourhood(actor: str) -> resources.Row:
     groups, name = (json.loads(found[0][0]), found[0][1]) if found else ({}, actor)
     this = Ref(actor, None, name)
     verbs = {verb: agree(verb, this) for verb in ("asserts", "denies", "disputes")}
-    path = actor_path(actor)
+    query = urlencode({"actor": actor_path(actor)})
     rows = [resources.Row({"phrase": phrase.format(name=name, **verbs), "css_class": css_class(relation),
                            "actors": groups[f"{relation} {side}"],
-                           "href": "/network?" + urlencode({"actor": path, "relation": relation})})
+                           "href": f"/network?{query}&{urlencode({'relation': relation})}"})
             for (relation, side), phrase in PHRASES.items() if f"{relation} {side}" in groups]
-    query = urlencode({"actor": path})
     # Rows, not dicts: the template reads their values as attributes.
     return resources.Row(rows=rows, href=f"/network?{query}", data_href=f"/network.json?{query}",
                          relations=[(relation, css_class(relation)) for relation in RELATIONS])

@@ -478,7 +478,8 @@ class FacetArrays:
         self.voice_allegation = numpy.repeat(numpy.arange(self.allegations, dtype=numpy.int64),
                                              numpy.diff(self.voice_offsets))
         self.terms = len(arrays["status allegations offsets"]) - 1  # every facet's arrays number every term
-        self.pairs = {name: _pairs(self.voice_allegation, arrays[f"voice {name}"]) for name in VOICE_FACETS}
+        self.pairs = {name: _pairs(self.voice_allegation, arrays[f"voice {name}"], self.allegations)
+                      for name in VOICE_FACETS}
         # Each allegation's latest last day of a voice's source, and earliest first day (no date: 0 for the one, never
         # for the other): the allegations with a voice since or until a day, with no other facet of the voices chosen.
         dates = arrays["voice date"]
@@ -503,15 +504,15 @@ class FacetArrays:
 
     def among(self, numbers: numpy.ndarray, others: numpy.ndarray) -> numpy.ndarray:
         """Those of the allegations ``numbers`` (in order, each once) that are among ``others``, in order."""
-        return numbers[_marked(self.allegations, others)[numbers]]
+        return _kept(numbers, _marked(self.allegations, others)[numbers])
 
     def with_voice(self, numbers: numpy.ndarray, chosen: dict[str, Iterable[int]], since: str | None = None,
                    until: str | None = None) -> numpy.ndarray:
         """Those of the allegations ``numbers`` with a voice that matches (see ``voice_counts``), in order."""
         if not chosen and since is not None and until is None:
-            return numbers[self.latest_end[numbers] >= day_number(since)]
+            return _kept(numbers, self.latest_end[numbers] >= day_number(since))
         if not chosen and until is not None and since is None:
-            return numbers[self.earliest_start[numbers] <= day_number(until)]
+            return _kept(numbers, self.earliest_start[numbers] <= day_number(until))
         return self.each_once(self.voice_allegation[self.matching_voices(numbers, chosen, since, until)])
 
     def counts(self, numbers: numpy.ndarray, name: str, stance: int | None = None) -> numpy.ndarray:
@@ -519,6 +520,9 @@ class FacetArrays:
         the voices, a voice with it, of stance ``stance`` if one is given. By term: one count for every term."""
         if name not in VOICE_FACETS:
             return self._tally(self.arrays[f"{name} values"][_spans(self.arrays[f"{name} values offsets"], numbers)])
+        if stance is None:  # of any voice: each allegation's values once, as a facet of the allegation is counted
+            _, value_of_pair, pair_offsets = self.pairs[name]
+            return self._tally(value_of_pair[_spans(pair_offsets, numbers)])
         return self.voice_counts(numbers, name, {} if stance is None else {"stance": (stance,)})
 
     def voice_counts(self, numbers: numpy.ndarray, name: str, chosen: dict[str, Iterable[int]],
@@ -533,8 +537,8 @@ class FacetArrays:
         """How many allegations have one of the ``voices`` (places in the voice arrays) with each value of facet
         ``name`` of the voices."""
         # Several voices of an allegation may have the same value: it counts once, as the pair they share.
-        pair_of_voice, value_of_pair = self.pairs[name]
-        return self._tally(value_of_pair[_marked(len(value_of_pair), pair_of_voice[voices])])
+        pair_of_voice, value_of_pair, _ = self.pairs[name]
+        return self._tally(_kept(value_of_pair, _marked(len(value_of_pair), pair_of_voice[voices])))
 
     def _tally(self, terms: numpy.ndarray) -> numpy.ndarray:
         return numpy.bincount(terms, minlength=self.terms)
@@ -546,12 +550,12 @@ class FacetArrays:
         for other, terms in chosen.items():
             values, terms = self.arrays[f"voice {other}"][voices], list(terms)
             # Several terms: read in one gather from a mask of them (numpy.isin sorts).
-            voices = voices[values == terms[0] if len(terms) == 1 else _marked(self.terms, terms)[values]]
+            voices = _kept(voices, values == terms[0] if len(terms) == 1 else _marked(self.terms, terms)[values])
         if since is not None:  # no date (0) comes before any
-            voices = voices[self.arrays["voice date_end"][voices] >= day_number(since)]
+            voices = _kept(voices, self.arrays["voice date_end"][voices] >= day_number(since))
         if until is not None:
             dates = self.arrays["voice date"][voices]
-            voices = voices[(dates != 0) & (dates <= day_number(until))]
+            voices = _kept(voices, (dates != 0) & (dates <= day_number(until)))
         return voices
 
 
@@ -563,6 +567,15 @@ def _spans(offsets: numpy.ndarray, numbers: numpy.ndarray) -> numpy.ndarray:
     lengths = offsets[numbers + 1] - starts
     ends = numpy.cumsum(lengths)
     return numpy.repeat(starts - ends + lengths, lengths) + numpy.arange(ends[-1] if len(ends) else 0)
+
+
+def _kept(values: numpy.ndarray, mask: numpy.ndarray) -> numpy.ndarray:
+    """``values[mask]`` for a boolean ``mask``. Indexing branches on each value, ``compress`` does not: on a mask that
+    mixes True and False, compress takes a third of the time (numpy 2.4, 42,000 values: 80 against 232 µs with half
+    of them kept); indexing is faster only when nearly all are kept, copying their runs (26 against 70 µs, all)."""
+    if numpy.count_nonzero(mask) * 16 > len(mask) * 15:
+        return values[mask]
+    return values.compress(mask)
 
 
 def _marked(size: int, places) -> numpy.ndarray:
@@ -586,14 +599,18 @@ def _by_allegation(reduce: numpy.ufunc, values: numpy.ndarray, offsets: numpy.nd
     return found
 
 
-def _pairs(voice_allegation: numpy.ndarray, values: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
-    """Each voice's (allegation, value) pair, numbered, and each pair's value: voices of an allegation with the same
-    value share their pair, so that a request counts pairs by marking them, with no sort."""
+def _pairs(voice_allegation: numpy.ndarray, values: numpy.ndarray, allegations: int
+           ) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """Each voice's (allegation, value) pair, numbered, each pair's value, and where each allegation's pairs begin
+    (they are numbered by allegation): voices of an allegation with the same value share their pair, so that a
+    request counts the pairs of some voices by marking them, with no sort, and those of some allegations by their
+    spans."""
     keys = voice_allegation << 32 | values
     order = numpy.argsort(keys, kind="stable")
     ordered = keys[order]
     starts = numpy.concatenate(([True], ordered[1:] != ordered[:-1])) if len(ordered) else numpy.zeros(0, dtype=bool)
     pair_of_voice = numpy.empty(len(keys), dtype=numpy.int32)  # every worker holds these: half the bytes of int64
     pair_of_voice[order] = numpy.cumsum(starts) - 1
-    return pair_of_voice, (ordered[starts] & 0xFFFFFFFF).astype(numpy.int32)
+    pair_offsets = numpy.searchsorted(ordered[starts] >> 32, numpy.arange(allegations + 1)).astype(numpy.int32)
+    return pair_of_voice, (ordered[starts] & 0xFFFFFFFF).astype(numpy.int32), pair_offsets
 

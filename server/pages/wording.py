@@ -38,8 +38,11 @@ def _agreed(verb: str, iri: str, label: str) -> str:
 
 def plural(noun: str, count: int = 2) -> str:
     """``noun`` in the plural unless ``count`` is 1; in a phrase ("status statement"), its last word."""
-    if count == 1:
-        return noun
+    return noun if count == 1 else _plural_of(noun)
+
+
+@lru_cache(maxsize=256)  # pages count the same few nouns hundreds of times
+def _plural_of(noun: str) -> str:
     head, space, last = noun.rpartition(" ")
     if last in IRREGULAR_NOUNS:
         last = IRREGULAR_NOUNS[last]

@@ -331,3 +331,15 @@ def test_the_counts_the_build_made_within_a_common_value_are_those_a_view_counts
 def test_an_iris_last_segment_is_what_follows_its_last_slash_or_hash(iri, segment):
     """What a reader sees of an IRI without a label (kg.ids.last_segment), and a key of a view's address."""
     assert last_segment(iri) == segment
+
+
+@pytest.mark.parametrize("kept", [0, 1, 0.3, 0.5, 15 / 16, 0.99, 1.0])
+def test_values_kept_by_a_mask_are_those_indexing_keeps_whichever_way_they_are_taken(kept):
+    """kg.list_index._kept indexes a mask that keeps nearly every value and compresses the others: either way,
+    the values ``values[mask]`` gives, in their order."""
+    values = numpy.random.default_rng(7).integers(0, 1000, 4096).astype(numpy.int32)
+    mask = numpy.random.default_rng(8).random(len(values)) < kept
+    found = list_index._kept(values, mask)
+    assert found.dtype == values.dtype
+    assert found.tolist() == values[mask].tolist()
+    assert list_index._kept(values[:0], mask[:0]).tolist() == []

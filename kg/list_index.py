@@ -523,7 +523,7 @@ class FacetArrays:
         if stance is None:  # of any voice: each allegation's values once, as a facet of the allegation is counted
             _, value_of_pair, pair_offsets = self.pairs[name]
             return self._tally(value_of_pair[_spans(pair_offsets, numbers)])
-        return self.voice_counts(numbers, name, {} if stance is None else {"stance": (stance,)})
+        return self.voice_counts(numbers, name, {"stance": (stance,)})
 
     def voice_counts(self, numbers: numpy.ndarray, name: str, chosen: dict[str, Iterable[int]],
                      since: str | None = None, until: str | None = None) -> numpy.ndarray:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from bench.instructions import per_request
+from bench.interpreter import described
 from kg.layout import resolve
 from server import create_app
 
@@ -76,6 +77,7 @@ def run(build: Path, extra: list[str], repeat: int, target_ms: float, instructio
     rows = measure(build, paths, repeat)
     counted = per_request(build, [ANCHOR, *paths], INSTRUCTION_REPEAT, jobs=2) if instructions else {}
     anchor = rows[0][2]
+    print(f"Served in-process by {described()}.\n")
     print(f"| page | status | p50 ms | x anchor | CPU p50 ms | under {target_ms:g} ms |"
           + (" M instructions | x anchor |" if counted else ""))
     print("| --- | --- | --- | --- | --- | --- |" + (" --- | --- |" if counted else ""))

@@ -29,6 +29,7 @@ import requests
 from pyoxigraph import RdfFormat, serialize
 
 from bench.generate import HUB_ACTOR, ROTATION_SEED, TYPICAL_ACTOR, Rotation, generate, rotation
+from bench.interpreter import described, script_interpreter
 from kg import ids
 from kg import schema as sc
 from kg.layout import STORE_DIR
@@ -870,6 +871,8 @@ def markdown(report: dict) -> str:
         f"{report['workers']} gunicorn workers, {report['cpus']} CPUs, 1-minute load average "
         f"{report['load_average_before']:.2f} before and {report['load_average_after']:.2f} after the run "
         "(other processes on the machine skew the numbers). "
+        f"The bench and the wrapper ran on {report.get('interpreter', 'an interpreter not recorded')}, "
+        f"soles (`kg`) on {report.get('kg_interpreter') or 'an interpreter not recorded'}. "
         "Cells: requests/s / p50 ms / p99 ms; ratios compare requests/s.",
         "",
         "| " + " | ".join(["query", "clients", *names, *(f"soles/{anchor}" for anchor in anchors)]) + " |",
@@ -948,7 +951,8 @@ def run(args) -> int:
     chosen = [every[name] for name in args.systems.split(",")]
     report = {"date": stamp, "triples": sum(1 for _ in open(data_file, "rb")), "data_file": str(data_file),
               "duration": args.duration, "concurrency": concurrency, "workers": args.workers,
-              "cpus": os.cpu_count(), "load_average_before": os.getloadavg()[0],
+              "cpus": os.cpu_count(), "load_average_before": os.getloadavg()[0], "interpreter": described(),
+              "kg_interpreter": script_interpreter("kg"),
               "systems": {system.name: system.results for system in chosen}}
     try:
         for system in chosen:

@@ -147,3 +147,25 @@ def test_the_bench_says_why_kg_cannot_run_rather_than_that_an_option_is_missing(
     assert Soles("soles", "/sparql").unavailable(None) == "`kg build --help` failed (exit 1): ModuleNotFoundError: No module named 'kg'"
     monkeypatch.setenv("PATH", "/nonexistent")
     assert Soles("soles", "/sparql").unavailable(None).startswith("`kg build --help` did not run:")
+
+
+def test_the_bench_says_which_interpreter_ran_it_and_whether_libpython_is_a_shared_library(tmp_path, monkeypatch):
+    import platform
+    import sys
+
+    from bench.interpreter import described, script_interpreter, shared_libpython
+
+    pyenv = ("55d0c000-55d0d000 r-xp 00001000 fd:01 4211 /root/.pyenv/versions/3.11.7/bin/python3.11\n"
+             "7f3a1000-7f3a5000 r-xp 00100000 fd:01 4302 /root/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0\n")
+    debian = ("55d0c000-55d0d000 r-xp 00001000 fd:01 4211 /usr/bin/python3.11\n"
+              "7f3a1000-7f3a5000 rw-p 00000000 00:00 0 [heap]\n")
+    assert shared_libpython(pyenv) == "libpython3.11.so.1.0"
+    assert shared_libpython(debian) is None
+    assert described().startswith(f"{platform.python_implementation()} {platform.python_version()} ({sys.executable}, ")
+
+    script = tmp_path / "kg"
+    script.write_text("#!/opt/python/bin/python3.12\nprint('kg')\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert script_interpreter("kg") == "/opt/python/bin/python3.12"
+    assert script_interpreter("no-such-program") is None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from kg.paths import ONTOLOGY_FILE, SHAPES_FILE
-from kg.vocab import SOL, ontology_namespace
+from kg.vocab import SOL, Namespace, ontology_namespace
 
 NS = rdflib.Namespace(SOL.base)
 
@@ -67,6 +68,25 @@ def test_namespace_module_is_closed_over_the_ontology_terms():
         assert "Alegation" in str(error)
     else:
         raise AssertionError("a misspelt term was accepted")
+
+
+def test_a_term_read_twice_is_the_term_made_once_and_a_misspelt_one_fails_every_time(tmp_path):
+    ontology_file = tmp_path / "small.ttl"
+    ontology_file.write_text("@prefix vann: <http://purl.org/vocab/vann/> .\n"
+                             "<https://example.org/o#> vann:preferredNamespaceUri \"https://example.org/o#\" .\n"
+                             "<https://example.org/o#Thing> a <http://www.w3.org/2002/07/owl#Class> .\n", encoding="utf-8")
+    namespace = ontology_namespace(ontology_file)
+    first = namespace.Thing
+    assert first.value == "https://example.org/o#Thing" and namespace.Thing is first  # kept after the first read
+    assert namespace["Thing"] == first and namespace.base == "https://example.org/o#"
+    for _ in range(2):
+        with pytest.raises(AttributeError, match="'Thng' is not a term"):
+            namespace.Thng  # noqa: B018
+        with pytest.raises(AttributeError, match="'base' is not a term"):
+            namespace["base"]  # an attribute of the namespace, not a term of it
+    open_namespace = Namespace("https://example.org/open#")
+    assert open_namespace.anything is open_namespace.anything
+    assert open_namespace["base"].value == "https://example.org/open#base" and open_namespace.base == "https://example.org/open#"
 
 
 def test_shapes_document_themselves_and_use_only_declared_terms():

@@ -26,6 +26,10 @@ from server.pages.resources import (
     select,
 )
 
+# The stances' IRIs as text, read once: a page splits dozens of allegations by them, and a term's ``value`` is a
+# new string each time it is read.
+ASSERTS, DENIES, DISPUTES = SOL.Asserts.value, SOL.Denies.value, SOL.Disputes.value
+
 
 @dataclass
 class Stances:
@@ -39,16 +43,16 @@ class Stances:
 
     @property
     def asserting(self) -> list[dict]:
-        return self._by_stance()[SOL.Asserts.value]
+        return self._by_stance()[ASSERTS]
 
     @property
     def denying(self) -> list[dict]:
-        return self._by_stance()[SOL.Denies.value]
+        return self._by_stance()[DENIES]
 
     @property
     def disputing(self) -> list[dict]:
         """Those who contest the claim or its framing without being accused of it."""
-        return self._by_stance()[SOL.Disputes.value]
+        return self._by_stance()[DISPUTES]
 
     @property
     def asserted_by(self) -> int:
@@ -63,7 +67,7 @@ class Stances:
         # are all in. By claimant; one claimant's several attributions (in several sources) in the order of
         # their IRIs.
         if self._sides is None:
-            sides: dict[str, list] = {SOL.Asserts.value: [], SOL.Denies.value: [], SOL.Disputes.value: []}
+            sides: dict[str, list] = {ASSERTS: [], DENIES: [], DISPUTES: []}
             for row in sorted(self.attributions, key=lambda row: (reading_order(row["claimant"]), row["attribution"].iri)):
                 side = sides.get(row["stance"].iri)
                 if side is not None:

@@ -198,11 +198,12 @@ class Row:
     items (``row["claimant"]``). Not a dict: Jinja tries an attribute before an item, and a failed attribute
     lookup costs ten times a found one; a long page reads thousands."""
 
-    def __init__(self, values: dict | None = None, **named):
+    def __init__(self, values: dict | None = None, /, **named):
         if values:
             self.__dict__.update(values)
-        if named:
             self.__dict__.update(named)
+        else:  # the values by name are a new dict of this call's: kept as they are, not copied (a third less time)
+            self.__dict__ = named
 
     def __getitem__(self, name: str):
         return self.__dict__[name]
